@@ -1,0 +1,145 @@
+"""The `planner` command: plan a learning path, check a content file. Exit 0 ok, 2 bad input, 3 infeasible."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from planner.errors import InputError
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_INFEASIBLE = 0, 2, 3
+
+# profile field -> the flag that sets it, so errors name what the learner typed
+FLAG_FOR = {
+    "background": "--background", "hours_per_week": "--hours-per-week", "start": "--start", "days": "--days",
+    "day_hours": "--day-hours", "timezone": "--timezone", "session_start": "--session-start",
+    "blackouts": "--blackout", "holidays": "--holidays", "skip": "--skip", "electives": "--elective",
+    "max_session_hours": "--max-session-hours", "reminder_minutes": "--reminder",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"planner: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = _Parser(prog="planner", description="Personal study plans that finish inside your path's month range.")
+    sub = ap.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    plan = sub.add_parser("plan", help="make a dated study plan")
+    plan.add_argument("--content", help="learning-path YAML (default: the ML & AI Engineer path)")
+    plan.add_argument("--profile", help="profile YAML; flags override its fields")
+    plan.add_argument("--background")
+    plan.add_argument("--hours-per-week", dest="hours_per_week")
+    plan.add_argument("--start", help="YYYY-MM-DD (default: next Monday)")
+    plan.add_argument("--days", help="study weekdays, e.g. mon,tue,thu,sat (default: every day)")
+    plan.add_argument("--day-hours", dest="day_hours", help="hours per weekday, e.g. mon=1.5,sat=4")
+    plan.add_argument("--timezone", help="IANA timezone, e.g. Europe/Berlin (default: UTC)")
+    plan.add_argument("--session-start", dest="session_start",
+                      help="HH:MM for every day, or per day: mon=18:30,sat=09:00")
+    plan.add_argument("--blackout", dest="blackouts", action="append", help="YYYY-MM-DD..YYYY-MM-DD (repeatable)")
+    plan.add_argument("--holidays", help="public holidays of a country (DE, US, GB, DE-BY, ...)")
+    plan.add_argument("--skip", action="append", help="topic id you already know (repeatable)")
+    plan.add_argument("--elective", dest="electives", action="append", help="elective id to add (repeatable)")
+    plan.add_argument("--max-session-hours", dest="max_session_hours")
+    plan.add_argument("--reminder", dest="reminder_minutes", help="minutes before a session; 'off' for none")
+    plan.add_argument("--calendar-name", dest="calendar_name")
+    plan.add_argument("--json", dest="json_out")
+    plan.add_argument("--ics", dest="ics_out")
+    plan.add_argument("--csv", dest="csv_out")
+    check = sub.add_parser("check", help="validate a learning-path YAML file")
+    check.add_argument("path")
+    return ap
+
+
+def _profile_data(args: argparse.Namespace) -> tuple[dict[str, Any], set[str]]:
+    from planner.yamlio import load_yaml_file
+
+    data: dict[str, Any] = {}
+    if args.profile:
+        raw = load_yaml_file(args.profile, "--profile")
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, dict):
+            raise InputError("--profile", f"{args.profile} must hold a mapping of profile fields")
+        data.update(raw)
+    from_flags = set()
+    for key in FLAG_FOR:
+        value = getattr(args, key, None)
+        if value is not None:
+            data[key] = value
+            from_flags.add(key)
+    return data, from_flags
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    from planner.curriculum import default_content_path, load_curriculum
+    from planner.profile import profile_from_mapping
+    from planner.solve import Infeasible, make_plan
+    from planner.summary import plan_summary
+    from planner.validate import validate_plan
+
+    data, from_flags = _profile_data(args)
+    curriculum = load_curriculum(args.content or default_content_path())
+    try:
+        profile = profile_from_mapping(data, curriculum)
+    except InputError as exc:
+        base = exc.field.split(".")[0].split("[")[0]
+        if base in from_flags:
+            exc.field = FLAG_FOR[base] + exc.field[len(base):]
+        elif args.profile and exc.source is None:
+            exc.source = args.profile
+        raise
+    result = make_plan(curriculum, profile)
+    if isinstance(result, Infeasible):
+        print(result.message(), file=sys.stderr)
+        return EXIT_INFEASIBLE
+    problems = validate_plan(result)
+    if problems:  # never hand a learner a plan that breaks their rules
+        print("planner: internal error: the plan breaks a rule: " + str(problems[0]), file=sys.stderr)
+        return 1
+    from planner.atomic import write_atomic
+    from planner.export import plan_to_csv, plan_to_ics, plan_to_json
+
+    outputs = []
+    if args.json_out:
+        outputs.append((args.json_out, plan_to_json(result)))
+    if args.ics_out:
+        outputs.append((args.ics_out, plan_to_ics(result, calendar_name=args.calendar_name)))
+    if args.csv_out:
+        outputs.append((args.csv_out, plan_to_csv(result)))
+    for path, payload in outputs:
+        try:
+            write_atomic(path, payload)
+        except OSError as exc:
+            raise InputError(path, f"cannot write: {exc.strerror}") from None
+    print(plan_summary(result))
+    for path, _ in outputs:
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from planner.curriculum import load_curriculum
+
+    c = load_curriculum(args.path)
+    phase_topics = sum(len(p.topic_ids) for p in c.phases)
+    print(f"{args.path}: ok — {c.display_name}: {len(c.phases)} phases, {phase_topics} phase topics, "
+          f"{len(c.electives)} electives, {len(c.checklist)} checklist items, backgrounds "
+          + ", ".join(f"{b.key} ({b.months_min}-{b.months_max} months)" for b in c.backgrounds))
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "plan":
+            return _cmd_plan(args)
+        return _cmd_check(args)
+    except InputError as exc:
+        print(f"planner: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130

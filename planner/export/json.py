@@ -1,0 +1,79 @@
+"""Plan JSON, format planner.plan/1 (contract in DESIGN.md; other tools read its required keys)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from planner.plan import Plan
+
+FORMAT = "planner.plan/1"
+
+
+def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    p, req = plan.profile, plan.requirements
+    profile = p.to_dict()
+    blackouts = [[a.isoformat(), b.isoformat()] for a, b in plan.blackout_ranges]
+    profile["blackouts"] = blackouts
+    phase_titles = {ph.number: ph.title for ph in plan.phases}
+    return {
+        "format": FORMAT,
+        "path": {"id": plan.path_id, "title": plan.path_title},
+        "summary": {
+            "start": p.start.isoformat(),
+            "finish": plan.finish.isoformat(),
+            "timeline_months": [req.months_min, req.months_max],
+            "months": round(plan.months, 2),
+            "earliest_allowed_finish": plan.earliest_allowed_finish.isoformat()
+            if plan.earliest_allowed_finish else None,
+            "latest_allowed_finish": plan.latest_allowed_finish.isoformat() if plan.latest_allowed_finish else None,
+            "total_hours": plan.total_hours,
+            "hours_per_week_offered": p.hours_per_week,
+            "hours_per_week_peak": plan.peak_week_hours,
+            "hours_per_week_mean": round(plan.mean_week_hours, 2),
+            "paced": plan.paced,
+            "sessions": len(plan.active_sessions),
+            "solver": {
+                "status": plan.solver.status,
+                "seconds": plan.solver.seconds,
+                "objective": plan.solver.objective,
+                "bound": plan.solver.bound,
+                "build_seconds": plan.solver.build_seconds,
+                "peak_percent": plan.solver.peak_percent,
+            },
+        },
+        "profile": profile,
+        "phases": [
+            {"number": row["phase"], "title": row["title"], "start": row["start"].isoformat(),
+             "finish": row["finish"].isoformat(), "hours": row["hours"], "topics": row["topics"]}
+            for row in plan.phase_rows()
+        ],
+        "topics": [
+            {"id": t.id, "title": t.title, "phase": t.phase, "phase_title": phase_titles.get(t.phase, ""),
+             "hours": t.hours, "requires": list(t.requires), "kind": t.kind, "optional": t.optional,
+             "elective": t.elective, "resources": list(t.resources)}
+            for t in req.topics
+        ],
+        "milestones": [
+            {"stage": m.stage, "title": m.title, "date": m.date.isoformat() if m.date else None,
+             "months": round(_months(plan, m.date), 2) if m.date else None,
+             "range_months": [m.months_min, m.months_max], "requires": list(m.requires)}
+            for m in plan.checklist
+        ],
+        "sessions": [
+            {"uid": s.uid, "topic": s.topic, "kind": s.kind, "start": s.start.isoformat(),
+             "end": s.end.isoformat(), "status": s.status, "sequence": s.sequence, "ordinal": s.ordinal,
+             "hours": s.hours}
+            for s in plan.sessions
+        ],
+    }
+
+
+def _months(plan: Plan, day: Any) -> float:
+    from planner.requirements import months_between
+
+    return months_between(plan.profile.start, day)
+
+
+def plan_to_json(plan: Plan) -> bytes:
+    return (json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n").encode("utf-8")

@@ -1,0 +1,124 @@
+"""The CP-SAT model: how many 30-minute blocks to study on each day.
+
+Structure exploited (a generic session x day model did not prove optimality here):
+- Topics are studied one after another in the path's (topological) order, so a schedule is fully described by
+  the blocks studied per day; sessions are cut from that stream afterwards. Any plan that interleaves topics
+  can be re-sequenced into this form with the same daily loads, so nothing is lost for the objectives below.
+- The finish day is fixed before the model is built: the exact capacity bound (day limits and ISO-week limits,
+  computed in requirements.py) gives the earliest possible finish, and pacing moves it to the range's minimum.
+- One integer per study day with a contiguous domain [0, day capacity]; no holes, no per-topic booleans.
+- The peak utilisation `r` gets its exact lower bound from the same arithmetic, so the solver only has to find
+  a matching schedule and proves optimality from the LP relaxation.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from planner.requirements import StudyCalendar
+
+STATUS_NAMES = {cp_model.OPTIMAL: "OPTIMAL", cp_model.FEASIBLE: "FEASIBLE", cp_model.INFEASIBLE: "INFEASIBLE",
+                cp_model.MODEL_INVALID: "MODEL_INVALID", cp_model.UNKNOWN: "UNKNOWN"}
+SOLVER_TIME_LIMIT_S = 20.0
+
+
+@dataclass(frozen=True)
+class DayLoadSolution:
+    blocks: tuple[int, ...]  # blocks per day index 0..finish
+    peak_percent: int
+    status: str
+    objective: float
+    bound: float
+    build_seconds: float
+    solve_seconds: float
+
+
+@dataclass(frozen=True)
+class DayLoadProblem:
+    """Inputs of one solve: the calendar, the work, the finish day and where the finish may not fall before."""
+
+    calendar: StudyCalendar
+    total_blocks: int
+    finish: int  # last allowed day index (the plan ends on or before it)
+    not_before: int | None  # the plan may not be complete before this day index (pacing to the range's minimum)
+    min_percent: int  # proven lower bound on the peak utilisation
+    fixed: tuple[int, ...] = ()  # blocks already fixed for the first days (re-planning keeps history)
+    hint: tuple[int, ...] = ()  # a previous plan's day loads, for minimal change
+
+
+def peak_percent_bound(cal: StudyCalendar, total: int, finish: int) -> int:
+    """Smallest whole percentage of each day's capacity that still fits `total` blocks by `finish`."""
+    lo, hi = 1, 100
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if cal.cumulative(mid, finish)[-1] >= total:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def solve_day_loads(problem: DayLoadProblem) -> DayLoadSolution | None:
+    """Lexicographic: minimise the peak utilisation, then keep load late (the plan eases in, never trails off)."""
+    t0 = time.perf_counter()
+    cal, finish, total = problem.calendar, problem.finish, problem.total_blocks
+    model = cp_model.CpModel()
+    peak = model.new_int_var(problem.min_percent, 100, "peak_percent")
+    loads: list[cp_model.IntVar | int] = []
+    for d in range(finish + 1):
+        cap = cal.day_caps[d]
+        if d < len(problem.fixed):
+            loads.append(problem.fixed[d])
+        elif cap > 0:
+            x = model.new_int_var(0, cap, f"blocks_d{d}")
+            model.add(x * 100 <= peak * cap)
+            loads.append(x)
+        else:
+            loads.append(0)
+    model.add(sum(loads) == total)
+    weeks: dict[int, list[cp_model.IntVar | int]] = {}
+    for d, x in enumerate(loads):
+        weeks.setdefault(cal.week_of(d), []).append(x)
+    for w, xs in weeks.items():
+        model.add(sum(xs) <= cal.weekly_cap).with_name(f"week_{w}")
+    if problem.not_before is not None and 0 < problem.not_before <= finish:
+        model.add(sum(loads[: problem.not_before]) <= total - 1).with_name("finish_not_before_range")
+    variables = [(d, x) for d, x in enumerate(loads) if isinstance(x, cp_model.IntVar)]
+    if problem.hint:
+        for d, x in variables:
+            if d < len(problem.hint):
+                model.add_hint(x, min(problem.hint[d], cal.day_caps[d]))
+    # Even pace as the tie-break: keep the running total close to the line that spreads the work in proportion
+    # to the capacity offered (L-infinity distance), so rounding slack does not pile up at the start or the end.
+    reach = cal.cumulative(100, finish)
+    scale_to = max(reach[-1], 1)
+    deviation = model.new_int_var(0, total, "pace_deviation")
+    running: cp_model.LinearExprT = 0
+    for d, x in enumerate(loads):
+        running = running + x
+        if isinstance(x, cp_model.IntVar) or d == finish:
+            cum = model.new_int_var(0, total, f"done_by_d{d}")
+            model.add(cum == running)
+            running = cum
+            target = (total * reach[d] + scale_to // 2) // scale_to
+            model.add(cum - target <= deviation)
+            model.add(target - cum <= deviation)
+    scale = total + 1
+    model.minimize(peak * scale + deviation)
+    build = time.perf_counter() - t0
+
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1  # deterministic: same inputs, same plan
+    solver.parameters.random_seed = 0
+    solver.parameters.max_time_in_seconds = SOLVER_TIME_LIMIT_S
+    t1 = time.perf_counter()
+    status = solver.solve(model)
+    seconds = time.perf_counter() - t1
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    blocks = tuple(int(solver.value(x)) if isinstance(x, cp_model.IntVar) else int(x) for x in loads)
+    return DayLoadSolution(blocks, int(solver.value(peak)), STATUS_NAMES[status], solver.objective_value,
+                           solver.best_objective_bound, build, seconds)

@@ -1,0 +1,258 @@
+"""The Plan value: dated sessions cut from the day loads, plus the summary every view and export reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from planner.profile import BLOCK_MINUTES, Profile
+from planner.requirements import Requirements, add_months, months_between
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SESSION_KINDS = ("study", "review", "checkpoint", "project")
+SESSION_STATUSES = ("planned", "done", "missed", "cancelled")
+UID_NAMESPACE = uuid.UUID("6f1c3a52-8e1d-4f0b-9a57-2d4c8e0b7a11")
+UID_DOMAIN = "study-planner"
+
+
+def session_uid(path_id: str, topic_id: str, ordinal: int) -> str:
+    """Derived from (path, topic, ordinal): stable across runs and re-plans, no personal data."""
+    return f"{uuid.uuid5(UID_NAMESPACE, f'{path_id}/{topic_id}/{ordinal}')}@{UID_DOMAIN}"
+
+
+@dataclass(frozen=True)
+class Session:
+    uid: str
+    topic: str
+    kind: str
+    start: dt.datetime  # timezone-aware, in the learner's timezone
+    end: dt.datetime
+    ordinal: int  # 1-based position within the topic
+    status: str = "planned"
+    sequence: int = 0
+
+    @property
+    def hours(self) -> float:
+        return (self.end - self.start).total_seconds() / 3600
+
+    @property
+    def blocks(self) -> int:
+        return int(round((self.end - self.start).total_seconds() / 60 / BLOCK_MINUTES))
+
+    @property
+    def day(self) -> dt.date:
+        return self.start.date()
+
+
+@dataclass(frozen=True)
+class SolverInfo:
+    status: str
+    seconds: float
+    objective: float
+    bound: float
+    build_seconds: float = 0.0
+    peak_percent: int = 100
+
+
+@dataclass(frozen=True)
+class PhaseInfo:
+    number: int
+    title: str
+    objective: str
+    weeks: tuple[int, int] | None
+
+
+@dataclass(frozen=True)
+class Milestone:
+    stage: str
+    title: str
+    date: dt.date | None  # None: the topics it needs are not in this plan
+    months_min: int | None
+    months_max: int | None
+    requires: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    path_id: str
+    path_title: str
+    profile: Profile
+    requirements: Requirements
+    sessions: tuple[Session, ...]
+    solver: SolverInfo
+    phases: tuple[PhaseInfo, ...]
+    checklist: tuple[Milestone, ...] = ()
+    earliest_allowed_finish: dt.date | None = None
+    latest_allowed_finish: dt.date | None = None
+    blackout_ranges: tuple[tuple[dt.date, dt.date], ...] = field(default=())
+
+    # ------------------------------------------------------------ summary figures
+    @property
+    def active_sessions(self) -> tuple[Session, ...]:
+        return tuple(s for s in self.sessions if s.status != "cancelled")
+
+    @property
+    def finish(self) -> dt.date:
+        return max(s.end for s in self.active_sessions).date() if self.active_sessions else self.profile.start
+
+    @property
+    def total_hours(self) -> float:
+        return sum(s.hours for s in self.active_sessions)
+
+    @property
+    def months(self) -> float:
+        return months_between(self.profile.start, self.finish)
+
+    @property
+    def weeks(self) -> float:
+        return ((self.finish - self.profile.start).days + 1) / 7
+
+    def weekly_hours(self) -> dict[tuple[int, int], float]:
+        out: dict[tuple[int, int], float] = {}
+        for s in self.active_sessions:
+            iso = s.day.isocalendar()
+            key = (iso.year, iso.week)
+            out[key] = out.get(key, 0.0) + s.hours
+        return out
+
+    @property
+    def peak_week_hours(self) -> float:
+        return max(self.weekly_hours().values(), default=0.0)
+
+    @property
+    def mean_week_hours(self) -> float:
+        return self.total_hours / self.weeks if self.weeks else 0.0
+
+    @property
+    def paced(self) -> bool:
+        """True when the learner offered more time than the range needs and the plan slowed down to fit it."""
+        return self.solver.peak_percent < 100 or self.peak_week_hours + 1e-9 < self.profile.hours_per_week
+
+    def topic_span(self, topic_id: str) -> tuple[dt.datetime, dt.datetime] | None:
+        ss = [s for s in self.active_sessions if s.topic == topic_id]
+        if not ss:
+            return None
+        return min(s.start for s in ss), max(s.end for s in ss)
+
+    def phase_rows(self) -> list[dict[str, Any]]:
+        rows = []
+        for ph in self.phases:
+            ids = {t.id for t in self.requirements.topics if t.phase == ph.number}
+            ss = [s for s in self.active_sessions if s.topic in ids]
+            if not ss:
+                continue
+            rows.append({
+                "phase": ph.number, "title": ph.title,
+                "start": min(s.start for s in ss).date(), "finish": max(s.end for s in ss).date(),
+                "hours": sum(s.hours for s in ss), "topics": len(ids),
+            })
+        return rows
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per session, the shape the dashboard tables, charts and CSV share."""
+        import pandas as pd
+
+        titles = {t.id: t for t in self.requirements.topics}
+        phase_titles = {p.number: p.title for p in self.phases}
+        rows = []
+        for s in self.sessions:
+            t = titles.get(s.topic)
+            rows.append({
+                "uid": s.uid, "date": s.day.isoformat(), "weekday": s.start.strftime("%a"),
+                "start": s.start.isoformat(), "end": s.end.isoformat(),
+                "start_time": s.start.strftime("%H:%M"), "end_time": s.end.strftime("%H:%M"),
+                "hours": round(s.hours, 2), "phase": t.phase if t else None,
+                "phase_title": phase_titles.get(t.phase, "") if t else "",
+                "topic": s.topic, "title": t.title if t else s.topic, "kind": s.kind,
+                "session": f"{s.ordinal}/{self.sessions_in_topic(s.topic)}", "status": s.status,
+                "sequence": s.sequence,
+            })
+        columns = ["uid", "date", "weekday", "start", "end", "start_time", "end_time", "hours", "phase",
+                   "phase_title", "topic", "title", "kind", "session", "status", "sequence"]
+        return pd.DataFrame(rows, columns=columns)
+
+    def sessions_in_topic(self, topic_id: str) -> int:
+        return sum(1 for s in self.sessions if s.topic == topic_id and s.status != "cancelled")
+
+
+# ---------------------------------------------------------------- cutting sessions from day loads
+
+
+def _split(blocks: int, max_blocks: int) -> list[int]:
+    """A day's stretch of one topic, split into near-equal sessions no longer than the maximum."""
+    n = max(1, math.ceil(blocks / max_blocks))
+    base, extra = divmod(blocks, n)
+    return [base + (1 if i < extra else 0) for i in range(n)]
+
+
+def sessions_from_day_loads(loads: Sequence[int], start: dt.date, req: Requirements, profile: Profile,
+                            first_offset_blocks: int = 0) -> list[Session]:
+    """Walk the topics in order through the days: each day takes the next `loads[d]` blocks of the stream.
+
+    Sessions of a day run back to back from the weekday's start time, so a day never crosses midnight when its
+    hours fit before midnight (checked when the profile is built).
+    """
+    tz = profile.tz
+    max_blocks = max(1, profile.max_session_minutes // BLOCK_MINUTES)
+    topics = list(req.topics)
+    ti = 0
+    left = topics[0].blocks - first_offset_blocks if topics else 0
+    ordinals: dict[str, int] = {}
+    out: list[Session] = []
+    for d, load in enumerate(loads):
+        if load <= 0:
+            continue
+        day = start + dt.timedelta(days=d)
+        t0 = dt.datetime.combine(day, profile.session_starts[day.weekday()])
+        offset = 0
+        remaining = load
+        while remaining > 0 and ti < len(topics):
+            take = min(remaining, left)
+            topic = topics[ti]
+            for part in _split(take, max_blocks):
+                ordinals[topic.id] = ordinals.get(topic.id, 0) + 1
+                begin = t0 + dt.timedelta(minutes=offset * BLOCK_MINUTES)
+                end = begin + dt.timedelta(minutes=part * BLOCK_MINUTES)
+                out.append(Session(
+                    uid=session_uid(req.path_id, topic.id, ordinals[topic.id]), topic=topic.id,
+                    kind=topic.kind, start=begin.replace(tzinfo=tz), end=end.replace(tzinfo=tz),
+                    ordinal=ordinals[topic.id],
+                ))
+                offset += part
+            remaining -= take
+            left -= take
+            if left == 0:
+                ti += 1
+                left = topics[ti].blocks if ti < len(topics) else 0
+    return out
+
+
+def checklist_milestones(checklist: Sequence[Any], plan_sessions: Sequence[Session], req: Requirements,
+                         start: dt.date) -> tuple[Milestone, ...]:
+    """A checklist item is reached when the last session of every topic it needs is over."""
+    last_end: dict[str, dt.date] = {}
+    for s in plan_sessions:
+        if s.status != "cancelled":
+            last_end[s.topic] = max(last_end.get(s.topic, s.end.date()), s.end.date())
+    planned = {t.id for t in req.topics}
+    out = []
+    for item in checklist:
+        needed = [q for q in item.requires if q in planned]
+        if item.requires and not needed:
+            when: dt.date | None = start  # everything it needs is known or skipped by this background
+        elif needed and all(q in last_end for q in needed):
+            when = max(last_end[q] for q in needed)
+        else:
+            when = None
+        out.append(Milestone(item.stage, item.title, when, item.months_min, item.months_max, item.requires))
+    return tuple(out)
+
+
+def months_label(start: dt.date, months: int) -> dt.date:
+    return add_months(start, months)

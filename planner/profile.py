@@ -1,0 +1,431 @@
+"""The learner: who they are and when they can study, validated field by field."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays as holidays_lib
+
+from planner.curriculum import Curriculum
+from planner.errors import InputError
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+BLOCK_MINUTES = 30  # the planner's unit: every session is a whole number of 30-minute blocks
+MAX_HOURS_PER_WEEK = 100.0
+MIN_HOURS_PER_WEEK = 0.5
+DEFAULT_MAX_SESSION_MINUTES = 180
+DEFAULT_REMINDER_MINUTES = 15
+WEEKEND_WEIGHT = 2  # a weekend day gets twice a weekday's share of the weekly hours by default
+EVENING_LIMIT_HOURS = 4.0  # weekday sessions up to this long start in the evening, longer ones in the morning
+
+PROFILE_FIELDS = {
+    "background", "hours_per_week", "days", "day_hours", "start", "timezone", "session_start", "blackouts",
+    "holidays", "skip", "electives", "max_session_hours", "reminder_minutes",
+}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A resolved learner profile: every default filled in, every value checked."""
+
+    background: str
+    hours_per_week: float
+    weekday_hours: tuple[float, ...]  # Monday..Sunday; 0 = not a study day
+    session_starts: tuple[dt.time, ...]  # Monday..Sunday
+    start: dt.date
+    timezone: str
+    blackouts: tuple[tuple[dt.date, dt.date], ...] = ()
+    holiday_country: str | None = None
+    skip: tuple[str, ...] = ()
+    electives: tuple[str, ...] = ()
+    max_session_minutes: int = DEFAULT_MAX_SESSION_MINUTES
+    reminder_minutes: int | None = DEFAULT_REMINDER_MINUTES
+    explicit_day_hours: bool = False
+    explicit_starts: bool = False
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def weekly_blocks(self) -> int:
+        return int(math.floor(self.hours_per_week * 60 / BLOCK_MINUTES + 1e-9))
+
+    def day_blocks(self, weekday: int) -> int:
+        return int(round(self.weekday_hours[weekday] * 60 / BLOCK_MINUTES))
+
+    def is_blackout(self, day: dt.date) -> bool:
+        return any(a <= day <= b for a, b in self.blackouts) or day in holiday_dates(self.holiday_country,
+                                                                                        day.year)
+
+    def holiday_names(self, first: dt.date, last: dt.date) -> dict[dt.date, str]:
+        out: dict[dt.date, str] = {}
+        for year in range(first.year, last.year + 1):
+            for d, name in holiday_dates(self.holiday_country, year).items():
+                if first <= d <= last:
+                    out[d] = name
+        return out
+
+    def with_hours_per_week(self, hours: float) -> Profile:
+        """The same learner at another weekly budget: day hours follow the default split, or scale if explicit."""
+        if self.explicit_day_hours:
+            factor = hours / self.hours_per_week
+            day_hours = tuple(_ceil_half(h * factor) if h > 0 else 0.0 for h in self.weekday_hours)
+        else:
+            day_hours = default_split(hours, [i for i, h in enumerate(self.weekday_hours) if h > 0])
+        starts = self.session_starts if self.explicit_starts else default_starts(day_hours)
+        day_hours = tuple(min(h, _hours_to_midnight(s)) for h, s in zip(day_hours, starts, strict=True))
+        return replace(self, hours_per_week=hours, weekday_hours=day_hours, session_starts=starts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "background": self.background,
+            "hours_per_week": self.hours_per_week,
+            "weekday_hours": dict(zip(WEEKDAYS, self.weekday_hours, strict=True)),
+            "session_start": dict(zip(WEEKDAYS, (s.strftime("%H:%M") for s in self.session_starts), strict=True)),
+            "timezone": self.timezone,
+            "start": self.start.isoformat(),
+            "holidays": self.holiday_country,
+            "skip": list(self.skip),
+            "electives": list(self.electives),
+            "max_session_hours": self.max_session_minutes / 60,
+            "reminder_minutes": self.reminder_minutes,
+            "explicit_day_hours": self.explicit_day_hours,
+            "explicit_starts": self.explicit_starts,
+            "user_blackouts": [[a.isoformat(), b.isoformat()] for a, b in self.blackouts],
+        }
+
+
+@lru_cache(maxsize=256)
+def _holidays_for(country: str, year: int) -> tuple[tuple[dt.date, str], ...]:
+    code, _, subdiv = country.partition("-")
+    cal = holidays_lib.country_holidays(code, subdiv=subdiv or None, years=year)
+    return tuple(sorted((d, str(n)) for d, n in cal.items()))
+
+
+def holiday_dates(country: str | None, year: int) -> dict[dt.date, str]:
+    if not country:
+        return {}
+    return dict(_holidays_for(country, year))
+
+
+def _ceil_half(h: float) -> float:
+    return math.ceil(h * 2 - 1e-9) / 2
+
+
+def _hours_to_midnight(t: dt.time) -> float:
+    return 24 - (t.hour + t.minute / 60)
+
+
+def default_split(hours: float, days: Iterable[int]) -> tuple[float, ...]:
+    """Weekly hours spread over the chosen days in 30-minute blocks, a weekend day weighted double.
+
+    Largest-remainder rounding makes the day hours add up to the weekly hours exactly (to the block), so the
+    plan has no arbitrary choice of which day to leave short.
+    """
+    day_set = sorted(set(days))
+    weights = {d: (WEEKEND_WEIGHT if d >= 5 else 1) for d in day_set}
+    total_weight = sum(weights.values())
+    if total_weight == 0:
+        return (0.0,) * 7
+    blocks = int(math.floor(hours * 60 / BLOCK_MINUTES + 1e-9))
+    exact = {d: blocks * w / total_weight for d, w in weights.items()}
+    alloc = {d: int(math.floor(x)) for d, x in exact.items()}
+    left = blocks - sum(alloc.values())
+    for d in sorted(day_set, key=lambda d: (-(exact[d] - alloc[d]), -weights[d], d))[:left]:
+        alloc[d] += 1
+    return tuple(alloc.get(d, 0) * BLOCK_MINUTES / 60 for d in range(7))
+
+
+def default_starts(day_hours: Iterable[float]) -> tuple[dt.time, ...]:
+    """19:00 on weekdays (09:00 when a weekday holds more than 4 h), 10:00 at weekends."""
+    out = []
+    for i, h in enumerate(day_hours):
+        if i >= 5:
+            out.append(dt.time(10, 0))
+        else:
+            out.append(dt.time(19, 0) if h <= EVENING_LIMIT_HOURS else dt.time(9, 0))
+    return tuple(out)
+
+
+def next_monday(today: dt.date) -> dt.date:
+    return today + dt.timedelta(days=(7 - today.weekday()) % 7 or 7)
+
+
+# ---------------------------------------------------------------- parsing raw values
+
+
+def parse_date(value: Any, field: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str):
+        raise InputError(field, f"expected a date YYYY-MM-DD, got {value!r}")
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise InputError(field, f"'{value}' is not a real date (use YYYY-MM-DD)") from None
+
+
+def parse_hours(value: Any, field: str, *, lo: float = 0.0, hi: float = MAX_HOURS_PER_WEEK,
+                allow_zero: bool = False) -> float:
+    if isinstance(value, bool):
+        raise InputError(field, f"expected a number of hours, got {value!r}")
+    try:
+        hours = float(value)
+    except (TypeError, ValueError):
+        raise InputError(field, f"expected a number of hours, got {value!r}") from None
+    if not math.isfinite(hours):
+        raise InputError(field, f"expected a number of hours, got {value!r}")
+    if hours < 0 or (hours == 0 and not allow_zero) or hours < lo:
+        raise InputError(field, f"must be at least {max(lo, 0.5 if not allow_zero else 0):g} h, got {hours:g}")
+    if hours > hi:
+        raise InputError(field, f"must be at most {hi:g} h, got {hours:g}")
+    return hours
+
+
+def parse_weekday(value: Any, field: str) -> int:
+    key = str(value).strip().lower()[:3]
+    if key not in WEEKDAYS or len(str(value).strip()) < 3:
+        raise InputError(field, f"unknown weekday '{value}' (use {', '.join(WEEKDAYS)})")
+    return WEEKDAYS.index(key)
+
+
+def parse_days(value: Any, field: str) -> list[int]:
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not items:
+        raise InputError(field, "expected a list of weekdays such as mon,wed,sat")
+    days = sorted({parse_weekday(v, field) for v in items if str(v).strip()})
+    if not days:
+        raise InputError(field, "choose at least one weekday")
+    return days
+
+
+def parse_time(value: Any, field: str) -> dt.time:
+    if isinstance(value, dt.time):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+        # YAML 1.1 reads 19:00 as a base-60 integer (1140): accept it as minutes after midnight.
+        return dt.time(value // 60, value % 60)
+    m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", str(value))
+    if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        raise InputError(field, f"'{value}' is not a time of day (use HH:MM, e.g. 19:00)")
+    t = dt.time(int(m.group(1)), int(m.group(2)))
+    if t.minute % 15:
+        raise InputError(field, f"{t:%H:%M}: use a quarter-hour start (:00, :15, :30, :45)")
+    return t
+
+
+def parse_range(value: Any, field: str) -> tuple[dt.date, dt.date]:
+    if isinstance(value, str):
+        parts = value.split("..")
+        if len(parts) != 2:
+            raise InputError(field, f"'{value}' is not a range (use YYYY-MM-DD..YYYY-MM-DD)")
+        a, b = parts
+    elif isinstance(value, list | tuple) and len(value) == 2:
+        a, b = value
+    elif isinstance(value, Mapping) and set(value) == {"start", "end"}:
+        a, b = value["start"], value["end"]
+    else:
+        raise InputError(field, f"{value!r} is not a range (use YYYY-MM-DD..YYYY-MM-DD)")
+    start, end = parse_date(a, field), parse_date(b, field)
+    if end < start:
+        raise InputError(field, f"ends {end} before it starts {start}")
+    return start, end
+
+
+def parse_timezone(value: Any, field: str = "timezone") -> str:
+    name = str(value).strip() if value is not None else ""
+    if not name or ".." in name or name.startswith("/"):
+        raise InputError(field, f"unknown timezone '{value}' (use an IANA name such as Europe/Berlin)")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, IsADirectoryError, OSError):
+        raise InputError(field, f"unknown timezone '{value}' (use an IANA name such as Europe/Berlin)") from None
+    return name
+
+
+def parse_country(value: Any, field: str = "holidays") -> str | None:
+    if value in (None, "", False):
+        return None
+    code = str(value).strip().upper()
+    country, _, subdiv = code.partition("-")
+    try:
+        holidays_lib.country_holidays(country, subdiv=subdiv or None, years=2027)
+    except (NotImplementedError, KeyError, ValueError):
+        raise InputError(field, f"no public-holiday calendar for '{value}' (use a country code such as DE, US, "
+                                f"or DE-BY)") from None
+    return code
+
+
+def _str_list(value: Any, field: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [v for v in value.split(",")]
+    if not isinstance(value, list | tuple):
+        raise InputError(field, "expected a list of ids")
+    return [str(v).strip() for v in value if str(v).strip()]
+
+
+def profile_from_mapping(data: Mapping[str, Any], curriculum: Curriculum, *,
+                         today: dt.date | None = None) -> Profile:
+    """Build a Profile from raw values (flags and/or profile YAML); every problem names its field."""
+    unknown = sorted(set(data) - PROFILE_FIELDS)
+    if unknown:
+        raise InputError(unknown[0], f"unknown field (allowed: {', '.join(sorted(PROFILE_FIELDS))})")
+    if data.get("background") in (None, ""):
+        raise InputError("background", f"missing (one of {', '.join(curriculum.background_keys)})")
+    background = str(data["background"]).strip()
+    if background not in curriculum.background_keys:
+        raise InputError("background", f"unknown background '{background}' (one of "
+                                       f"{', '.join(curriculum.background_keys)})")
+    if data.get("hours_per_week") is None:
+        raise InputError("hours_per_week", "missing: how many hours a week can you study?")
+    hours = parse_hours(data["hours_per_week"], "hours_per_week", lo=MIN_HOURS_PER_WEEK)
+
+    explicit: dict[int, float] = {}
+    raw_dh = data.get("day_hours")
+    if raw_dh not in (None, "", {}):
+        if isinstance(raw_dh, str):
+            pairs: list[tuple[Any, Any]] = []
+            for part in raw_dh.split(","):
+                if not part.strip():
+                    continue
+                if "=" not in part:
+                    raise InputError("day_hours", f"'{part.strip()}' is not day=hours (e.g. mon=1.5)")
+                k, v = part.split("=", 1)
+                pairs.append((k, v))
+        elif isinstance(raw_dh, Mapping):
+            pairs = list(raw_dh.items())
+        else:
+            raise InputError("day_hours", "expected day=hours pairs such as mon=1.5,sat=4")
+        for k, v in pairs:
+            day = parse_weekday(k, "day_hours")
+            h = parse_hours(v, f"day_hours.{WEEKDAYS[day]}", hi=24, allow_zero=True)
+            if abs(h * 2 - round(h * 2)) > 1e-9:
+                raise InputError(f"day_hours.{WEEKDAYS[day]}", f"{h:g} h is not a multiple of 0.5 h "
+                                                               f"(plans use 30-minute blocks)")
+            explicit[day] = h
+    if data.get("days") not in (None, ""):
+        days = parse_days(data["days"], "days")
+        for d in explicit:
+            if d not in days and explicit[d] > 0:
+                raise InputError("day_hours", f"{WEEKDAYS[d]} has hours but is not among days "
+                                              f"({', '.join(WEEKDAYS[x] for x in days)})")
+    elif explicit:
+        days = sorted(d for d, h in explicit.items() if h > 0)
+    else:
+        days = list(range(7))
+    free_days = [d for d in days if d not in explicit]
+    explicit_total = sum(explicit.values())
+    split = default_split(max(hours - explicit_total, 0.0), free_days) if free_days else (0.0,) * 7
+    day_hours = tuple(explicit.get(d, split[d]) if d in days else 0.0 for d in range(7))
+
+    starts = list(default_starts(day_hours))
+    raw_start = data.get("session_start")
+    explicit_starts = raw_start not in (None, "", {})
+    if explicit_starts:
+        if isinstance(raw_start, Mapping):
+            for k, v in raw_start.items():
+                day = parse_weekday(k, "session_start")
+                starts[day] = parse_time(v, f"session_start.{WEEKDAYS[day]}")
+        elif isinstance(raw_start, str) and "=" in raw_start:
+            for part in raw_start.split(","):
+                k, _, v = part.partition("=")
+                day = parse_weekday(k, "session_start")
+                starts[day] = parse_time(v, f"session_start.{WEEKDAYS[day]}")
+        else:
+            t = parse_time(raw_start, "session_start")
+            starts = [t] * 7
+    for d in range(7):
+        if day_hours[d] > _hours_to_midnight(starts[d]) + 1e-9:
+            raise InputError(f"day_hours.{WEEKDAYS[d]}",
+                             f"{day_hours[d]:g} h from {starts[d]:%H:%M} runs past midnight; start earlier "
+                             f"(session_start) or study fewer hours that day")
+    weekly_capacity = sum(day_hours)
+    if weekly_capacity + 1e-9 < hours:
+        raise InputError("day_hours", f"the study days hold {weekly_capacity:g} h a week, less than "
+                                      f"hours_per_week {hours:g}; add days or hours per day, or lower "
+                                      f"hours_per_week")
+
+    if data.get("start") in (None, ""):
+        start = next_monday(today or dt.date.today())
+    else:
+        start = parse_date(data["start"], "start")
+        if not dt.date(2000, 1, 1) <= start <= dt.date(2100, 1, 1):
+            raise InputError("start", f"{start} is outside the years 2000-2100")
+    timezone = parse_timezone(data.get("timezone") or "UTC")
+
+    raw_bo = data.get("blackouts") or []
+    if isinstance(raw_bo, str):
+        raw_bo = [raw_bo]
+    if not isinstance(raw_bo, list | tuple):
+        raise InputError("blackouts", "expected a list of ranges YYYY-MM-DD..YYYY-MM-DD")
+    blackouts = tuple(sorted(parse_range(b, f"blackouts[{i}]") for i, b in enumerate(raw_bo)))
+
+    skip = _str_list(data.get("skip"), "skip")
+    for s in skip:
+        if not curriculum.has_topic(s):
+            raise InputError("skip", f"unknown topic '{s}' in {curriculum.id}")
+    electives = _str_list(data.get("electives"), "electives")
+    elective_ids = {e.id for e in curriculum.electives}
+    for e in electives:
+        if e not in elective_ids:
+            raise InputError("electives", f"unknown elective '{e}' (one of {', '.join(sorted(elective_ids))})")
+
+    max_session = DEFAULT_MAX_SESSION_MINUTES
+    if data.get("max_session_hours") not in (None, ""):
+        msh = parse_hours(data["max_session_hours"], "max_session_hours", lo=0.5, hi=12)
+        if abs(msh * 2 - round(msh * 2)) > 1e-9:
+            raise InputError("max_session_hours", f"{msh:g} h is not a multiple of 0.5 h")
+        max_session = int(msh * 60)
+    reminder: int | None = DEFAULT_REMINDER_MINUTES
+    if "reminder_minutes" in data:
+        rv = data["reminder_minutes"]
+        if rv in (None, "", "none", "off", False):
+            reminder = None
+        else:
+            try:
+                reminder = int(rv)
+            except (TypeError, ValueError):
+                raise InputError("reminder_minutes", f"expected whole minutes, got {rv!r}") from None
+            if not 0 <= reminder <= 24 * 60:
+                raise InputError("reminder_minutes", f"must be between 0 and 1440, got {reminder}")
+
+    return Profile(
+        background=background, hours_per_week=hours, weekday_hours=day_hours, session_starts=tuple(starts),
+        start=start, timezone=timezone, blackouts=blackouts, holiday_country=parse_country(data.get("holidays")),
+        skip=tuple(skip), electives=tuple(electives), max_session_minutes=max_session, reminder_minutes=reminder,
+        explicit_day_hours=bool(explicit), explicit_starts=explicit_starts,
+    )
+
+
+def profile_from_dict(data: Mapping[str, Any], curriculum: Curriculum) -> Profile:
+    """Rebuild a profile from its to_dict() form (plan JSON, saved state)."""
+    raw = {
+        "background": data["background"],
+        "hours_per_week": data["hours_per_week"],
+        "start": data["start"],
+        "timezone": data["timezone"],
+        "holidays": data.get("holidays"),
+        "skip": data.get("skip", []),
+        "electives": data.get("electives", []),
+        "max_session_hours": data.get("max_session_hours"),
+        "reminder_minutes": data.get("reminder_minutes", DEFAULT_REMINDER_MINUTES),
+        "blackouts": data.get("user_blackouts", []),
+        "day_hours": {k: v for k, v in data["weekday_hours"].items()},
+        "days": [k for k, v in data["weekday_hours"].items() if v > 0] or None,
+        "session_start": data.get("session_start"),
+    }
+    p = profile_from_mapping(raw, curriculum)
+    return replace(p, explicit_day_hours=bool(data.get("explicit_day_hours", True)),
+                   explicit_starts=bool(data.get("explicit_starts", True)))

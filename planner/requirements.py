@@ -1,0 +1,227 @@
+"""What this learner must study and by when: hours per topic, order, month range, and capacity arithmetic.
+
+Everything here is exact integer arithmetic on 30-minute blocks, so bounds computed here are proofs the
+solver can lean on, and infeasibility is found before any model is built.
+"""
+
+from __future__ import annotations
+
+import calendar
+import heapq
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from planner.curriculum import Curriculum
+from planner.errors import InputError
+from planner.profile import BLOCK_MINUTES, Profile
+
+MAX_HORIZON_DAYS = 366 * 15  # how far "earliest finish" looks before saying the plan never ends
+
+
+@dataclass(frozen=True)
+class TopicReq:
+    id: str
+    title: str
+    phase: int
+    blocks: int
+    requires: tuple[str, ...]  # direct prerequisites among the required topics (skipped ones contracted)
+    kind: str
+    optional: bool
+    elective: str | None
+    resources: tuple[str, ...]
+    group: str | None
+
+    @property
+    def hours(self) -> float:
+        return self.blocks * BLOCK_MINUTES / 60
+
+
+@dataclass(frozen=True)
+class Requirements:
+    """The topics this learner must study, in the order they will be studied, and the allowed finish window."""
+
+    path_id: str
+    background: str
+    months_min: int
+    months_max: int
+    topics: tuple[TopicReq, ...]
+
+    @property
+    def total_blocks(self) -> int:
+        return sum(t.blocks for t in self.topics)
+
+    @property
+    def total_hours(self) -> float:
+        return self.total_blocks * BLOCK_MINUTES / 60
+
+    def topic(self, topic_id: str) -> TopicReq:
+        for t in self.topics:
+            if t.id == topic_id:
+                return t
+        raise KeyError(topic_id)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """Calendar months from a date; the 31st clamps to the month's last day."""
+    m = day.month - 1 + months
+    year, month = day.year + m // 12, m % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def months_between(start: dt.date, end: dt.date) -> float:
+    """Calendar months from start to the end of day `end`, with a fraction for the last partial month."""
+    stop = end + dt.timedelta(days=1)
+    whole = (stop.year - start.year) * 12 + stop.month - start.month
+    if add_months(start, whole) > stop:
+        whole -= 1
+    base = add_months(start, whole)
+    nxt = add_months(start, whole + 1)
+    return whole + (stop - base).days / (nxt - base).days
+
+
+def build_requirements(curriculum: Curriculum, profile: Profile, *, drop: Sequence[str] = ()) -> Requirements:
+    """Select and order the topics for this learner.
+
+    Topics the background skips (0 h), that the learner already knows, or that are dropped leave the plan;
+    prerequisite edges through them are contracted so the order constraints stay as strong as the path says.
+    The study order is the file order made topological, so the plan follows the path as written.
+    """
+    bg = curriculum.background(profile.background)
+    chosen_electives = set(profile.electives)
+    removed = set(profile.skip) | set(drop)
+    keep: dict[str, int] = {}
+    for t in curriculum.topics:
+        if t.elective is not None and t.elective not in chosen_electives:
+            continue
+        if t.id in removed:
+            continue
+        blocks = int(round(t.hours_for(bg.key) * 60 / BLOCK_MINUTES))
+        if blocks > 0:
+            keep[t.id] = blocks
+    if not keep:
+        raise InputError("skip", "nothing left to study: every topic is skipped or known")
+
+    all_topics = {t.id: t for t in curriculum.topics}
+    memo: dict[str, frozenset[str]] = {}
+
+    def kept_prereqs(tid: str) -> frozenset[str]:
+        """Nearest kept ancestors of a topic, looking through removed ones."""
+        if tid in memo:
+            return memo[tid]
+        out: set[str] = set()
+        for q in all_topics[tid].requires:
+            if q in keep:
+                out.add(q)
+            else:
+                out |= kept_prereqs(q)
+        memo[tid] = frozenset(out)
+        return memo[tid]
+
+    position = {t.id: i for i, t in enumerate(curriculum.topics)}
+    graph = {tid: kept_prereqs(tid) for tid in keep}
+    order = _stable_topological_order(graph, position)
+    topics = []
+    for tid in order:
+        t = all_topics[tid]
+        topics.append(TopicReq(tid, t.title, t.phase, keep[tid], tuple(sorted(graph[tid], key=position.__getitem__)),
+                               t.kind, t.optional or t.elective is not None, t.elective, t.resources, t.group))
+    return Requirements(curriculum.id, bg.key, bg.months_min, bg.months_max, tuple(topics))
+
+
+def _stable_topological_order(graph: dict[str, frozenset[str]], position: dict[str, int]) -> list[str]:
+    """Kahn's algorithm taking the earliest-in-file ready topic each time: the path's order, made valid."""
+    waiting = {tid: set(reqs) for tid, reqs in graph.items()}
+    users: dict[str, list[str]] = {tid: [] for tid in graph}
+    for tid, reqs in graph.items():
+        for q in reqs:
+            users[q].append(tid)
+    ready = [(position[t], t) for t, reqs in waiting.items() if not reqs]
+    heapq.heapify(ready)
+    order: list[str] = []
+    while ready:
+        _, tid = heapq.heappop(ready)
+        order.append(tid)
+        for u in users[tid]:
+            waiting[u].discard(tid)
+            if not waiting[u]:
+                heapq.heappush(ready, (position[u], u))
+    return order
+
+
+# ---------------------------------------------------------------- calendar capacity
+
+
+@dataclass(frozen=True)
+class StudyCalendar:
+    """Day-by-day study capacity in blocks from the start date, with ISO-week limits applied by arithmetic."""
+
+    start: dt.date
+    day_caps: tuple[int, ...]  # blocks per day, 0 on non-study days, blackouts and holidays
+    weekly_cap: int
+
+    def day(self, index: int) -> dt.date:
+        return self.start + dt.timedelta(days=index)
+
+    def index(self, day: dt.date) -> int:
+        return (day - self.start).days
+
+    def week_of(self, index: int) -> int:
+        """ISO week number counted from the start's ISO week (0-based)."""
+        return (index + self.start.weekday()) // 7
+
+    def cumulative(self, percent: int = 100, last: int | None = None) -> list[int]:
+        """Most blocks that can be done by the end of each day, each day used at most `percent` %."""
+        out: list[int] = []
+        total = 0
+        week = -1
+        used = 0
+        stop = len(self.day_caps) if last is None else min(last + 1, len(self.day_caps))
+        for i in range(stop):
+            w = self.week_of(i)
+            if w != week:
+                week, used = w, 0
+            x = min(self.day_caps[i] * percent // 100, self.weekly_cap - used)
+            used += x
+            total += x
+            out.append(total)
+        return out
+
+    def earliest_finish(self, blocks: int) -> int | None:
+        """Index of the first day by whose end `blocks` can be done, or None inside the horizon."""
+        for i, c in enumerate(self.cumulative()):
+            if c >= blocks:
+                return i
+        return None
+
+    def last_study_day_on_or_before(self, index: int) -> int | None:
+        for i in range(min(index, len(self.day_caps) - 1), -1, -1):
+            if self.day_caps[i] > 0:
+                return i
+        return None
+
+
+def study_calendar(profile: Profile, days: int) -> StudyCalendar:
+    caps = []
+    for i in range(days):
+        d = profile.start + dt.timedelta(days=i)
+        caps.append(0 if profile.is_blackout(d) else profile.day_blocks(d.weekday()))
+    return StudyCalendar(profile.start, tuple(caps), profile.weekly_blocks)
+
+
+@dataclass(frozen=True)
+class Window:
+    """The finish window: no later than `latest` (the range's max), no earlier than `earliest` (its min)."""
+
+    earliest: int | None  # day index; None when no study day exists before the range's minimum
+    latest: int  # day index of the last day inside the maximum
+
+    def dates(self, cal: StudyCalendar) -> tuple[dt.date | None, dt.date]:
+        return (cal.day(self.earliest) if self.earliest is not None else None, cal.day(self.latest))
+
+
+def finish_window(req: Requirements, cal: StudyCalendar) -> Window:
+    """Finish on or before the day before start + max months; pace to the last study day within min months."""
+    latest = (add_months(cal.start, req.months_max) - cal.start).days - 1
+    lo_day = (add_months(cal.start, req.months_min) - cal.start).days - 1
+    return Window(cal.last_study_day_on_or_before(lo_day), latest)

@@ -1,0 +1,39 @@
+"""Plain-text summaries of a plan for the terminal."""
+
+from __future__ import annotations
+
+from planner.plan import Plan
+
+
+def plan_summary(plan: Plan) -> str:
+    req, p = plan.requirements, plan.profile
+    rows = plan.phase_rows()
+    width = max((len(r["title"]) for r in rows), default=10)
+    lines = [f"{plan.path_title} — {req.background.replace('_', ' ')}", ""]
+    lines.append(f"{'Phase':<6} {'Title':<{width}}  {'Start':<10}  {'Finish':<10}  {'Hours':>7}")
+    for r in rows:
+        lines.append(f"{r['phase']:<6} {r['title']:<{width}}  {r['start']}  {r['finish']}  {r['hours']:>7.1f}")
+    lines.append("")
+    inside = (plan.latest_allowed_finish is None or plan.finish <= plan.latest_allowed_finish) and (
+        plan.earliest_allowed_finish is None or plan.finish >= plan.earliest_allowed_finish)
+    lines.append(f"Start {p.start}, finish {plan.finish}: {plan.months:.1f} months "
+                 f"({'inside' if inside else 'OUTSIDE'} the {req.months_min}-{req.months_max} month range)")
+    lines.append(f"Study {plan.total_hours:g} h in {len(plan.active_sessions)} sessions; "
+                 f"{plan.mean_week_hours:.1f} h/week on average, {plan.peak_week_hours:g} h/week at most, "
+                 f"of {p.hours_per_week:g} h/week offered")
+    if plan.paced:
+        lines.append(f"Paced: you offered more time than the range needs, so the plan finishes at the range's "
+                     f"minimum and uses about {plan.mean_week_hours:.1f} of your {p.hours_per_week:g} h/week.")
+    reached = [m for m in plan.checklist if m.date]
+    if reached:
+        lines.append("")
+        lines.append("Checklist milestones:")
+        for m in plan.checklist:
+            rng = f"{m.months_min}-{m.months_max}" if m.months_max else f"{m.months_min}+"
+            when = f"{m.date}" if m.date else "not in this plan"
+            lines.append(f"  {m.stage:<12} {when:<16} (path says {rng} months)  {m.title}")
+    s = plan.solver
+    lines.append("")
+    lines.append(f"Solver: {s.status} in {s.seconds:.3f} s (model built in {s.build_seconds:.3f} s), "
+                 f"objective {s.objective:g}, bound {s.bound:g}")
+    return "\n".join(lines)

@@ -1,0 +1,131 @@
+"""Solver-independent checks of a plan against the learner's profile and requirements.
+
+Tests, the CLI and the dashboard all run this, so a plan that breaks a rule the learner set is caught no
+matter how it was made (solver, re-plan, a hand-edited file).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from planner.plan import SESSION_KINDS, SESSION_STATUSES, Plan
+from planner.profile import BLOCK_MINUTES
+from planner.requirements import add_months, study_calendar
+
+EPS = 1e-6
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str
+    message: str
+    uid: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.message}" + (f" [{self.uid}]" if self.uid else "")
+
+
+def validate_plan(plan: Plan) -> list[Violation]:
+    """Every rule a plan must obey; an empty list means the plan is valid."""
+    p, req = plan.profile, plan.requirements
+    out: list[Violation] = []
+    active = [s for s in plan.sessions if s.status != "cancelled"]
+    tz = p.tz
+
+    uids = [s.uid for s in plan.sessions]
+    if len(set(uids)) != len(uids):
+        dup = next(u for u in uids if uids.count(u) > 1)
+        out.append(Violation("unique-uids", "a UID appears more than once", dup))
+
+    per_day: dict[dt.date, float] = defaultdict(float)
+    per_week: dict[tuple[int, int], float] = defaultdict(float)
+    horizon = max((s.day for s in active), default=p.start)
+    cal = study_calendar(p, (horizon - p.start).days + 1)
+    for s in active:
+        if s.kind not in SESSION_KINDS:
+            out.append(Violation("kind", f"unknown kind '{s.kind}'", s.uid))
+        if s.status not in SESSION_STATUSES:
+            out.append(Violation("status", f"unknown status '{s.status}'", s.uid))
+        local_start, local_end = s.start.astimezone(tz), s.end.astimezone(tz)
+        if local_start.replace(tzinfo=None) != s.start.replace(tzinfo=None):
+            out.append(Violation("timezone", f"session is not in the learner's timezone {p.timezone}", s.uid))
+        if s.end <= s.start:
+            out.append(Violation("session-length", "session ends before it starts", s.uid))
+            continue
+        minutes = (s.end - s.start).total_seconds() / 60
+        if minutes % BLOCK_MINUTES or minutes < BLOCK_MINUTES or minutes > p.max_session_minutes:
+            out.append(Violation("session-length", f"{minutes:g} min is outside {BLOCK_MINUTES}-"
+                                                   f"{p.max_session_minutes} min in {BLOCK_MINUTES}-min steps",
+                                 s.uid))
+        day = local_start.date()
+        end_limit = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0, 0))
+        if local_end.replace(tzinfo=None) > end_limit:
+            out.append(Violation("midnight", "session crosses midnight", s.uid))
+        if day < p.start:
+            out.append(Violation("start", f"session on {day} is before the plan's start {p.start}", s.uid))
+        if local_start.time() < p.session_starts[day.weekday()]:
+            out.append(Violation("day-window", f"starts {local_start:%H:%M}, before the day's start time "
+                                               f"{p.session_starts[day.weekday()]:%H:%M}", s.uid))
+        if p.is_blackout(day):
+            out.append(Violation("blackout", f"session on {day}, a blackout or public holiday", s.uid))
+        per_day[day] += s.hours
+        iso = day.isocalendar()
+        per_week[(iso.year, iso.week)] += s.hours
+
+    for day, hours in sorted(per_day.items()):
+        cap = p.weekday_hours[day.weekday()]
+        if hours > cap + EPS:
+            out.append(Violation("day-cap", f"{day}: {hours:g} h planned, the limit for "
+                                            f"{day:%A}s is {cap:g} h"))
+    for (year, week), hours in sorted(per_week.items()):
+        if hours > p.weekly_blocks * BLOCK_MINUTES / 60 + EPS:
+            out.append(Violation("week-cap", f"{year}-W{week:02d}: {hours:g} h planned, the limit is "
+                                             f"{p.hours_per_week:g} h/week"))
+
+    by_day_sorted = sorted(active, key=lambda s: s.start)
+    for a, b in zip(by_day_sorted, by_day_sorted[1:], strict=False):
+        if b.start < a.end:
+            out.append(Violation("overlap", f"overlaps the session ending {a.end:%Y-%m-%d %H:%M}", b.uid))
+
+    hours_by_topic: dict[str, float] = defaultdict(float)
+    first: dict[str, dt.datetime] = {}
+    last: dict[str, dt.datetime] = {}
+    for s in active:
+        if s.status == "missed":
+            continue
+        hours_by_topic[s.topic] += s.hours
+        first[s.topic] = min(first.get(s.topic, s.start), s.start)
+        last[s.topic] = max(last.get(s.topic, s.end), s.end)
+    known = {t.id for t in req.topics}
+    for topic in hours_by_topic:
+        if topic not in known:
+            out.append(Violation("unknown-topic", f"session for '{topic}', which is not in the requirements"))
+    for t in req.topics:
+        got = hours_by_topic.get(t.id, 0.0)
+        if abs(got - t.hours) > EPS:
+            out.append(Violation("hours-covered", f"{t.id}: {got:g} h scheduled, {t.hours:g} h required"))
+        for q in t.requires:
+            if t.id in first and q in last and first[t.id] < last[q]:
+                out.append(Violation("prerequisite", f"{t.id} starts {first[t.id]:%Y-%m-%d %H:%M} before its "
+                                                     f"prerequisite {q} ends {last[q]:%Y-%m-%d %H:%M}"))
+
+    if active:
+        finish = plan.finish
+        latest = add_months(p.start, req.months_max) - dt.timedelta(days=1)
+        if finish > latest:
+            out.append(Violation("month-range", f"finishes {finish}, after {latest} "
+                                                f"({req.months_max} months from {p.start})"))
+        lo_day = (add_months(p.start, req.months_min) - p.start).days - 1
+        earliest_idx = cal.last_study_day_on_or_before(lo_day) if lo_day < len(cal.day_caps) else None
+        if lo_day >= len(cal.day_caps):
+            full = study_calendar(p, lo_day + 1)
+            earliest_idx = full.last_study_day_on_or_before(lo_day)
+            earliest = full.day(earliest_idx) if earliest_idx is not None else None
+        else:
+            earliest = cal.day(earliest_idx) if earliest_idx is not None else None
+        if earliest is not None and finish < earliest:
+            out.append(Violation("month-range", f"finishes {finish}, before {earliest}, the last study day "
+                                                f"within the range's minimum of {req.months_min} months"))
+    return out

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Run the whole test suite (installs what it needs: Python packages, and Debian's chromium for the browser test).
+source "$(dirname "$0")/_env.sh"
+ensure_env test
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing Debian's chromium for the browser test..."
+  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+if command -v node >/dev/null 2>&1 && [ ! -d "$ROOT/tests/js/node_modules/ical.js" ]; then
+  (cd "$ROOT/tests/js" && npm install --silent --no-audit --no-fund >/dev/null 2>&1) || echo "ical.js not installed; its check will be skipped"
+fi
+cd "$ROOT"
+"$VENV/bin/python" -m ruff check planner app.py tests bench
+"$VENV/bin/python" -m mypy planner app.py
+exec "$VENV/bin/python" -m pytest "$@"

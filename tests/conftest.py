@@ -1,0 +1,44 @@
+"""Shared fixtures: the shipped paths and a helper that plans and validates in one step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from planner.curriculum import Curriculum, load_curriculum
+from planner.plan import Plan
+from planner.profile import profile_from_mapping
+from planner.solve import Infeasible, make_plan
+from planner.validate import validate_plan
+
+ROOT = Path(__file__).resolve().parent.parent
+ML_PATH = ROOT / "content" / "ml-ai-engineer.yaml"
+SQL_PATH = ROOT / "content" / "sql-foundations.yaml"
+
+
+@pytest.fixture(scope="session")
+def ml() -> Curriculum:
+    return load_curriculum(ML_PATH)
+
+
+@pytest.fixture(scope="session")
+def sql() -> Curriculum:
+    return load_curriculum(SQL_PATH)
+
+
+def plan_ok(curriculum: Curriculum, **fields: Any) -> Plan:
+    """Plan and assert the result is a plan that passes the validator."""
+    fields.setdefault("start", "2027-01-04")
+    profile = profile_from_mapping(fields, curriculum)
+    result = make_plan(curriculum, profile)
+    assert not isinstance(result, Infeasible), result.message()
+    problems = validate_plan(result)
+    assert problems == [], [str(p) for p in problems]
+    return result
+
+
+def plan_result(curriculum: Curriculum, **fields: Any) -> Plan | Infeasible:
+    fields.setdefault("start", "2027-01-04")
+    return make_plan(curriculum, profile_from_mapping(fields, curriculum))
