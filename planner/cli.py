@@ -49,6 +49,27 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--json", dest="json_out")
     plan.add_argument("--ics", dest="ics_out")
     plan.add_argument("--csv", dest="csv_out")
+    mark = sub.add_parser("mark", help="record progress in a plan JSON file (rewritten atomically)")
+    mark.add_argument("plan_file", metavar="PLAN.json")
+    mark.add_argument("--content", help="the plan's learning-path YAML (default: the ML & AI Engineer path)")
+    what = mark.add_mutually_exclusive_group(required=True)
+    what.add_argument("--done", nargs="+", metavar="UID")
+    what.add_argument("--missed", nargs="+", metavar="UID")
+    what.add_argument("--done-through", dest="done_through", metavar="YYYY-MM-DD")
+    what.add_argument("--topic-done", dest="topic_done", nargs="+", metavar="TOPIC_ID")
+    mark.add_argument("--partial", type=str, default=None, help="with --missed: hours studied anyway")
+    replan = sub.add_parser("replan", help="regenerate the plan from today, keeping what is done")
+    replan.add_argument("plan_file", metavar="PLAN.json")
+    replan.add_argument("--today", required=True, metavar="YYYY-MM-DD")
+    replan.add_argument("--content", help="the plan's learning-path YAML (default: the ML & AI Engineer path)")
+    replan.add_argument("--done-through", dest="done_through", metavar="YYYY-MM-DD")
+    replan.add_argument("--allow-late", dest="allow_late", action="store_true",
+                        help="accept a finish after the range's end")
+    replan.add_argument("--hours-per-week", dest="hours_per_week", help="new weekly hours from today on")
+    replan.add_argument("--drop", action="append", metavar="TOPIC_ID", help="drop an optional topic (repeatable)")
+    replan.add_argument("--json", dest="json_out")
+    replan.add_argument("--ics", dest="ics_out")
+    replan.add_argument("--csv", dest="csv_out")
     check = sub.add_parser("check", help="validate a learning-path YAML file")
     check.add_argument("path")
     return ap
@@ -121,6 +142,82 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _load_plan_and_content(args: argparse.Namespace) -> tuple[Any, Any]:
+    from planner.curriculum import default_content_path, load_curriculum
+    from planner.export.json import load_plan
+
+    curriculum = load_curriculum(args.content or default_content_path())
+    return load_plan(args.plan_file, curriculum), curriculum
+
+
+def _cmd_mark(args: argparse.Namespace) -> int:
+    from planner.atomic import write_atomic
+    from planner.export import plan_to_json
+    from planner.profile import parse_date, parse_hours
+    from planner.progress import mark_done, mark_done_through, mark_missed, mark_topic_done, progress_hours
+
+    plan, _ = _load_plan_and_content(args)
+    if args.done:
+        plan = mark_done(plan, args.done)
+    elif args.missed:
+        partial = parse_hours(args.partial, "--partial", allow_zero=True, hi=24) if args.partial else 0.0
+        plan = mark_missed(plan, args.missed, partial)
+    elif args.done_through:
+        plan = mark_done_through(plan, parse_date(args.done_through, "--done-through"))
+    else:
+        plan = mark_topic_done(plan, args.topic_done)
+    write_atomic(args.plan_file, plan_to_json(plan))
+    done, total = progress_hours(plan)
+    print(f"{args.plan_file}: {done:g} of {total:g} h done ({100 * done / total:.0f} %)")
+    return EXIT_OK
+
+
+def _cmd_replan(args: argparse.Namespace) -> int:
+    from planner.atomic import write_atomic
+    from planner.export import plan_to_csv, plan_to_ics, plan_to_json
+    from planner.profile import parse_date, parse_hours
+    from planner.progress import mark_done_through
+    from planner.replan import CatchUpMenu, replan
+    from planner.validate import validate_plan
+
+    plan, curriculum = _load_plan_and_content(args)
+    today = parse_date(args.today, "--today")
+    if args.done_through:
+        plan = mark_done_through(plan, parse_date(args.done_through, "--done-through"))
+    hours = parse_hours(args.hours_per_week, "--hours-per-week", lo=0.5) if args.hours_per_week else None
+    drop = tuple(args.drop or ())
+    for tid in drop:
+        known = {t.id: t for t in plan.requirements.topics}
+        if tid not in known:
+            raise InputError("--drop", f"unknown topic '{tid}' in this plan")
+        if not known[tid].optional:
+            raise InputError("--drop", f"'{tid}' is required by the path, not optional")
+    result = replan(curriculum, plan, today, allow_late=args.allow_late, drop=drop, hours_per_week=hours)
+    if isinstance(result, CatchUpMenu):
+        print(result.message(), file=sys.stderr)
+        return EXIT_INFEASIBLE
+    problems = [p for p in validate_plan(result.plan) if not (args.allow_late and p.rule == "month-range")]
+    if problems:
+        print("planner: internal error: the new plan breaks a rule: " + str(problems[0]), file=sys.stderr)
+        return 1
+    outputs = []
+    if args.json_out:
+        outputs.append((args.json_out, plan_to_json(result.plan)))
+    if args.ics_out:
+        outputs.append((args.ics_out, plan_to_ics(result.plan)))
+    if args.csv_out:
+        outputs.append((args.csv_out, plan_to_csv(result.plan)))
+    for path, payload in outputs:
+        try:
+            write_atomic(path, payload)
+        except OSError as exc:
+            raise InputError(path, f"cannot write: {exc.strerror}") from None
+    print(result.diff.text())
+    for path, _ in outputs:
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     from planner.curriculum import load_curriculum
 
@@ -137,6 +234,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "plan":
             return _cmd_plan(args)
+        if args.command == "mark":
+            return _cmd_mark(args)
+        if args.command == "replan":
+            return _cmd_replan(args)
         return _cmd_check(args)
     except InputError as exc:
         print(f"planner: error: {exc}", file=sys.stderr)

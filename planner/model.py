@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from ortools.sat.python import cp_model
 
@@ -80,26 +81,26 @@ def solve_day_loads(problem: DayLoadProblem) -> DayLoadSolution | None:
             loads.append(0)
     model.add(sum(loads) == total)
     weeks: dict[int, list[cp_model.IntVar | int]] = {}
-    for d, x in enumerate(loads):
-        weeks.setdefault(cal.week_of(d), []).append(x)
+    for d, load in enumerate(loads):
+        weeks.setdefault(cal.week_of(d), []).append(load)
     for w, xs in weeks.items():
-        model.add(sum(xs) <= cal.weekly_cap).with_name(f"week_{w}")
+        model.add(sum(xs) <= cal.week_cap(w)).with_name(f"week_{w}")
     if problem.not_before is not None and 0 < problem.not_before <= finish:
         model.add(sum(loads[: problem.not_before]) <= total - 1).with_name("finish_not_before_range")
-    variables = [(d, x) for d, x in enumerate(loads) if isinstance(x, cp_model.IntVar)]
+    variables = [(d, v) for d, v in enumerate(loads) if isinstance(v, cp_model.IntVar)]
     if problem.hint:
-        for d, x in variables:
+        for d, v in variables:
             if d < len(problem.hint):
-                model.add_hint(x, min(problem.hint[d], cal.day_caps[d]))
+                model.add_hint(v, min(problem.hint[d], cal.day_caps[d]))
     # Even pace as the tie-break: keep the running total close to the line that spreads the work in proportion
     # to the capacity offered (L-infinity distance), so rounding slack does not pile up at the start or the end.
     reach = cal.cumulative(100, finish)
     scale_to = max(reach[-1], 1)
     deviation = model.new_int_var(0, total, "pace_deviation")
-    running: cp_model.LinearExprT = 0
-    for d, x in enumerate(loads):
-        running = running + x
-        if isinstance(x, cp_model.IntVar) or d == finish:
+    running: Any = 0
+    for d, load in enumerate(loads):
+        running = running + load
+        if isinstance(load, cp_model.IntVar) or d == finish:
             cum = model.new_int_var(0, total, f"done_by_d{d}")
             model.add(cum == running)
             running = cum
@@ -122,3 +123,62 @@ def solve_day_loads(problem: DayLoadProblem) -> DayLoadSolution | None:
     blocks = tuple(int(solver.value(x)) if isinstance(x, cp_model.IntVar) else int(x) for x in loads)
     return DayLoadSolution(blocks, int(solver.value(peak)), STATUS_NAMES[status], solver.objective_value,
                            solver.best_objective_bound, build, seconds)
+
+
+@dataclass(frozen=True)
+class CatchUpProblem:
+    """Re-planning: fit the remaining blocks while the running total tracks the previous plan's as closely as
+    possible. Equal running totals mean the same place in the topic stream, hence the very same sessions, so
+    the L1 distance between the two curves counts how much of the future has to change."""
+
+    calendar: StudyCalendar  # starts today
+    total_blocks: int  # remaining work
+    finish: int  # last allowed day index
+    target: tuple[int, ...]  # previous plan's running total (in the same coordinates) at the end of each day
+    previous_loads: tuple[int, ...] = ()
+
+
+def solve_catch_up(problem: CatchUpProblem) -> DayLoadSolution | None:
+    t0 = time.perf_counter()
+    cal, finish, total = problem.calendar, problem.finish, problem.total_blocks
+    model = cp_model.CpModel()
+    loads: list[cp_model.IntVar | int] = []
+    for d in range(finish + 1):
+        cap = cal.day_caps[d]
+        loads.append(model.new_int_var(0, cap, f"blocks_d{d}") if cap > 0 else 0)
+    model.add(sum(loads) == total)
+    weeks: dict[int, list[cp_model.IntVar | int]] = {}
+    for d, load in enumerate(loads):
+        weeks.setdefault(cal.week_of(d), []).append(load)
+    for w, xs in weeks.items():
+        model.add(sum(xs) <= cal.week_cap(w)).with_name(f"week_{w}")
+    for d, load in enumerate(loads):
+        if isinstance(load, cp_model.IntVar) and d < len(problem.previous_loads):
+            model.add_hint(load, min(problem.previous_loads[d], cal.day_caps[d]))
+    gaps = []
+    running: Any = 0
+    for d, load in enumerate(loads):
+        running = running + load
+        if isinstance(load, cp_model.IntVar) or d == finish:
+            cum = model.new_int_var(0, total, f"done_by_d{d}")
+            model.add(cum == running)
+            running = cum
+            target = min(max(problem.target[d] if d < len(problem.target) else total, 0), total)
+            gap = model.new_int_var(0, total, f"gap_d{d}")
+            model.add(cum - target <= gap)
+            model.add(target - cum <= gap)
+            gaps.append(gap)
+    model.minimize(sum(gaps))
+    build = time.perf_counter() - t0
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = 0
+    solver.parameters.max_time_in_seconds = SOLVER_TIME_LIMIT_S
+    t1 = time.perf_counter()
+    status = solver.solve(model)
+    seconds = time.perf_counter() - t1
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    blocks = tuple(int(solver.value(x)) if isinstance(x, cp_model.IntVar) else int(x) for x in loads)
+    return DayLoadSolution(blocks, 100, STATUS_NAMES[status], solver.objective_value, solver.best_objective_bound,
+                           build, seconds)

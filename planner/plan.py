@@ -36,6 +36,16 @@ class Session:
     ordinal: int  # 1-based position within the topic
     status: str = "planned"
     sequence: int = 0
+    done_hours: float = 0.0  # for partial progress on a missed session
+
+    @property
+    def credited_hours(self) -> float:
+        """Hours of study this session counts for: all when done, the partial hours when missed."""
+        if self.status == "done":
+            return self.hours
+        if self.status == "missed":
+            return min(self.done_hours, self.hours)
+        return 0.0
 
     @property
     def hours(self) -> float:
@@ -43,7 +53,7 @@ class Session:
 
     @property
     def blocks(self) -> int:
-        return int(round((self.end - self.start).total_seconds() / 60 / BLOCK_MINUTES))
+        return round((self.end - self.start).total_seconds() / 60 / BLOCK_MINUTES)
 
     @property
     def day(self) -> dt.date:
@@ -192,7 +202,7 @@ def _split(blocks: int, max_blocks: int) -> list[int]:
 
 
 def sessions_from_day_loads(loads: Sequence[int], start: dt.date, req: Requirements, profile: Profile,
-                            first_offset_blocks: int = 0) -> list[Session]:
+                            first_ordinals: dict[str, int] | None = None) -> list[Session]:
     """Walk the topics in order through the days: each day takes the next `loads[d]` blocks of the stream.
 
     Sessions of a day run back to back from the weekday's start time, so a day never crosses midnight when its
@@ -202,8 +212,8 @@ def sessions_from_day_loads(loads: Sequence[int], start: dt.date, req: Requireme
     max_blocks = max(1, profile.max_session_minutes // BLOCK_MINUTES)
     topics = list(req.topics)
     ti = 0
-    left = topics[0].blocks - first_offset_blocks if topics else 0
-    ordinals: dict[str, int] = {}
+    left = topics[0].blocks if topics else 0
+    ordinals: dict[str, int] = dict(first_ordinals or {})
     out: list[Session] = []
     for d, load in enumerate(loads):
         if load <= 0:

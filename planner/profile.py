@@ -56,10 +56,10 @@ class Profile:
 
     @property
     def weekly_blocks(self) -> int:
-        return int(math.floor(self.hours_per_week * 60 / BLOCK_MINUTES + 1e-9))
+        return math.floor(self.hours_per_week * 60 / BLOCK_MINUTES + 1e-9)
 
     def day_blocks(self, weekday: int) -> int:
-        return int(round(self.weekday_hours[weekday] * 60 / BLOCK_MINUTES))
+        return round(self.weekday_hours[weekday] * 60 / BLOCK_MINUTES)
 
     def is_blackout(self, day: dt.date) -> bool:
         return any(a <= day <= b for a, b in self.blackouts) or day in holiday_dates(self.holiday_country,
@@ -135,9 +135,9 @@ def default_split(hours: float, days: Iterable[int]) -> tuple[float, ...]:
     total_weight = sum(weights.values())
     if total_weight == 0:
         return (0.0,) * 7
-    blocks = int(math.floor(hours * 60 / BLOCK_MINUTES + 1e-9))
+    blocks = math.floor(hours * 60 / BLOCK_MINUTES + 1e-9)
     exact = {d: blocks * w / total_weight for d, w in weights.items()}
-    alloc = {d: int(math.floor(x)) for d, x in exact.items()}
+    alloc = {d: math.floor(x) for d, x in exact.items()}
     left = blocks - sum(alloc.values())
     for d in sorted(day_set, key=lambda d: (-(exact[d] - alloc[d]), -weights[d], d))[:left]:
         alloc[d] += 1

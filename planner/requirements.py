@@ -7,8 +7,8 @@ solver can lean on, and infeasibility is found before any model is built.
 from __future__ import annotations
 
 import calendar
-import heapq
 import datetime as dt
+import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -96,7 +96,7 @@ def build_requirements(curriculum: Curriculum, profile: Profile, *, drop: Sequen
             continue
         if t.id in removed:
             continue
-        blocks = int(round(t.hours_for(bg.key) * 60 / BLOCK_MINUTES))
+        blocks = round(t.hours_for(bg.key) * 60 / BLOCK_MINUTES)
         if blocks > 0:
             keep[t.id] = blocks
     if not keep:
@@ -159,6 +159,10 @@ class StudyCalendar:
     start: dt.date
     day_caps: tuple[int, ...]  # blocks per day, 0 on non-study days, blackouts and holidays
     weekly_cap: int
+    first_week_used: int = 0  # blocks already studied in the first ISO week before `start` (re-planning)
+
+    def week_cap(self, week: int) -> int:
+        return max(0, self.weekly_cap - self.first_week_used) if week == 0 else self.weekly_cap
 
     def day(self, index: int) -> dt.date:
         return self.start + dt.timedelta(days=index)
@@ -181,7 +185,7 @@ class StudyCalendar:
             w = self.week_of(i)
             if w != week:
                 week, used = w, 0
-            x = min(self.day_caps[i] * percent // 100, self.weekly_cap - used)
+            x = min(self.day_caps[i] * percent // 100, self.week_cap(w) - used)
             used += x
             total += x
             out.append(total)
@@ -201,12 +205,15 @@ class StudyCalendar:
         return None
 
 
-def study_calendar(profile: Profile, days: int) -> StudyCalendar:
+def study_calendar(profile: Profile, days: int, *, start: dt.date | None = None,
+                   first_week_used: int = 0) -> StudyCalendar:
+    """Capacity from `start` (default: the profile's start) for `days` days."""
+    first = start or profile.start
     caps = []
     for i in range(days):
-        d = profile.start + dt.timedelta(days=i)
+        d = first + dt.timedelta(days=i)
         caps.append(0 if profile.is_blackout(d) else profile.day_blocks(d.weekday()))
-    return StudyCalendar(profile.start, tuple(caps), profile.weekly_blocks)
+    return StudyCalendar(first, tuple(caps), profile.weekly_blocks, first_week_used)
 
 
 @dataclass(frozen=True)

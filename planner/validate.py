@@ -7,6 +7,7 @@ matter how it was made (solver, re-plan, a hand-edited file).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -70,9 +71,11 @@ def validate_plan(plan: Plan) -> list[Violation]:
                                                f"{p.session_starts[day.weekday()]:%H:%M}", s.uid))
         if p.is_blackout(day):
             out.append(Violation("blackout", f"session on {day}, a blackout or public holiday", s.uid))
-        per_day[day] += s.hours
+        # A missed session's time was not used (only its partial hours were), so only those count toward caps.
+        used = s.credited_hours if s.status == "missed" else s.hours
+        per_day[day] += used
         iso = day.isocalendar()
-        per_week[(iso.year, iso.week)] += s.hours
+        per_week[(iso.year, iso.week)] += used
 
     for day, hours in sorted(per_day.items()):
         cap = p.weekday_hours[day.weekday()]
@@ -85,7 +88,7 @@ def validate_plan(plan: Plan) -> list[Violation]:
                                              f"{p.hours_per_week:g} h/week"))
 
     by_day_sorted = sorted(active, key=lambda s: s.start)
-    for a, b in zip(by_day_sorted, by_day_sorted[1:], strict=False):
+    for a, b in itertools.pairwise(by_day_sorted):
         if b.start < a.end:
             out.append(Violation("overlap", f"overlaps the session ending {a.end:%Y-%m-%d %H:%M}", b.uid))
 
@@ -94,6 +97,7 @@ def validate_plan(plan: Plan) -> list[Violation]:
     last: dict[str, dt.datetime] = {}
     for s in active:
         if s.status == "missed":
+            hours_by_topic[s.topic] += s.credited_hours
             continue
         hours_by_topic[s.topic] += s.hours
         first[s.topic] = min(first.get(s.topic, s.start), s.start)

@@ -63,7 +63,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "sessions": [
             {"uid": s.uid, "topic": s.topic, "kind": s.kind, "start": s.start.isoformat(),
              "end": s.end.isoformat(), "status": s.status, "sequence": s.sequence, "ordinal": s.ordinal,
-             "hours": s.hours}
+             "hours": s.hours, "done_hours": s.credited_hours}
             for s in plan.sessions
         ],
     }
@@ -77,3 +77,99 @@ def _months(plan: Plan, day: Any) -> float:
 
 def plan_to_json(plan: Plan) -> bytes:
     return (json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+MAX_PLAN_BYTES = 20_000_000
+
+
+def plan_from_dict(data: Any, curriculum: Any, source: str = "plan") -> Plan:
+    """Read a planner.plan/1 document back into a Plan; anything inconsistent is an InputError naming the key."""
+    import datetime as dt
+
+    from planner.curriculum import Curriculum
+    from planner.errors import InputError
+    from planner.plan import SESSION_KINDS, SESSION_STATUSES, PhaseInfo, Session, SolverInfo, checklist_milestones
+    from planner.profile import BLOCK_MINUTES, profile_from_dict
+    from planner.requirements import Requirements, TopicReq
+
+    assert isinstance(curriculum, Curriculum)
+    if not isinstance(data, dict):
+        raise InputError(source, "not a plan file (expected a JSON object)")
+    if data.get("format") != FORMAT:
+        raise InputError(f"{source}: format", f"expected '{FORMAT}', got {data.get('format')!r}")
+    try:
+        path_id = data["path"]["id"]
+        if path_id != curriculum.id:
+            raise InputError(f"{source}: path.id", f"plan is for '{path_id}', the content file is '{curriculum.id}'")
+        try:
+            profile = profile_from_dict(data["profile"], curriculum)
+        except InputError as exc:
+            raise InputError(f"{source}: profile.{exc.field}", exc.message) from None
+        summary = data["summary"]
+        months_min, months_max = summary["timeline_months"]
+        topics = []
+        for i, t in enumerate(data["topics"]):
+            blocks = round(float(t["hours"]) * 60 / BLOCK_MINUTES)
+            if blocks <= 0:
+                raise InputError(f"{source}: topics[{i}].hours", "must be positive")
+            topics.append(TopicReq(str(t["id"]), str(t["title"]), int(t["phase"]), blocks,
+                                   tuple(str(q) for q in t.get("requires", [])), str(t.get("kind", "study")),
+                                   bool(t.get("optional", False)), t.get("elective"),
+                                   tuple(t.get("resources", [])), None))
+        req = Requirements(path_id, profile.background, int(months_min), int(months_max), tuple(topics))
+        tz = profile.tz
+        ids = {t.id for t in topics}
+        sessions = []
+        for i, s in enumerate(data["sessions"]):
+            field = f"{source}: sessions[{i}]"
+            try:
+                start = dt.datetime.fromisoformat(s["start"]).astimezone(tz)
+                end = dt.datetime.fromisoformat(s["end"]).astimezone(tz)
+            except (TypeError, ValueError):
+                raise InputError(f"{field}.start", "not an ISO 8601 date-time with offset") from None
+            if s["topic"] not in ids:
+                raise InputError(f"{field}.topic", f"unknown topic '{s['topic']}'")
+            if s.get("status", "planned") not in SESSION_STATUSES:
+                raise InputError(f"{field}.status", f"'{s.get('status')}' is not one of {', '.join(SESSION_STATUSES)}")
+            if s.get("kind", "study") not in SESSION_KINDS:
+                raise InputError(f"{field}.kind", f"'{s.get('kind')}' is not one of {', '.join(SESSION_KINDS)}")
+            if end <= start:
+                raise InputError(f"{field}.end", "ends before it starts")
+            sessions.append(Session(str(s["uid"]), str(s["topic"]), str(s.get("kind", "study")), start, end,
+                                    int(s.get("ordinal", 1)), str(s.get("status", "planned")),
+                                    int(s.get("sequence", 0)), float(s.get("done_hours", 0.0) or 0.0)))
+        uids = [s.uid for s in sessions]
+        if len(set(uids)) != len(uids):
+            raise InputError(f"{source}: sessions", "a UID appears twice")
+        solver = summary.get("solver", {})
+        info = SolverInfo(str(solver.get("status", "FEASIBLE")), float(solver.get("seconds", 0.0)),
+                          float(solver.get("objective", 0.0)), float(solver.get("bound", 0.0)),
+                          float(solver.get("build_seconds", 0.0)), int(solver.get("peak_percent", 100)))
+        ea = summary.get("earliest_allowed_finish")
+        la = summary.get("latest_allowed_finish")
+        return Plan(
+            path_id=path_id, path_title=str(data["path"].get("title", path_id)), profile=profile, requirements=req,
+            sessions=tuple(sessions), solver=info,
+            phases=tuple(PhaseInfo(p.number, p.title, p.objective, p.weeks) for p in curriculum.phases),
+            checklist=checklist_milestones(curriculum.checklist, sessions, req, profile.start),
+            earliest_allowed_finish=dt.date.fromisoformat(ea) if ea else None,
+            latest_allowed_finish=dt.date.fromisoformat(la) if la else None,
+            blackout_ranges=tuple((dt.date.fromisoformat(a), dt.date.fromisoformat(b))
+                                  for a, b in data["profile"].get("blackouts", [])),
+        )
+    except KeyError as exc:
+        raise InputError(f"{source}: {exc.args[0]}", "missing required key") from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise InputError(source, f"inconsistent plan file ({exc})") from None
+
+
+def load_plan(path: Any, curriculum: Any) -> Plan:
+    from planner.errors import InputError
+    from planner.yamlio import read_text
+
+    text = read_text(path, "plan", max_bytes=MAX_PLAN_BYTES)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(str(path), f"not JSON (line {exc.lineno}: {exc.msg})") from None
+    return plan_from_dict(data, curriculum, str(path))

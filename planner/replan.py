@@ -1,0 +1,253 @@
+"""Re-planning from today: history stays as it was, the future is re-solved with the least change.
+
+Sessions before `today` keep their times, UIDs and status (planned ones become missed; their hours return to
+the pool). The remaining work is re-solved so the running total follows the previous plan as closely as
+possible (see model.CatchUpProblem); sessions that land where they were keep their UID and SEQUENCE, moved ones
+keep their UID with SEQUENCE + 1, new ones get fresh derived UIDs, and dropped ones stay in the file as
+cancelled with SEQUENCE + 1 so calendar apps that honour updates remove them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, replace
+
+from planner.curriculum import Curriculum
+from planner.errors import InputError
+from planner.model import CatchUpProblem, solve_catch_up
+from planner.plan import Plan, Session, SolverInfo, checklist_milestones, session_uid, sessions_from_day_loads
+from planner.profile import BLOCK_MINUTES
+from planner.requirements import MAX_HORIZON_DAYS, Requirements, add_months, months_between, study_calendar
+
+MAX_DAYS_PAST_FINISH = 366
+
+
+@dataclass(frozen=True)
+class Diff:
+    kept: tuple[str, ...]
+    moved: tuple[str, ...]
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    old_finish: dt.date
+    new_finish: dt.date
+    latest_allowed: dt.date
+
+    @property
+    def days_later(self) -> int:
+        return (self.new_finish - self.old_finish).days
+
+    @property
+    def inside_range(self) -> bool:
+        return self.new_finish <= self.latest_allowed
+
+    def text(self) -> str:
+        sign = f"+{self.days_later}" if self.days_later > 0 else str(self.days_later)
+        return (f"kept {len(self.kept)}, moved {len(self.moved)}, added {len(self.added)}, removed "
+                f"{len(self.removed)} sessions; finish {self.old_finish} → {self.new_finish} ({sign} days), "
+                f"{'inside' if self.inside_range else 'OUTSIDE'} the range (by {self.latest_allowed})")
+
+
+@dataclass(frozen=True)
+class CatchUpMenu:
+    """The new finish would pass the range's end: the choices, each computed."""
+
+    remaining_hours: float
+    latest_allowed: dt.date
+    late_finish: dt.date | None  # finish if the learner accepts being late (at current hours)
+    hours_per_week_needed: float | None
+    drop: tuple[tuple[str, str, float], ...]  # optional topics to drop
+    drop_finish: dt.date | None
+    hours_per_week: float
+
+    def message(self) -> str:
+        lines = [f"Behind: {self.remaining_hours:g} h left cannot finish by {self.latest_allowed} at "
+                 f"{self.hours_per_week:g} h/week. Choose one:"]
+        if self.hours_per_week_needed is not None:
+            lines.append(f"- Study {self.hours_per_week_needed:g} h/week from now on to finish in time.")
+        if self.drop and self.drop_finish is not None:
+            names = ", ".join(f"{t} ({h:g} h)" for _, t, h in self.drop)
+            lines.append(f"- Drop optional topics ({names}) and finish {self.drop_finish}.")
+        if self.late_finish is not None:
+            lines.append(f"- Accept finishing {self.late_finish} (--allow-late).")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Replanned:
+    plan: Plan
+    diff: Diff
+
+
+def _remaining(plan: Plan, history: list[Session]) -> Requirements:
+    credited: dict[str, float] = defaultdict(float)
+    for s in history:
+        credited[s.topic] += s.credited_hours
+    topics = []
+    for t in plan.requirements.topics:
+        left = int((t.hours - credited[t.id]) * 60 // BLOCK_MINUTES)
+        if left > 0:
+            topics.append(replace(t, blocks=left))
+    return replace(plan.requirements, topics=tuple(topics))
+
+
+def replan(curriculum: Curriculum, plan: Plan, today: dt.date, *, allow_late: bool = False,
+           drop: tuple[str, ...] = (), hours_per_week: float | None = None) -> Replanned | CatchUpMenu:
+    p = plan.profile
+    if hours_per_week is not None:
+        p = p.with_hours_per_week(hours_per_week)
+    if today < p.start:
+        raise InputError("--today", f"{today} is before the plan's start {p.start}")
+    if today > plan.finish + dt.timedelta(days=MAX_DAYS_PAST_FINISH):
+        raise InputError("--today", f"{today} is more than a year after the plan's finish {plan.finish}")
+    latest = add_months(p.start, plan.requirements.months_max) - dt.timedelta(days=1)
+
+    history = [s if s.status != "planned" else replace(s, status="missed")
+               for s in plan.sessions if s.day < today or (s.status == "done" and s.day >= today)]
+    history_uids = {s.uid for s in history}
+    old_future = [s for s in plan.sessions if s.uid not in history_uids and s.status != "cancelled"]
+    old_cancelled = [s for s in plan.sessions if s.uid not in history_uids and s.status == "cancelled"]
+    req = _remaining(plan, history)
+    if drop:
+        req = replace(req, topics=tuple(t for t in req.topics if t.id not in set(drop)))
+    total = req.total_blocks
+
+    iso_today = today.isocalendar()
+    week_used = sum(s.blocks if s.status == "done" else int(s.credited_hours * 60 // BLOCK_MINUTES)
+                    for s in history if s.day.isocalendar()[:2] == iso_today[:2] and s.day < today)
+    horizon_days = (latest - today).days + 1
+    if total == 0:
+        return _assemble(curriculum, plan, p, req, history, old_future, old_cancelled, [], today, latest, 0.0, 0.0)
+
+    cal = study_calendar(p, max(horizon_days, 1), start=today, first_week_used=week_used)
+    first = cal.earliest_finish(total) if horizon_days > 0 else None
+    if first is None:
+        long_cal = study_calendar(p, MAX_HORIZON_DAYS, start=today, first_week_used=week_used)
+        late = long_cal.earliest_finish(total)
+        if not allow_late:
+            return _menu(plan, p, req, today, latest, week_used, long_cal.day(late) if late is not None else None)
+        if late is None:
+            raise InputError("--allow-late", "the remaining work never fits on these study days")
+        cal = long_cal
+        finish = late
+    else:
+        finish = len(cal.day_caps) - 1
+
+    # The previous plan's running total in today's coordinates: blocks it had planned from today on.
+    old_loads = [0] * (finish + 1)
+    for s in old_future:
+        idx = (s.day - today).days
+        if 0 <= idx <= finish:
+            old_loads[idx] += s.blocks
+    # Blocks the learner is behind: the previous plan expected them done by today, so in today's coordinates
+    # its curve starts that far ahead of the new one, and the new plan catches up as fast as capacity allows.
+    behind = total - sum(s.blocks for s in old_future)
+    target = []
+    running = behind
+    for x in old_loads:
+        running += x
+        target.append(running)
+    solution = solve_catch_up(CatchUpProblem(cal, total, finish, tuple(target), tuple(old_loads)))
+    if solution is None:
+        raise InputError("--today", "the solver found no catch-up plan within its time limit")
+    ordinals: dict[str, int] = defaultdict(int)
+    for s in plan.sessions:
+        ordinals[s.topic] = max(ordinals[s.topic], s.ordinal)
+    # Fresh sessions are numbered after every ordinal the topic ever had, so new UIDs never collide.
+    fresh = sessions_from_day_loads(solution.blocks, today, req, p, first_ordinals=dict(ordinals))
+    return _assemble(curriculum, plan, p, req, history, old_future, old_cancelled, fresh, today, latest,
+                     solution.solve_seconds, solution.build_seconds, solution)
+
+
+def _assemble(curriculum: Curriculum, plan: Plan, profile: object, req: Requirements, history: list[Session],
+              old_future: list[Session], old_cancelled: list[Session], fresh: list[Session], today: dt.date,
+              latest: dt.date, seconds: float, build: float, solution: object = None) -> Replanned:
+    from planner.model import DayLoadSolution
+    from planner.profile import Profile
+
+    assert isinstance(profile, Profile)
+    exact = {(s.topic, s.start, s.end): s for s in old_future}
+    kept, moved, added = [], [], []
+    result: list[Session] = []
+    leftovers: dict[str, list[Session]] = defaultdict(list)
+    used: set[str] = set()
+    for s in fresh:
+        old = exact.get((s.topic, s.start, s.end))
+        if old is not None and old.uid not in used:
+            result.append(replace(s, uid=old.uid, ordinal=old.ordinal, sequence=old.sequence))
+            used.add(old.uid)
+            kept.append(old.uid)
+        else:
+            leftovers[s.topic].append(s)
+    pool: dict[str, list[Session]] = defaultdict(list)
+    for s in old_future:
+        if s.uid not in used:
+            pool[s.topic].append(s)
+    for topic, news in leftovers.items():
+        olds = pool.get(topic, [])
+        for s in news:
+            if olds:
+                old = olds.pop(0)
+                result.append(replace(s, uid=old.uid, ordinal=old.ordinal, sequence=old.sequence + 1))
+                used.add(old.uid)
+                moved.append(old.uid)
+            else:
+                result.append(replace(s, uid=session_uid(plan.path_id, s.topic, s.ordinal)))
+                added.append(result[-1].uid)
+    removed = [replace(s, status="cancelled", sequence=s.sequence + 1) for s in old_future if s.uid not in used]
+    sessions = sorted([*history, *result, *old_cancelled, *removed], key=lambda s: (s.start, s.uid))
+    new_req = plan.requirements
+    solver = plan.solver
+    if isinstance(solution, DayLoadSolution):
+        solver = SolverInfo(solution.status, round(seconds, 4), solution.objective, solution.bound, round(build, 4),
+                            plan.solver.peak_percent)
+    keep_topics = {t.id for t in req.topics} | {s.topic for s in history}
+    new_req = replace(new_req, topics=tuple(t for t in new_req.topics if t.id in keep_topics))
+    new_plan = replace(plan, profile=profile, requirements=new_req, sessions=tuple(sessions), solver=solver,
+                       checklist=checklist_milestones(curriculum.checklist, sessions, new_req, profile.start))
+    diff = Diff(tuple(kept), tuple(moved), tuple(added), tuple(s.uid for s in removed), plan.finish,
+                new_plan.finish, latest)
+    return Replanned(new_plan, diff)
+
+
+def _menu(plan: Plan, profile: object, req: Requirements, today: dt.date, latest: dt.date, week_used: int,
+          late: dt.date | None) -> CatchUpMenu:
+    from planner.profile import MAX_HOURS_PER_WEEK, Profile
+
+    assert isinstance(profile, Profile)
+    days = (latest - today).days + 1
+
+    def fits(hours: float) -> bool:
+        if days <= 0:
+            return False
+        cal = study_calendar(profile.with_hours_per_week(hours), days, start=today, first_week_used=week_used)
+        return cal.earliest_finish(req.total_blocks) is not None
+
+    needed = None
+    lo, hi = 1, int(MAX_HOURS_PER_WEEK * 2)
+    if fits(hi / 2):
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if fits(mid / 2):
+                hi = mid
+            else:
+                lo = mid + 1
+        needed = lo / 2
+    cal = study_calendar(profile, max(days, 1), start=today, first_week_used=week_used)
+    capacity = cal.cumulative()[-1] if days > 0 else 0
+    deficit = req.total_blocks - capacity
+    chosen, freed = [], 0
+    for t in sorted((t for t in req.topics if t.optional), key=lambda t: (-t.blocks, t.id)):
+        if freed >= deficit:
+            break
+        chosen.append((t.id, t.title, t.hours))
+        freed += t.blocks
+    drop_finish = None
+    if chosen and freed >= deficit:
+        idx = cal.earliest_finish(req.total_blocks - freed)
+        drop_finish = cal.day(idx) if idx is not None else None
+    return CatchUpMenu(req.total_hours, latest, late, needed, tuple(chosen), drop_finish, profile.hours_per_week)
+
+
+def months_used(plan: Plan) -> float:
+    return months_between(plan.profile.start, plan.finish)
