@@ -222,9 +222,12 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from planner.curriculum import load_curriculum
 
     c = load_curriculum(args.path)
-    phase_topics = sum(len(p.topic_ids) for p in c.phases)
-    print(f"{args.path}: ok — {c.display_name}: {len(c.phases)} phases, {phase_topics} phase topics, "
-          f"{len(c.electives)} electives, {len(c.checklist)} checklist items, backgrounds "
+    timed = [p for p in c.phases if p.weeks is not None]
+    extra = [p for p in c.phases if p.weeks is None]
+    parts = [f"{len(timed)} phases with {sum(len(p.topic_ids) for p in timed)} topics"]
+    parts += [f"{p.title.lower()} ({len(p.topic_ids)} topics)" for p in extra]
+    print(f"{args.path}: ok — {c.display_name}: " + ", ".join(parts)
+          + f"; {len(c.electives)} electives, {len(c.checklist)} checklist items; backgrounds "
           + ", ".join(f"{b.key} ({b.months_min}-{b.months_max} months)" for b in c.backgrounds))
     return EXIT_OK
 
