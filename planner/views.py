@@ -202,7 +202,7 @@ def plan_metrics(plan: Plan) -> list[tuple[str, str, str]]:
         ("Total hours", f"{plan.total_hours:g} h", f"{len(plan.active_sessions)} sessions"),
         ("Hours/week used / offered", f"{plan.mean_week_hours:.1f} / {p.hours_per_week:g}",
          f"Average over the plan; the busiest week holds {plan.peak_week_hours:g} h"),
-        ("Solver", f"{s.status} · {s.seconds:.2f} s", f"objective {s.objective:g}, bound {s.bound:g}; "
+        (f"Solver ({s.status.lower()})", f"{s.seconds:.2f} s", f"objective {s.objective:g}, bound {s.bound:g}; "
                                                        f"model built in {s.build_seconds:.3f} s"),
     ]
 
@@ -352,17 +352,18 @@ def gantt_chart(plan: Plan) -> alt.Chart:
         alt.Chart(data, title="Topics over time")
         .mark_bar(cornerRadius=2)
         .encode(
-            x=alt.X("start:T", title=None, axis=alt.Axis(format="%b %Y")),
+            x=alt.X("start:T", title=None,
+                  axis=alt.Axis(format="%b %Y", tickCount="month", labelOverlap=True)),
             x2="end:T",
             y=alt.Y("topic:N", sort=alt.EncodingSortField(field="order", order="ascending"), title=None,
-                    axis=alt.Axis(labelLimit=260)),
-            color=alt.Color("phase:N", title="Phase", legend=alt.Legend(orient="top", columns=2, labelLimit=320)),
+                    axis=alt.Axis(labelLimit=320, labelOverlap=False)),
+            color=alt.Color("phase:N", title="Phase", legend=alt.Legend(orient="top", columns=3, labelLimit=300)),
             tooltip=[alt.Tooltip("topic:N", title="Topic"), alt.Tooltip("phase:N", title="Phase"),
                      alt.Tooltip("start:T", title="First session", format="%Y-%m-%d"),
                      alt.Tooltip("end:T", title="Last session", format="%Y-%m-%d"),
                      alt.Tooltip("hours:Q", title="Hours"), alt.Tooltip("sessions:Q", title="Sessions")],
         )
-        .properties(height=max(200, 15 * len(data)))
+        .properties(height=max(200, 18 * len(data)))
     )
 
 
@@ -370,7 +371,7 @@ def weekly_frame(plan: Plan) -> pd.DataFrame:
     df = plan.to_frame()
     df = df[df["status"] != "cancelled"].copy()
     dates = pd.to_datetime(df["date"])
-    df["week"] = dates - pd.to_timedelta(dates.dt.weekday, unit="D")
+    df["week"] = dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")
     df["phase_label"] = [phase_label(n, t) for n, t in zip(df["phase"], df["phase_title"], strict=True)]
     out = df.groupby(["week", "phase_label"], as_index=False)["hours"].sum()
     return out.rename(columns={"phase_label": "phase"})
@@ -382,7 +383,7 @@ def weekly_chart(plan: Plan) -> alt.Chart:
     weeks = max(1, data["week"].nunique())
     return (
         alt.Chart(data, title=f"Hours per week (offered: {plan.profile.hours_per_week:g} h)")
-        .mark_bar(size=max(2, min(18, 700 // weeks)))
+        .mark_bar(size=max(2, min(14, 900 // weeks)))
         .encode(
             x=alt.X("week:T", title="Week starting", axis=alt.Axis(format="%d %b %y")),
             y=alt.Y("sum(hours):Q", title="Hours", stack="zero"),
@@ -390,5 +391,5 @@ def weekly_chart(plan: Plan) -> alt.Chart:
             tooltip=[alt.Tooltip("week:T", title="Week of", format="%Y-%m-%d"),
                      alt.Tooltip("phase:N", title="Phase"), alt.Tooltip("hours:Q", title="Hours")],
         )
-        .properties(height=260)
+        .properties(height=240)
     )
