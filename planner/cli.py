@@ -75,10 +75,11 @@ def _parser() -> argparse.ArgumentParser:
     return ap
 
 
-def _profile_data(args: argparse.Namespace) -> tuple[dict[str, Any], set[str]]:
-    from planner.yamlio import load_yaml_file
+def _profile_data(args: argparse.Namespace) -> tuple[dict[str, Any], set[str], dict[str, int]]:
+    from planner.yamlio import LineDict, load_yaml_file
 
     data: dict[str, Any] = {}
+    lines: dict[str, int] = {}
     if args.profile:
         raw = load_yaml_file(args.profile, "--profile")
         if raw is None:
@@ -86,13 +87,15 @@ def _profile_data(args: argparse.Namespace) -> tuple[dict[str, Any], set[str]]:
         if not isinstance(raw, dict):
             raise InputError("--profile", f"{args.profile} must hold a mapping of profile fields")
         data.update(raw)
+        if isinstance(raw, LineDict):
+            lines = {k: raw.line_of(k) for k in raw}
     from_flags = set()
     for key in FLAG_FOR:
         value = getattr(args, key, None)
         if value is not None:
             data[key] = value
             from_flags.add(key)
-    return data, from_flags
+    return data, from_flags, lines
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
@@ -102,7 +105,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     from planner.summary import plan_summary
     from planner.validate import validate_plan
 
-    data, from_flags = _profile_data(args)
+    data, from_flags, lines = _profile_data(args)
     curriculum = load_curriculum(args.content or default_content_path())
     try:
         profile = profile_from_mapping(data, curriculum)
@@ -111,7 +114,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         if base in from_flags:
             exc.field = FLAG_FOR[base] + exc.field[len(base):]
         elif args.profile and exc.source is None:
-            exc.source = args.profile
+            exc.source, exc.line = args.profile, lines.get(base)
         raise
     result = make_plan(curriculum, profile)
     if isinstance(result, Infeasible):

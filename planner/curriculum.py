@@ -15,6 +15,8 @@ from planner.yamlio import LineDict, load_yaml_file, parse_yaml
 TOPIC_KINDS = ("study", "project")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 HOURS_STEP = 0.5  # content hours are whole 30-minute blocks, the planner's unit
+MAX_TIMELINE_MONTHS = 60  # bounds the solver's horizon (one variable per day)
+MAX_TOPICS = 2000
 
 
 @dataclass(frozen=True)
@@ -289,6 +291,9 @@ def curriculum_from_data(data: Any, source: str) -> Curriculum:
         electives.append(Elective(eid, r.string(en, "title", field) or eid,
                                   r.string(en, "description", field, optional=True) or "", tuple(ids)))
 
+    if len(topics) > MAX_TOPICS:
+        raise r.fail(root, "phases", f"{len(topics)} topics is more than the planner's limit of {MAX_TOPICS}",
+                     "phases")
     _check_prerequisites(r, raw_phases, raw_el, topics, seen)
     checklist = _read_checklist(r, root, seen)
     stack_raw = root.get("technology_stack") or {}
@@ -329,6 +334,9 @@ def _read_backgrounds(r: _Reader, root: LineDict) -> tuple[Background, ...]:
             raise r.fail(tm, f"{field}.timeline_months.min", f"must be at least 1, got {lo}", "min")
         if lo > hi:
             raise r.fail(tm, f"{field}.timeline_months", f"min {lo} exceeds max {hi}", "min")
+        if hi > MAX_TIMELINE_MONTHS:
+            raise r.fail(tm, f"{field}.timeline_months.max", f"{hi} months is more than the planner's limit of "
+                                                             f"{MAX_TIMELINE_MONTHS}", "max")
         label = r.string(b, "label", field, optional=True) or key.replace("_", " ").capitalize()
         out.append(Background(key, label, r.string(b, "description", field, optional=True) or "", lo, hi))
     return tuple(out)

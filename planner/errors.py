@@ -18,3 +18,11 @@ class InputError(Exception):
         if self.source:
             where = f"{self.source}:{self.line}: " if self.line else f"{self.source}: "
         return f"{where}{self.field}: {self.message}"
+
+
+class PlanningTimeout(InputError):
+    """The solver ran out of time: reported like bad input, with what was being planned."""
+
+    def __init__(self, what: str, seconds: float):
+        super().__init__("content", f"planning {what} did not finish within {seconds:g} s; split the path or "
+                                    f"shorten its month range")

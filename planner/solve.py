@@ -6,7 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from planner.curriculum import Curriculum
-from planner.model import DayLoadProblem, peak_percent_bound, solve_day_loads
+from planner.errors import PlanningTimeout
+from planner.model import SOLVER_TIME_LIMIT_S, DayLoadProblem, peak_percent_bound, solve_day_loads
 from planner.plan import PhaseInfo, Plan, SolverInfo, checklist_milestones, sessions_from_day_loads
 from planner.profile import BLOCK_MINUTES, MAX_HOURS_PER_WEEK, MIN_HOURS_PER_WEEK, Profile
 from planner.requirements import (
@@ -96,7 +97,8 @@ def make_plan(curriculum: Curriculum, profile: Profile, *, drop: tuple[str, ...]
     problem = DayLoadProblem(cal, total, finish, window.earliest, peak_percent_bound(cal, total, finish))
     solution = solve_day_loads(problem)
     if solution is None:  # the bounds above are exact, so this means the solver hit its time limit
-        return explain_infeasible(curriculum, profile, req)
+        raise PlanningTimeout(f"{len(req.topics)} topics ({req.total_hours:g} h) over {finish + 1} days",
+                              SOLVER_TIME_LIMIT_S)
     sessions = sessions_from_day_loads(solution.blocks, profile.start, req, profile)
     earliest, latest = window.dates(cal)
     blackout_days = [cal.day(i) for i, c in enumerate(cal.day_caps)
