@@ -16,8 +16,11 @@ from planner import views
 from planner.curriculum import Curriculum, default_content_path, load_curriculum
 from planner.errors import InputError
 from planner.export import plan_to_csv, plan_to_dict, plan_to_ics, plan_to_json
+from planner.export.json import plan_from_dict
 from planner.plan import Plan
 from planner.profile import WEEKDAYS, profile_from_mapping
+from planner.progress import mark_done_through, mark_topic_done
+from planner.replan import CatchUpMenu, Replanned, replan
 from planner.solve import Infeasible, make_plan
 from planner.store import Store, check_name
 from planner.validate import validate_plan
@@ -65,6 +68,18 @@ def export_files(path: str, profile_json: str) -> tuple[bytes, bytes, bytes]:
     return plan_to_ics(plan), plan_to_csv(plan), plan_to_json(plan)
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def tracked_plan(path: str, plan_json: str) -> Plan:
+    """A saved plan with progress (or an accepted re-plan), read back as it was saved."""
+    return plan_from_dict(json.loads(plan_json), curriculum_for(path))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def tracked_files(path: str, plan_json: str) -> tuple[bytes, bytes, bytes]:
+    plan = tracked_plan(path, plan_json)
+    return plan_to_ics(plan), plan_to_csv(plan), plan_to_json(plan)
+
+
 def canonical(raw: dict[str, Any]) -> str:
     return json.dumps(raw, sort_keys=True, ensure_ascii=False)
 
@@ -83,14 +98,69 @@ def put_form(values: dict[str, Any]) -> None:
 def open_learner(name: str) -> None:
     rec = store.load(name)
     ss.learner = name
+    ss.proposal = None
+    ss.accepted = False
     if rec is None:
         put_form(views.form_defaults())
         ss.active = None
+        ss.tracked = None
     else:
         put_form(views.mapping_to_form(rec.profile))
         ss.active = rec.profile
+        ss.tracked = canonical(rec.plan) if rec.tracked and rec.plan is not None else None
         store.set_last(name)
     ss.form_error = None
+
+
+def save_tracked(plan: Plan, profile: dict[str, Any] | None = None) -> None:
+    """Save the learner's current plan with its progress (one transaction) and make it the plan shown."""
+    data = plan_to_dict(plan)
+    if profile is not None:
+        ss.active = profile
+    store.save(ss.learner, ss.active, data, tracked=True)
+    ss.tracked = canonical(data)
+    ss.proposal = None
+    ss.progress_version = ss.get("progress_version", 0) + 1
+
+
+def accept_proposal() -> None:
+    proposal = ss.get("proposal")
+    if not isinstance(proposal, Replanned):
+        return
+    new = proposal.plan
+    profile = dict(ss.active)
+    if new.profile.hours_per_week != float(profile.get("hours_per_week") or 0):  # "study N h/week from now"
+        profile["hours_per_week"] = new.profile.hours_per_week
+        if profile.get("day_hours"):  # fixed day hours were scaled with the week, as in the plan
+            profile["day_hours"] = ",".join(f"{d}={h:g}" for d, h in zip(WEEKDAYS, new.profile.weekday_hours,
+                                                                          strict=True) if h > 0)
+            ss.f_day_hours = profile["day_hours"]
+        ss.f_hours_per_week = new.profile.hours_per_week
+    save_tracked(new, profile)
+    ss.accepted = True
+
+
+def follow_as_of() -> None:
+    """A new "as of" date moves the "mark everything through" date with it, and drops a stale proposal."""
+    if isinstance(ss.get("as_of"), dt.date):
+        ss.done_through = ss.as_of
+    ss.proposal = None
+
+
+def discard_proposal() -> None:
+    ss.proposal = None
+
+
+def done_through(plan: Plan) -> None:
+    save_tracked(mark_done_through(plan, ss.done_through))
+    ss.accepted = False
+
+
+def topics_done(plan: Plan) -> None:
+    if ss.get("topics_done"):
+        save_tracked(mark_topic_done(plan, ss.topics_done))
+        ss.topics_done = []
+    ss.accepted = False
 
 
 def on_pick_learner() -> None:
@@ -136,6 +206,8 @@ elif "learner" not in ss:  # first run of this browser session: restore the last
         ss.learner = "Me"
         put_form(views.form_defaults())
         ss.active = None
+        ss.tracked = None
+ss.setdefault("progress_version", 0)
 
 # ---------------------------------------------------------------- sidebar: learner, form, backup
 
@@ -183,6 +255,9 @@ with st.sidebar:
         st.multiselect("Specializations to add", list(elective_titles), key="f_electives",
                        format_func=lambda e: elective_titles.get(e, e))
         submitted = st.form_submit_button("Make my plan", type="primary", width="stretch")
+        if ss.get("tracked"):
+            st.caption("Your plan holds progress: **Make my plan** starts a fresh plan from these fields. To keep "
+                       "your ticks, use *Progress → regenerate from today* instead.")
 
     with st.expander("Backup and restore"):
         st.download_button("Export all learners (JSON)", store.export_state(), file_name="study-planner-state.json",
@@ -215,6 +290,9 @@ if submitted or ss.pop("plan_requested", False):
     else:
         ss.form_error = None
         ss.active = raw
+        ss.tracked = None
+        ss.proposal = None
+        ss.accepted = False
         with st.spinner("Planning…"):
             result, _ = solve(CONTENT, canonical(raw))
         store.save(ss.learner, raw, plan_to_dict(result) if isinstance(result, Plan) else None)
@@ -234,8 +312,11 @@ if ss.get("active") is None:
     st.caption("Recommended weekly hours = the hours your background studies ÷ the weeks of its month range.")
     st.stop()
 
-with st.spinner("Planning…"):
-    result, problems = solve(CONTENT, canonical(ss.active))
+if ss.get("tracked"):
+    result, problems = tracked_plan(CONTENT, ss.tracked), list[str]()
+else:
+    with st.spinner("Planning…"):
+        result, problems = solve(CONTENT, canonical(ss.active))
 
 if isinstance(result, Infeasible):
     facts = views.infeasible_facts(result)
@@ -280,7 +361,10 @@ for col, (label, value, help_text) in zip(st.columns(5), views.plan_metrics(plan
     col.metric(label, value, help=help_text)
 st.caption(views.pacing_caption(plan))
 
-ics, csv, js = export_files(CONTENT, canonical(ss.active))
+if ss.get("tracked"):
+    ics, csv, js = tracked_files(CONTENT, ss.tracked)
+else:
+    ics, csv, js = export_files(CONTENT, canonical(ss.active))
 d1, d2, d3 = st.columns([1, 1, 1, 3])[:3]
 d1.download_button("Calendar (.ics)", ics, icon=":material/calendar_month:", file_name="study-plan.ics",
                    mime="text/calendar", on_click="ignore", key="dl_ics",
@@ -290,7 +374,7 @@ d2.download_button("Sessions (CSV)", csv, icon=":material/table_view:", file_nam
 d3.download_button("Plan (JSON)", js, icon=":material/data_object:", file_name="study-plan.json",
                    mime="application/json", on_click="ignore", key="dl_json")
 
-tab_overview, tab_week, tab_sessions = st.tabs(["Overview", "This week", "All sessions"])
+tab_overview, tab_week, tab_progress, tab_sessions = st.tabs(["Overview", "This week", "Progress", "All sessions"])
 with tab_overview:
     st.altair_chart(views.weekly_chart(plan), width="stretch")
     left, right = st.columns(2)
@@ -328,3 +412,117 @@ with tab_sessions:
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={"Hours": st.column_config.NumberColumn(format="%.1f h"),
                                 "Phase": st.column_config.NumberColumn(format="%d")})
+
+with tab_progress:
+    as_of = ss.get("as_of")
+    today = as_of if isinstance(as_of, dt.date) else views.today_in(plan)
+    summary = views.progress_summary(plan, today)
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("Hours done", f"{summary.done_hours:g} / {summary.required_hours:g} h",
+              help="Done sessions count fully, missed ones their partial hours")
+    m2.metric("Sessions done", summary.done_sessions)
+    m3.metric("Sessions missed", summary.missed_sessions)
+    m4.metric("Behind by", f"{summary.behind_hours:g} h",
+              help="Required hours neither done nor scheduled from today on — what a re-plan has to place")
+
+    with st.container(border=True):
+        st.markdown("**Fallen behind?** Regenerate the rest of the plan from today: what you did stays, the "
+                    "remaining hours are re-planned with as few changes as possible.")
+        c1, c2 = st.columns([1, 2], vertical_alignment="bottom")
+        c1.date_input("As of (optional)", value=None, key="as_of", format="YYYY-MM-DD", on_change=follow_as_of,
+                      help=f"Empty: today in {plan.profile.timezone} ({views.today_in(plan)})")
+        if c2.button("I'm behind — regenerate from today", key="regenerate", icon=":material/update:"):
+            ss.accepted = False
+            try:
+                ss.proposal = replan(curriculum, plan, today)
+                ss.proposal_today = today
+            except InputError as exc:
+                ss.proposal = None
+                st.error(f"Cannot re-plan — {exc.field}: {exc.message}")
+
+        proposal = ss.get("proposal")
+        if isinstance(proposal, CatchUpMenu):
+            st.warning(f"**Behind:** {proposal.remaining_hours:g} h left cannot finish by "
+                       f"{proposal.latest_allowed} at {proposal.hours_per_week:g} h/week. Choose one:")
+            for option in views.catch_up_options(proposal):
+                if st.button(option.label, key=f"catch_up_{option.key}", width="stretch"):
+                    try:
+                        ss.proposal = replan(curriculum, plan, ss.proposal_today, **option.kwargs)
+                    except InputError as exc:
+                        st.error(f"Cannot re-plan — {exc.field}: {exc.message}")
+                    else:
+                        st.rerun()
+            st.button("Keep my current plan", key="discard", on_click=discard_proposal)
+        elif isinstance(proposal, Replanned):
+            change = views.diff_facts(proposal.diff)
+            st.markdown(f"**Proposed plan** (from {ss.proposal_today}"
+                        + (f", {proposal.plan.profile.hours_per_week:g} h/week" if proposal.plan.profile.hours_per_week
+                           != plan.profile.hours_per_week else "") + ")")
+            d = st.columns(5)
+            d[0].metric("Kept", change.kept, help="Same time, same calendar event")
+            d[1].metric("Moved", change.moved, help="Same event (UID), new time, SEQUENCE + 1")
+            d[2].metric("Added", change.added, help="New events")
+            d[3].metric("Removed", change.removed, help="Sent as CANCELLED")
+            d[4].metric("New finish", str(change.new_finish), f"{change.days_text} (was {change.old_finish})",
+                        delta_color="inverse" if change.days else "off", delta_arrow="auto" if change.days else "off",
+                        help=f"The plan you have now finishes {change.old_finish}")
+            (st.success if change.inside_range else st.warning)(change.verdict)
+            b1, b2 = st.columns([1, 1])
+            b1.button("Accept new plan", key="accept", type="primary", on_click=accept_proposal, width="stretch")
+            b2.button("Discard", key="discard", on_click=discard_proposal, width="stretch")
+        if ss.get("accepted"):
+            st.success("New plan saved. Download its calendar and replace your **Study plan** calendar's events.")
+            st.download_button("New calendar (.ics)", ics, icon=":material/calendar_month:",
+                               file_name="study-plan.ics", mime="text/calendar", on_click="ignore",
+                               key="dl_ics_new")
+            st.caption(views.CALENDAR_ROUTINE)
+
+    st.subheader("Sessions")
+    show_all = st.toggle("Show all sessions", key="progress_all",
+                         help=f"Off: past sessions and the next 7 days (to {today + dt.timedelta(days=7)})")
+    table = views.progress_frame(plan, today, show_all=show_all)
+    edited = st.data_editor(
+        table, key=f"progress_editor_{ss.progress_version}", hide_index=True, width="stretch", height=420,
+        disabled=["Date", "Start", "Phase", "Topic", "Kind", "Session", "Hours"],
+        column_config={
+            "Date": st.column_config.DateColumn(format="YYYY-MM-DD"),
+            "Phase": st.column_config.NumberColumn(format="%d", width="small"),
+            "Hours": st.column_config.NumberColumn(format="%.1f h", width="small"),
+            "Status": st.column_config.SelectboxColumn(options=list(views.PROGRESS_STATUSES), required=True),
+            "Done h": st.column_config.NumberColumn(
+                "Done h (if missed)", min_value=0.0, max_value=24.0, step=0.5, format="%.1f",
+                help="Hours you did study in a missed session; they count towards the topic"),
+        },
+    )
+    try:
+        changes = views.progress_changes(table, edited)
+    except InputError as exc:
+        st.error(f"{exc.field}: {exc.message}")
+        changes = []
+    if changes:
+        save_tracked(views.apply_progress(plan, changes))
+        ss.accepted = False
+        st.rerun()
+
+    q1, q2 = st.columns(2)
+    with q1:
+        if not isinstance(ss.get("done_through"), dt.date):
+            ss.done_through = today
+        st.date_input("Mark everything through", key="done_through", format="YYYY-MM-DD")
+        st.button("Mark done", key="mark_through", on_click=done_through, args=(plan,),
+                  help="Every planned session on or before this date becomes done; ticked ones stay as they are")
+    with q2:
+        open_topics = views.open_topics(plan)
+        st.multiselect("Topics done / already known", list(open_topics), key="topics_done",
+                       format_func=lambda t: open_topics.get(t, t))
+        st.button("Mark topics done", key="mark_topics", on_click=topics_done, args=(plan,))
+
+    st.subheader("Per phase")
+    st.dataframe(views.phase_progress_frame(plan), hide_index=True, width="stretch",
+                 column_config={"Phase": st.column_config.TextColumn(width="small"),
+                                "Title": st.column_config.TextColumn(width="medium"),
+                                "Done h": st.column_config.NumberColumn(format="%.1f"),
+                                "Required h": st.column_config.NumberColumn(format="%.1f"),
+                                "Progress": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0,
+                                                                            format="percent")})
+    st.altair_chart(views.burnup_chart(plan, today), width="stretch")

@@ -42,6 +42,7 @@ class Topic:
     group: str | None = None
     elective: str | None = None
     notes: str | None = None
+    deliverable: str | None = None
 
     def hours_for(self, background: str) -> float:
         """Hours this background needs; 0 means the background skips the topic."""
@@ -54,7 +55,8 @@ class Phase:
     title: str
     objective: str
     weeks: tuple[int, int] | None
-    topic_ids: tuple[str, ...]
+    topic_ids: tuple[str, ...]  # the phase's topics (its project, if any, is project_id)
+    project_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -198,7 +200,7 @@ _TOP_FIELDS = {
     "backgrounds", "phases", "electives", "checklist", "next_steps", "resources", "technology_stack",
 }
 _TOPIC_FIELDS = {"id", "title", "group", "hours", "hours_by_background", "requires", "kind", "optional",
-                 "resources", "notes"}
+                 "resources", "notes", "deliverable"}
 
 
 def load_curriculum(path: str | Path) -> Curriculum:
@@ -241,8 +243,8 @@ def curriculum_from_data(data: Any, source: str) -> Curriculum:
     numbers: set[int] = set()
     for i, ph in enumerate(raw_phases):
         field = f"phases[{i}]"
-        ph = r.mapping(ph, field, {"number", "title", "objective", "weeks", "topics"}, {"number", "title", "topics"},
-                       root, "phases")
+        ph = r.mapping(ph, field, {"number", "title", "objective", "weeks", "topics", "project"},
+                       {"number", "title", "topics"}, root, "phases")
         number = r.integer(ph, "number", field)
         if number in numbers:
             raise r.fail(ph, f"{field}.number", f"phase {number} appears twice", "number")
@@ -262,9 +264,24 @@ def curriculum_from_data(data: Any, source: str) -> Curriculum:
             t = _read_topic(r, tn, f"{field}.topics[{j}]", ph, number, None, bg_keys, seen)
             topics.append(t)
             ids.append(t.id)
+        project_id = None
+        if ph.get("project") is not None:
+            # The phase's portfolio project: a topic of kind project that, unless it says otherwise,
+            # needs every topic of its phase.
+            pn = ph["project"]
+            if isinstance(pn, LineDict) and "requires" not in pn:
+                pn["requires"] = list(ids)
+                pn.key_lines["requires"] = pn.line
+            if isinstance(pn, LineDict) and "kind" not in pn:
+                pn["kind"] = "project"
+            t = _read_topic(r, pn, f"{field}.project", ph, number, None, bg_keys, seen)
+            if t.kind != "project":
+                raise r.fail(pn, f"{field}.project.kind", "a phase project has kind project", "kind")
+            topics.append(t)
+            project_id = t.id
         phases.append(Phase(number, r.string(ph, "title", field) or "", r.string(ph, "objective", field,
                                                                                    optional=True) or "",
-                            weeks, tuple(ids)))
+                            weeks, tuple(ids), project_id))
 
     electives: list[Elective] = []
     raw_el = root.get("electives") or []
@@ -374,8 +391,9 @@ def _read_topic(r: _Reader, node: Any, field: str, parent: LineDict, phase: int,
         raise r.fail(t, f"{field}.optional", f"expected true or false, got {_typename(optional)}", "optional")
     group = r.string(t, "group", field, optional=True) if t.get("group") is not None else None
     notes = r.string(t, "notes", field, optional=True) if t.get("notes") is not None else None
+    deliverable = r.string(t, "deliverable", field, optional=True) if t.get("deliverable") is not None else None
     return Topic(tid, r.string(t, "title", field) or tid, phase, hours, tuple(by_bg), r.str_list(t, "requires", field),
-                 kind, optional, r.str_list(t, "resources", field), group, elective, notes)
+                 kind, optional, r.str_list(t, "resources", field), group, elective, notes, deliverable)
 
 
 def _check_step(r: _Reader, node: LineDict, key: str, field: str, value: float) -> None:
@@ -388,6 +406,8 @@ def _topic_nodes(raw_phases: list[Any], raw_el: list[Any]) -> dict[str, LineDict
     for group in [*raw_phases, *raw_el]:
         for tn in group.get("topics", []):
             nodes[tn["id"]] = tn
+        if isinstance(group.get("project"), dict):
+            nodes[group["project"]["id"]] = group["project"]
     return nodes
 
 

@@ -63,20 +63,20 @@ def peak_percent_bound(cal: StudyCalendar, total: int, finish: int) -> int:
 
 
 def solve_day_loads(problem: DayLoadProblem) -> DayLoadSolution | None:
-    """Lexicographic: minimise the peak utilisation, then keep load late (the plan eases in, never trails off)."""
+    """At the lowest possible peak utilisation, the schedule whose running total stays closest to an even pace."""
     t0 = time.perf_counter()
     cal, finish, total = problem.calendar, problem.finish, problem.total_blocks
     model = cp_model.CpModel()
-    peak = model.new_int_var(problem.min_percent, 100, "peak_percent")
+    # The peak utilisation is not searched: min_percent is optimal by arithmetic (one percent less cannot hold
+    # the work, requirements.StudyCalendar.cumulative), so it becomes each day's upper bound.
+    peak = problem.min_percent
     loads: list[cp_model.IntVar | int] = []
     for d in range(finish + 1):
-        cap = cal.day_caps[d]
+        cap = cal.day_caps[d] * peak // 100
         if d < len(problem.fixed):
             loads.append(problem.fixed[d])
         elif cap > 0:
-            x = model.new_int_var(0, cap, f"blocks_d{d}")
-            model.add(x * 100 <= peak * cap)
-            loads.append(x)
+            loads.append(model.new_int_var(0, cap, f"blocks_d{d}"))
         else:
             loads.append(0)
     model.add(sum(loads) == total)
@@ -107,8 +107,7 @@ def solve_day_loads(problem: DayLoadProblem) -> DayLoadSolution | None:
             target = (total * reach[d] + scale_to // 2) // scale_to
             model.add(cum - target <= deviation)
             model.add(target - cum <= deviation)
-    scale = total + 1
-    model.minimize(peak * scale + deviation)
+    model.minimize(deviation)
     build = time.perf_counter() - t0
 
     solver = cp_model.CpSolver()
@@ -121,7 +120,7 @@ def solve_day_loads(problem: DayLoadProblem) -> DayLoadSolution | None:
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     blocks = tuple(int(solver.value(x)) if isinstance(x, cp_model.IntVar) else int(x) for x in loads)
-    return DayLoadSolution(blocks, int(solver.value(peak)), STATUS_NAMES[status], solver.objective_value,
+    return DayLoadSolution(blocks, peak, STATUS_NAMES[status], solver.objective_value,
                            solver.best_objective_bound, build, seconds)
 
 

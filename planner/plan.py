@@ -101,6 +101,9 @@ class Plan:
     earliest_allowed_finish: dt.date | None = None
     latest_allowed_finish: dt.date | None = None
     blackout_ranges: tuple[tuple[dt.date, dt.date], ...] = field(default=())
+    reviews_skipped: int = 0
+    paced_to: dt.date | None = None  # the earliest finish the hours allowed, when the plan was slowed down
+    replanned_on: dt.date | None = None  # from this day on the catch-up buffer may be used
 
     # ------------------------------------------------------------ summary figures
     @property
@@ -109,6 +112,7 @@ class Plan:
 
     @property
     def finish(self) -> dt.date:
+        """The last day of study (reviews never extend it: they are placed on or before it)."""
         return max(s.end for s in self.active_sessions).date() if self.active_sessions else self.profile.start
 
     @property
@@ -141,11 +145,13 @@ class Plan:
 
     @property
     def paced(self) -> bool:
-        """True when the learner offered more time than the range needs and the plan slowed down to fit it."""
-        return self.solver.peak_percent < 100 or self.peak_week_hours + 1e-9 < self.profile.hours_per_week
+        """True when the learner offered more time than the range needs and the plan slowed down to finish at
+        the range's minimum (decided when planning: the capacity would have allowed an earlier finish)."""
+        return self.paced_to is not None
 
     def topic_span(self, topic_id: str) -> tuple[dt.datetime, dt.datetime] | None:
-        ss = [s for s in self.active_sessions if s.topic == topic_id]
+        """First start and last end of a topic's study sessions (its later reviews are not part of it)."""
+        ss = [s for s in self.active_sessions if s.topic == topic_id and s.kind != "review"]
         if not ss:
             return None
         return min(s.start for s in ss), max(s.end for s in ss)
@@ -180,7 +186,8 @@ class Plan:
                 "hours": round(s.hours, 2), "phase": t.phase if t else None,
                 "phase_title": phase_titles.get(t.phase, "") if t else "",
                 "topic": s.topic, "title": t.title if t else s.topic, "kind": s.kind,
-                "session": f"{s.ordinal}/{self.sessions_in_topic(s.topic)}", "status": s.status,
+                "session": f"review {s.ordinal}" if s.kind == "review"
+                else f"{s.ordinal}/{self.sessions_in_topic(s.topic)}", "status": s.status,
                 "sequence": s.sequence,
             })
         columns = ["uid", "date", "weekday", "start", "end", "start_time", "end_time", "hours", "phase",
@@ -188,7 +195,8 @@ class Plan:
         return pd.DataFrame(rows, columns=columns)
 
     def sessions_in_topic(self, topic_id: str) -> int:
-        return sum(1 for s in self.sessions if s.topic == topic_id and s.status != "cancelled")
+        """Study sessions of a topic (reviews of it are counted apart)."""
+        return sum(1 for s in self.sessions if s.topic == topic_id and s.status != "cancelled" and s.kind != "review")
 
 
 # ---------------------------------------------------------------- cutting sessions from day loads

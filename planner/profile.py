@@ -27,8 +27,14 @@ EVENING_LIMIT_HOURS = 4.0  # weekday sessions up to this long start in the eveni
 
 PROFILE_FIELDS = {
     "background", "hours_per_week", "days", "day_hours", "start", "timezone", "session_start", "blackouts",
-    "holidays", "skip", "electives", "max_session_hours", "reminder_minutes",
+    "holidays", "skip", "electives", "max_session_hours", "reminder_minutes", "rest_day", "buffer_percent",
+    "reviews", "review_days", "review_cap_percent", "checkpoints",
 }
+DEFAULT_BUFFER_PERCENT = 10  # of the weekly hours, kept free for catching up
+DEFAULT_REVIEW_DAYS = (1, 7, 30)  # expanding intervals after a topic's last session (see docs/learning.md)
+DEFAULT_REVIEW_CAP_PERCENT = 15  # reviews take at most this share of a week's hours
+REVIEW_MINUTES = 30
+CHECKPOINT_MINUTES = 60
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,27 @@ class Profile:
     reminder_minutes: int | None = DEFAULT_REMINDER_MINUTES
     explicit_day_hours: bool = False
     explicit_starts: bool = False
+    rest_day: int | None = None
+    buffer_percent: int = DEFAULT_BUFFER_PERCENT
+    reviews: bool = True
+    review_days: tuple[int, ...] = DEFAULT_REVIEW_DAYS
+    review_cap_percent: int = DEFAULT_REVIEW_CAP_PERCENT
+    checkpoints: bool = True
+    checkpoint_minutes: int = CHECKPOINT_MINUTES
+
+    @property
+    def buffer_blocks(self) -> int:
+        """Blocks of each week kept free for catching up (rounded up, so a buffer is never silently zero)."""
+        return math.ceil(self.weekly_blocks * self.buffer_percent / 100 - 1e-9)
+
+    @property
+    def study_week_blocks(self) -> int:
+        """What the scheduler may fill each week: the weekly hours minus the buffer."""
+        return max(0, self.weekly_blocks - self.buffer_blocks)
+
+    @property
+    def review_cap_blocks(self) -> int:
+        return self.weekly_blocks * self.review_cap_percent // 100
 
     @property
     def tz(self) -> ZoneInfo:
@@ -100,6 +127,12 @@ class Profile:
             "explicit_day_hours": self.explicit_day_hours,
             "explicit_starts": self.explicit_starts,
             "user_blackouts": [[a.isoformat(), b.isoformat()] for a, b in self.blackouts],
+            "rest_day": WEEKDAYS[self.rest_day] if self.rest_day is not None else None,
+            "buffer_percent": self.buffer_percent,
+            "reviews": self.reviews,
+            "review_days": list(self.review_days),
+            "review_cap_percent": self.review_cap_percent,
+            "checkpoints": self.checkpoints,
         }
 
 
@@ -325,6 +358,14 @@ def profile_from_mapping(data: Mapping[str, Any], curriculum: Curriculum, *,
         days = sorted(d for d, h in explicit.items() if h > 0)
     else:
         days = list(range(7))
+    rest_day = None
+    if data.get("rest_day") not in (None, "", "none", False):
+        rest_day = parse_weekday(data["rest_day"], "rest_day")
+        if explicit.get(rest_day, 0) > 0:
+            raise InputError("rest_day", f"{WEEKDAYS[rest_day]} has day_hours but is the rest day")
+        days = [d for d in days if d != rest_day]
+        if not days:
+            raise InputError("rest_day", "no study day left once the rest day is taken out")
     free_days = [d for d in days if d not in explicit]
     explicit_total = sum(explicit.values())
     split = default_split(max(hours - explicit_total, 0.0), free_days) if free_days else (0.0,) * 7
@@ -401,12 +442,55 @@ def profile_from_mapping(data: Mapping[str, Any], curriculum: Curriculum, *,
             if not 0 <= reminder <= 24 * 60:
                 raise InputError("reminder_minutes", f"must be between 0 and 1440, got {reminder}")
 
+    buffer_percent = _percent(data, "buffer_percent", DEFAULT_BUFFER_PERCENT, hi=50)
+    review_cap = _percent(data, "review_cap_percent", DEFAULT_REVIEW_CAP_PERCENT, hi=50)
+    reviews = _flag(data, "reviews", True)
+    checkpoints = _flag(data, "checkpoints", True)
+    review_days: tuple[int, ...] = DEFAULT_REVIEW_DAYS
+    if data.get("review_days") not in (None, ""):
+        raw_rd = data["review_days"]
+        items = raw_rd.split(",") if isinstance(raw_rd, str) else raw_rd
+        try:
+            review_days = tuple(sorted({int(x) for x in items}))
+        except (TypeError, ValueError):
+            raise InputError("review_days", f"expected whole days such as 1,7,30, got {raw_rd!r}") from None
+        if not review_days or review_days[0] < 1 or review_days[-1] > 365:
+            raise InputError("review_days", "use 1 to 365 days after a topic's last session")
     return Profile(
+        rest_day=rest_day, buffer_percent=buffer_percent, reviews=reviews, review_days=review_days,
+        review_cap_percent=review_cap, checkpoints=checkpoints,
         background=background, hours_per_week=hours, weekday_hours=day_hours, session_starts=tuple(starts),
         start=start, timezone=timezone, blackouts=blackouts, holiday_country=parse_country(data.get("holidays")),
         skip=tuple(skip), electives=tuple(electives), max_session_minutes=max_session, reminder_minutes=reminder,
         explicit_day_hours=bool(explicit), explicit_starts=explicit_starts,
     )
+
+
+def _percent(data: Mapping[str, Any], key: str, default: int, *, hi: int) -> int:
+    value = data.get(key)
+    if value in (None, ""):
+        return default
+    try:
+        pct = int(value)
+    except (TypeError, ValueError):
+        raise InputError(key, f"expected a whole percentage, got {value!r}") from None
+    if isinstance(value, bool) or not 0 <= pct <= hi or (isinstance(value, float) and value != pct):
+        raise InputError(key, f"must be a whole number from 0 to {hi}, got {value!r}")
+    return pct
+
+
+def _flag(data: Mapping[str, Any], key: str, default: bool) -> bool:
+    value = data.get(key)
+    if value in (None, ""):
+        return default
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "on", "1"):
+        return True
+    if text in ("false", "no", "off", "0"):
+        return False
+    raise InputError(key, f"expected on or off, got {value!r}")
 
 
 def profile_from_dict(data: Mapping[str, Any], curriculum: Curriculum) -> Profile:
@@ -425,6 +509,12 @@ def profile_from_dict(data: Mapping[str, Any], curriculum: Curriculum) -> Profil
         "day_hours": {k: v for k, v in data["weekday_hours"].items()},
         "days": [k for k, v in data["weekday_hours"].items() if v > 0] or None,
         "session_start": data.get("session_start"),
+        "buffer_percent": data.get("buffer_percent", 0),
+        "reviews": data.get("reviews", False),
+        "review_days": data.get("review_days"),
+        "review_cap_percent": data.get("review_cap_percent"),
+        "checkpoints": data.get("checkpoints", False),
+        "rest_day": None,
     }
     p = profile_from_mapping(raw, curriculum)
     return replace(p, explicit_day_hours=bool(data.get("explicit_day_hours", True)),

@@ -19,6 +19,7 @@ from planner.model import CatchUpProblem, solve_catch_up
 from planner.plan import Plan, Session, SolverInfo, checklist_milestones, session_uid, sessions_from_day_loads
 from planner.profile import BLOCK_MINUTES
 from planner.requirements import MAX_HORIZON_DAYS, Requirements, add_months, months_between, study_calendar
+from planner.reviews import place_reviews
 
 MAX_DAYS_PAST_FINISH = 366
 
@@ -82,7 +83,8 @@ class Replanned:
 def _remaining(plan: Plan, history: list[Session]) -> Requirements:
     credited: dict[str, float] = defaultdict(float)
     for s in history:
-        credited[s.topic] += s.credited_hours
+        if s.kind != "review":
+            credited[s.topic] += s.credited_hours
     topics = []
     for t in plan.requirements.topics:
         left = int((t.hours - credited[t.id]) * 60 // BLOCK_MINUTES)
@@ -119,10 +121,10 @@ def replan(curriculum: Curriculum, plan: Plan, today: dt.date, *, allow_late: bo
     if total == 0:
         return _assemble(curriculum, plan, p, req, history, old_future, old_cancelled, [], today, latest, 0.0, 0.0)
 
-    cal = study_calendar(p, max(horizon_days, 1), start=today, first_week_used=week_used)
+    cal = study_calendar(p, max(horizon_days, 1), start=today, first_week_used=week_used, use_buffer=True)
     first = cal.earliest_finish(total) if horizon_days > 0 else None
     if first is None:
-        long_cal = study_calendar(p, MAX_HORIZON_DAYS, start=today, first_week_used=week_used)
+        long_cal = study_calendar(p, MAX_HORIZON_DAYS, start=today, first_week_used=week_used, use_buffer=True)
         late = long_cal.earliest_finish(total)
         if not allow_late:
             return _menu(plan, p, req, today, latest, week_used, long_cal.day(late) if late is not None else None)
@@ -135,13 +137,14 @@ def replan(curriculum: Curriculum, plan: Plan, today: dt.date, *, allow_late: bo
 
     # The previous plan's running total in today's coordinates: blocks it had planned from today on.
     old_loads = [0] * (finish + 1)
-    for s in old_future:
+    old_stream = [s for s in old_future if s.kind != "review"]
+    for s in old_stream:
         idx = (s.day - today).days
         if 0 <= idx <= finish:
             old_loads[idx] += s.blocks
     # Blocks the learner is behind: the previous plan expected them done by today, so in today's coordinates
     # its curve starts that far ahead of the new one, and the new plan catches up as fast as capacity allows.
-    behind = total - sum(s.blocks for s in old_future)
+    behind = total - sum(s.blocks for s in old_stream)
     target = []
     running = behind
     for x in old_loads:
@@ -155,6 +158,16 @@ def replan(curriculum: Curriculum, plan: Plan, today: dt.date, *, allow_late: bo
         ordinals[s.topic] = max(ordinals[s.topic], s.ordinal)
     # Fresh sessions are numbered after every ordinal the topic ever had, so new UIDs never collide.
     fresh = sessions_from_day_loads(solution.blocks, today, req, p, first_ordinals=dict(ordinals))
+    kept_history = [s for s in history if s.status != "cancelled"]
+    reviews = place_reviews([*kept_history, *fresh], plan.requirements, p, not_before=today)
+    taken = {s.uid for s in history}
+    for r in reviews.sessions:
+        uid, attempt = r.uid, 1
+        while uid in taken:  # a missed review placed again: same derived scheme, one more attempt
+            attempt += 1
+            uid = session_uid(plan.path_id, f"{r.topic}/review", r.ordinal * 1000 + attempt)
+        taken.add(uid)
+        fresh.append(replace(r, uid=uid))
     return _assemble(curriculum, plan, p, req, history, old_future, old_cancelled, fresh, today, latest,
                      solution.solve_seconds, solution.build_seconds, solution)
 
@@ -166,25 +179,35 @@ def _assemble(curriculum: Curriculum, plan: Plan, profile: object, req: Requirem
     from planner.profile import Profile
 
     assert isinstance(profile, Profile)
-    exact = {(s.topic, s.start, s.end): s for s in old_future}
-    kept, moved, added = [], [], []
+    exact = {(s.topic, s.kind, s.start, s.end): s for s in old_future}
+    kept: list[str] = []
+    moved: list[str] = []
+    added: list[str] = []
     result: list[Session] = []
-    leftovers: dict[str, list[Session]] = defaultdict(list)
+    leftovers: dict[tuple[str, str], list[Session]] = defaultdict(list)
     used: set[str] = set()
+    by_uid = {s.uid: s for s in old_future}
     for s in fresh:
-        old = exact.get((s.topic, s.start, s.end))
+        if s.kind == "review" and s.uid in by_uid:  # a review's UID names its ordinal: match on it
+            prev = by_uid[s.uid]
+            same = (prev.start, prev.end) == (s.start, s.end)
+            result.append(replace(s, sequence=prev.sequence if same else prev.sequence + 1))
+            used.add(s.uid)
+            (kept if same else moved).append(s.uid)
+            continue
+        old = exact.get((s.topic, s.kind, s.start, s.end))
         if old is not None and old.uid not in used:
             result.append(replace(s, uid=old.uid, ordinal=old.ordinal, sequence=old.sequence))
             used.add(old.uid)
             kept.append(old.uid)
         else:
-            leftovers[s.topic].append(s)
-    pool: dict[str, list[Session]] = defaultdict(list)
+            leftovers[(s.topic, s.kind)].append(s)
+    pool: dict[tuple[str, str], list[Session]] = defaultdict(list)
     for s in old_future:
-        if s.uid not in used:
-            pool[s.topic].append(s)
-    for topic, news in leftovers.items():
-        olds = pool.get(topic, [])
+        if s.uid not in used and s.kind != "review":
+            pool[(s.topic, s.kind)].append(s)
+    for key, news in leftovers.items():
+        olds = pool.get(key, []) if key[1] != "review" else []
         for s in news:
             if olds:
                 old = olds.pop(0)
@@ -192,7 +215,8 @@ def _assemble(curriculum: Curriculum, plan: Plan, profile: object, req: Requirem
                 used.add(old.uid)
                 moved.append(old.uid)
             else:
-                result.append(replace(s, uid=session_uid(plan.path_id, s.topic, s.ordinal)))
+                result.append(s if s.kind == "review" else replace(s, uid=session_uid(plan.path_id, s.topic,
+                                                                                       s.ordinal)))
                 added.append(result[-1].uid)
     removed = [replace(s, status="cancelled", sequence=s.sequence + 1) for s in old_future if s.uid not in used]
     sessions = sorted([*history, *result, *old_cancelled, *removed], key=lambda s: (s.start, s.uid))
@@ -204,6 +228,7 @@ def _assemble(curriculum: Curriculum, plan: Plan, profile: object, req: Requirem
     keep_topics = {t.id for t in req.topics} | {s.topic for s in history}
     new_req = replace(new_req, topics=tuple(t for t in new_req.topics if t.id in keep_topics))
     new_plan = replace(plan, profile=profile, requirements=new_req, sessions=tuple(sessions), solver=solver,
+                       replanned_on=today,
                        checklist=checklist_milestones(curriculum.checklist, sessions, new_req, profile.start))
     diff = Diff(tuple(kept), tuple(moved), tuple(added), tuple(s.uid for s in removed), plan.finish,
                 new_plan.finish, latest)
@@ -220,7 +245,8 @@ def _menu(plan: Plan, profile: object, req: Requirements, today: dt.date, latest
     def fits(hours: float) -> bool:
         if days <= 0:
             return False
-        cal = study_calendar(profile.with_hours_per_week(hours), days, start=today, first_week_used=week_used)
+        cal = study_calendar(profile.with_hours_per_week(hours), days, start=today, first_week_used=week_used,
+                             use_buffer=True)
         return cal.earliest_finish(req.total_blocks) is not None
 
     needed = None
@@ -233,7 +259,7 @@ def _menu(plan: Plan, profile: object, req: Requirements, today: dt.date, latest
             else:
                 lo = mid + 1
         needed = lo / 2
-    cal = study_calendar(profile, max(days, 1), start=today, first_week_used=week_used)
+    cal = study_calendar(profile, max(days, 1), start=today, first_week_used=week_used, use_buffer=True)
     capacity = cal.cumulative()[-1] if days > 0 else 0
     deficit = req.total_blocks - capacity
     chosen, freed = [], 0

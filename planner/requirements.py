@@ -9,8 +9,9 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import heapq
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from planner.curriculum import Curriculum
 from planner.errors import InputError
@@ -31,9 +32,12 @@ class TopicReq:
     elective: str | None
     resources: tuple[str, ...]
     group: str | None
+    deliverable: str | None = None
+    reviews: int = 0  # spaced reviews carved out of the topic's hours (each REVIEW_MINUTES long)
 
     @property
     def hours(self) -> float:
+        """Hours of study sessions (the topic's estimate minus its reviews)."""
         return self.blocks * BLOCK_MINUTES / 60
 
 
@@ -53,7 +57,12 @@ class Requirements:
 
     @property
     def total_hours(self) -> float:
+        """Study, project and checkpoint hours, without reviews."""
         return self.total_blocks * BLOCK_MINUTES / 60
+
+    @property
+    def review_count(self) -> int:
+        return sum(t.reviews for t in self.topics)
 
     def topic(self, topic_id: str) -> TopicReq:
         for t in self.topics:
@@ -125,8 +134,55 @@ def build_requirements(curriculum: Curriculum, profile: Profile, *, drop: Sequen
     for tid in order:
         t = all_topics[tid]
         topics.append(TopicReq(tid, t.title, t.phase, keep[tid], tuple(sorted(graph[tid], key=position.__getitem__)),
-                               t.kind, t.optional or t.elective is not None, t.elective, t.resources, t.group))
+                               t.kind, t.optional or t.elective is not None, t.elective, t.resources, t.group,
+                               t.deliverable))
+    if profile.reviews:
+        topics = [_carve_reviews(t, len(profile.review_days)) for t in topics]
+    if profile.checkpoints:
+        topics = _with_checkpoints(curriculum, topics, profile.checkpoint_minutes // BLOCK_MINUTES)
     return Requirements(curriculum.id, bg.key, bg.months_min, bg.months_max, tuple(topics))
+
+
+REVIEW_SHARE_MAX = 4  # reviews take at most a quarter of a topic's estimate
+
+
+def _carve_reviews(t: TopicReq, wanted: int) -> TopicReq:
+    """A topic's estimate includes its spaced reviews (learning time is learning time), so reviews are taken out
+    of the study blocks rather than added on top: the path's hours stay the path's hours."""
+    from planner.profile import REVIEW_MINUTES
+
+    if t.kind != "study":
+        return t
+    per = max(1, REVIEW_MINUTES // BLOCK_MINUTES)
+    count = min(wanted, t.blocks // (REVIEW_SHARE_MAX * per))
+    return replace(t, blocks=t.blocks - count * per, reviews=count)
+
+
+def checkpoint_id(phase: int) -> str:
+    return f"checkpoint-phase-{phase}"
+
+
+def _with_checkpoints(curriculum: Curriculum, topics: list[TopicReq], blocks: int) -> list[TopicReq]:
+    """A checkpoint closes each phase: after every topic (and the project) of the phase that this learner studies.
+
+    It self-checks the phase's topics and reviews the project's deliverable, so it needs all of them done.
+    """
+    if blocks <= 0:
+        return topics
+    last_index: dict[int, int] = {}
+    for i, t in enumerate(topics):
+        if t.elective is None:
+            last_index[t.phase] = i
+    out: list[TopicReq] = []
+    for i, t in enumerate(topics):
+        out.append(t)
+        if t.elective is None and last_index.get(t.phase) == i:
+            ph = curriculum.phase(t.phase)
+            members = tuple(x.id for x in topics if x.phase == t.phase and x.elective is None)
+            label = "Foundations" if ph.weeks is None and ph.number == 0 else f"Phase {ph.number}"
+            out.append(TopicReq(checkpoint_id(ph.number), f"{label} checkpoint: {ph.title}", ph.number, blocks,
+                                members, "checkpoint", False, None, (), None))
+    return out
 
 
 def _stable_topological_order(graph: dict[str, frozenset[str]], position: dict[str, int]) -> list[str]:
@@ -206,14 +262,31 @@ class StudyCalendar:
 
 
 def study_calendar(profile: Profile, days: int, *, start: dt.date | None = None,
-                   first_week_used: int = 0) -> StudyCalendar:
-    """Capacity from `start` (default: the profile's start) for `days` days."""
+                   first_week_used: int = 0, use_buffer: bool = False, reserve: int = 0) -> StudyCalendar:
+    """Capacity from `start` (default: the profile's start) for `days` days.
+
+    The weekly limit leaves the learner's buffer free, except when re-planning (`use_buffer`): catching up is
+    what the buffer is for. `reserve` blocks a week are held back for spaced reviews.
+    """
     first = start or profile.start
     caps = []
     for i in range(days):
         d = first + dt.timedelta(days=i)
         caps.append(0 if profile.is_blackout(d) else profile.day_blocks(d.weekday()))
-    return StudyCalendar(first, tuple(caps), profile.weekly_blocks, first_week_used)
+    weekly = profile.weekly_blocks if use_buffer else profile.study_week_blocks
+    return StudyCalendar(first, tuple(caps), max(0, weekly - reserve), first_week_used)
+
+
+def review_reserve(profile: Profile, req: Requirements) -> int:
+    """Blocks a week held back for spaced reviews: the reviews this plan needs, spread over the longest allowed
+    duration, never more than the review cap. Shorter plans skip the reviews that find no room (and say so)."""
+    if not profile.reviews:
+        return 0
+    from planner.profile import REVIEW_MINUTES
+
+    blocks = req.review_count * max(1, REVIEW_MINUTES // BLOCK_MINUTES)
+    weeks = max(1.0, (add_months(profile.start, req.months_max) - profile.start).days / 7)
+    return min(profile.review_cap_blocks, math.ceil(blocks / weeks))
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,10 @@ from planner.requirements import (
     build_requirements,
     finish_window,
     months_between,
+    review_reserve,
     study_calendar,
 )
+from planner.reviews import place_reviews
 
 HOURS_RESOLUTION = 0.5  # minimum weekly hours are reported in half hours: the plan's 30-minute block
 
@@ -81,7 +83,7 @@ def _calendar(profile: Profile, req: Requirements) -> StudyCalendar:
     from planner.requirements import add_months
 
     days = (add_months(profile.start, req.months_max) - profile.start).days
-    return study_calendar(profile, days)
+    return study_calendar(profile, days, reserve=review_reserve(profile, req))
 
 
 def make_plan(curriculum: Curriculum, profile: Profile, *, drop: tuple[str, ...] = ()) -> Plan | Infeasible:
@@ -99,7 +101,9 @@ def make_plan(curriculum: Curriculum, profile: Profile, *, drop: tuple[str, ...]
     if solution is None:  # the bounds above are exact, so this means the solver hit its time limit
         raise PlanningTimeout(f"{len(req.topics)} topics ({req.total_hours:g} h) over {finish + 1} days",
                               SOLVER_TIME_LIMIT_S)
-    sessions = sessions_from_day_loads(solution.blocks, profile.start, req, profile)
+    study = sessions_from_day_loads(solution.blocks, profile.start, req, profile)
+    reviews = place_reviews(study, req, profile)
+    sessions = sorted([*study, *reviews.sessions], key=lambda s: (s.start, s.uid))
     earliest, latest = window.dates(cal)
     blackout_days = [cal.day(i) for i, c in enumerate(cal.day_caps)
                      if c == 0 and profile.day_blocks(cal.day(i).weekday()) > 0]
@@ -111,7 +115,8 @@ def make_plan(curriculum: Curriculum, profile: Profile, *, drop: tuple[str, ...]
         phases=tuple(PhaseInfo(p.number, p.title, p.objective, p.weeks) for p in curriculum.phases),
         checklist=checklist_milestones(curriculum.checklist, sessions, req, profile.start),
         earliest_allowed_finish=earliest, latest_allowed_finish=latest,
-        blackout_ranges=_ranges(blackout_days),
+        blackout_ranges=_ranges(blackout_days), reviews_skipped=reviews.skipped,
+        paced_to=cal.day(first_possible) if finish > first_possible else None,
     )
 
 
@@ -171,7 +176,7 @@ def explain_infeasible(curriculum: Curriculum, profile: Profile, req: Requiremen
     from planner.requirements import add_months
 
     latest = add_months(profile.start, req.months_max) - dt.timedelta(days=1)
-    long_cal = study_calendar(profile, MAX_HORIZON_DAYS)
+    long_cal = study_calendar(profile, MAX_HORIZON_DAYS, reserve=review_reserve(profile, req))
     first = long_cal.earliest_finish(req.total_blocks)
     optional = tuple((t.id, t.title, t.hours) for t in req.topics if t.optional)
     cal = _calendar(profile, req)

@@ -1,7 +1,9 @@
 """Local persistence for the dashboard: one SQLite file with a row per learner (profile, plan, when saved).
 
 The profile is stored as the raw field mapping `profile_from_mapping` reads (with the start date fixed), so a
-restored learner re-plans to exactly the same plan; the plan JSON is kept alongside for export and inspection.
+restored learner without progress re-plans to exactly the same plan; the plan JSON is kept alongside. Once the
+learner records progress or accepts a re-plan, the row is marked `tracked`: the saved plan JSON (with session
+statuses, UIDs and SEQUENCE numbers) is then the learner's plan, restored as it is rather than re-planned.
 Every write is a single transaction; the database runs in WAL mode so a reader never blocks the writer.
 """
 
@@ -30,7 +32,8 @@ CREATE TABLE IF NOT EXISTS learners (
     name TEXT PRIMARY KEY,
     profile TEXT NOT NULL,
     plan TEXT,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    tracked INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
@@ -45,6 +48,7 @@ class Learner:
     profile: dict[str, Any]  # raw profile fields, as profile_from_mapping reads them
     plan: dict[str, Any] | None  # plan JSON (planner.plan/1) or None when the last attempt did not fit
     updated_at: str
+    tracked: bool = False  # the plan holds progress or an accepted re-plan: restore it, do not re-plan
 
 
 def default_db_path() -> Path:
@@ -75,6 +79,10 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as conn:
             conn.executescript(_SCHEMA)
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(learners)")}
+            if "tracked" not in columns:  # a database from before progress tracking
+                with conn:
+                    conn.execute("ALTER TABLE learners ADD COLUMN tracked INTEGER NOT NULL DEFAULT 0")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -87,21 +95,28 @@ class Store:
             conn.close()
 
     # ------------------------------------------------------------ learners
-    def save(self, name: str, profile: Mapping[str, Any], plan: Mapping[str, Any] | None) -> Learner:
-        """Insert or replace one learner and mark it the last one used: one transaction."""
+    def save(self, name: str, profile: Mapping[str, Any], plan: Mapping[str, Any] | None,
+             tracked: bool = False) -> Learner:
+        """Insert or replace one learner and mark it the last one used: one transaction.
+
+        `tracked=True` means `plan` carries progress or an accepted re-plan and is restored as saved; a plain
+        save (a new plan from the form) clears it.
+        """
         name = check_name(name)
+        if tracked and plan is None:
+            raise InputError("plan", "a tracked learner needs a plan")
         stamp = _now()
         profile_text = json.dumps(dict(profile), sort_keys=True, ensure_ascii=False)
         plan_text = json.dumps(dict(plan), ensure_ascii=False) if plan is not None else None
         with self._connect() as conn, conn:
             conn.execute(
-                "INSERT INTO learners(name, profile, plan, updated_at) VALUES (?, ?, ?, ?) "
+                "INSERT INTO learners(name, profile, plan, updated_at, tracked) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT(name) DO UPDATE SET profile=excluded.profile, plan=excluded.plan, "
-                "updated_at=excluded.updated_at",
-                (name, profile_text, plan_text, stamp),
+                "updated_at=excluded.updated_at, tracked=excluded.tracked",
+                (name, profile_text, plan_text, stamp, int(tracked)),
             )
             conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('last', ?)", (name,))
-        return Learner(name, dict(profile), dict(plan) if plan is not None else None, stamp)
+        return Learner(name, dict(profile), dict(plan) if plan is not None else None, stamp, tracked)
 
     def set_last(self, name: str) -> None:
         with self._connect() as conn, conn:
@@ -109,7 +124,7 @@ class Store:
 
     def load(self, name: str) -> Learner | None:
         with self._connect() as conn:
-            row = conn.execute("SELECT name, profile, plan, updated_at FROM learners WHERE name = ?",
+            row = conn.execute("SELECT name, profile, plan, updated_at, tracked FROM learners WHERE name = ?",
                                (name,)).fetchone()
         return _row(row) if row else None
 
@@ -123,10 +138,10 @@ class Store:
             meta = conn.execute("SELECT value FROM meta WHERE key = 'last'").fetchone()
             row = None
             if meta:
-                row = conn.execute("SELECT name, profile, plan, updated_at FROM learners WHERE name = ?",
+                row = conn.execute("SELECT name, profile, plan, updated_at, tracked FROM learners WHERE name = ?",
                                    (meta[0],)).fetchone()
             if row is None:
-                row = conn.execute("SELECT name, profile, plan, updated_at FROM learners "
+                row = conn.execute("SELECT name, profile, plan, updated_at, tracked FROM learners "
                                    "ORDER BY updated_at DESC LIMIT 1").fetchone()
         return _row(row) if row else None
 
@@ -137,7 +152,7 @@ class Store:
     # ------------------------------------------------------------ export / import
     def export_state(self) -> bytes:
         with self._connect() as conn:
-            rows = conn.execute("SELECT name, profile, plan, updated_at FROM learners "
+            rows = conn.execute("SELECT name, profile, plan, updated_at, tracked FROM learners "
                                 "ORDER BY name COLLATE NOCASE").fetchall()
         last = self.last()
         state = {
@@ -145,7 +160,8 @@ class Store:
             "exported_at": _now(),
             "last": last.name if last else None,
             "learners": [
-                {"name": r.name, "profile": r.profile, "plan": r.plan, "updated_at": r.updated_at}
+                {"name": r.name, "profile": r.profile, "plan": r.plan, "updated_at": r.updated_at,
+                 "tracked": r.tracked}
                 for r in (_row(row) for row in rows)
             ],
         }
@@ -161,11 +177,12 @@ class Store:
         with self._connect() as conn, conn:
             for item in learners:
                 conn.execute(
-                    "INSERT INTO learners(name, profile, plan, updated_at) VALUES (?, ?, ?, ?) "
+                    "INSERT INTO learners(name, profile, plan, updated_at, tracked) VALUES (?, ?, ?, ?, ?) "
                     "ON CONFLICT(name) DO UPDATE SET profile=excluded.profile, plan=excluded.plan, "
-                    "updated_at=excluded.updated_at",
+                    "updated_at=excluded.updated_at, tracked=excluded.tracked",
                     (item.name, json.dumps(item.profile, sort_keys=True, ensure_ascii=False),
-                     json.dumps(item.plan, ensure_ascii=False) if item.plan is not None else None, stamp),
+                     json.dumps(item.plan, ensure_ascii=False) if item.plan is not None else None, stamp,
+                     int(item.tracked)),
                 )
             if last is not None:
                 conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('last', ?)", (last,))
@@ -173,7 +190,8 @@ class Store:
 
 
 def _row(row: Sequence[Any]) -> Learner:
-    return Learner(row[0], json.loads(row[1]), json.loads(row[2]) if row[2] else None, row[3])
+    return Learner(row[0], json.loads(row[1]), json.loads(row[2]) if row[2] else None, row[3],
+                   bool(row[4]) and bool(row[2]))
 
 
 def parse_state(data: bytes, curriculum: Curriculum) -> tuple[list[Learner], str | None]:
@@ -213,6 +231,14 @@ def parse_state(data: bytes, curriculum: Curriculum) -> tuple[list[Learner], str
         plan = item.get("plan")
         if plan is not None and not isinstance(plan, dict):
             raise InputError(f"learners[{i}].plan", "expected a plan mapping or null")
-        out.append(Learner(name, profile, plan, str(item.get("updated_at") or "")))
+        tracked = bool(item.get("tracked", False)) and plan is not None
+        if tracked:  # the saved plan is restored as it is, so it must read back
+            from planner.export.json import plan_from_dict
+
+            try:
+                plan_from_dict(plan, curriculum, f"learners[{i}].plan")
+            except InputError as exc:
+                raise InputError(exc.field, exc.message) from None
+        out.append(Learner(name, profile, plan, str(item.get("updated_at") or ""), tracked))
     last = state.get("last")
     return out, last if isinstance(last, str) and last in seen else out[-1].name

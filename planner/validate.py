@@ -82,7 +82,12 @@ def validate_plan(plan: Plan) -> list[Violation]:
         if hours > cap + EPS:
             out.append(Violation("day-cap", f"{day}: {hours:g} h planned, the limit for "
                                             f"{day:%A}s is {cap:g} h"))
+    buffer_until = plan.replanned_on.isocalendar()[:2] if plan.replanned_on else None
+    study_week = p.study_week_blocks * BLOCK_MINUTES / 60
     for (year, week), hours in sorted(per_week.items()):
+        if hours > study_week + EPS and (buffer_until is None or (year, week) < buffer_until):
+            out.append(Violation("buffer", f"{year}-W{week:02d}: {hours:g} h planned leaves less than the "
+                                           f"{p.buffer_percent} % catch-up buffer free ({study_week:g} h/week)"))
         if hours > p.weekly_blocks * BLOCK_MINUTES / 60 + EPS:
             out.append(Violation("week-cap", f"{year}-W{week:02d}: {hours:g} h planned, the limit is "
                                              f"{p.hours_per_week:g} h/week"))
@@ -95,7 +100,10 @@ def validate_plan(plan: Plan) -> list[Violation]:
     hours_by_topic: dict[str, float] = defaultdict(float)
     first: dict[str, dt.datetime] = {}
     last: dict[str, dt.datetime] = {}
+    reviews = [s for s in active if s.kind == "review"]
     for s in active:
+        if s.kind == "review":
+            continue
         if s.status == "missed":
             hours_by_topic[s.topic] += s.credited_hours
             continue
@@ -114,6 +122,19 @@ def validate_plan(plan: Plan) -> list[Violation]:
             if t.id in first and q in last and first[t.id] < last[q]:
                 out.append(Violation("prerequisite", f"{t.id} starts {first[t.id]:%Y-%m-%d %H:%M} before its "
                                                      f"prerequisite {q} ends {last[q]:%Y-%m-%d %H:%M}"))
+
+    review_weeks: dict[tuple[int, int], float] = defaultdict(float)
+    for s in reviews:
+        if s.status == "planned" and s.topic in last and s.start < last[s.topic]:
+            out.append(Violation("review", f"review of {s.topic} before its last study session ends", s.uid))
+        if not p.reviews:
+            out.append(Violation("review", "reviews are switched off for this learner", s.uid))
+        iso = s.day.isocalendar()
+        review_weeks[(iso.year, iso.week)] += s.hours
+    for (year, week), hours in sorted(review_weeks.items()):
+        if hours > p.review_cap_blocks * BLOCK_MINUTES / 60 + EPS:
+            out.append(Violation("review-cap", f"{year}-W{week:02d}: {hours:g} h of reviews, more than "
+                                               f"{p.review_cap_percent} % of the week"))
 
     if active:
         finish = plan.finish

@@ -65,11 +65,11 @@ def test_moved_sessions_bump_sequence_and_removed_ones_are_cancelled(ml):
 
 
 def test_catch_up_menu_when_range_end_would_pass(ml):
-    plan = plan_ok(ml, background="ml_background", hours_per_week=13)
+    plan = plan_ok(ml, background="ml_background", hours_per_week=16)
     today = dt.date(2027, 6, 1)  # nothing done for five months
     menu = replan(ml, plan, today)
     assert isinstance(menu, CatchUpMenu)
-    assert menu.hours_per_week_needed is not None and menu.hours_per_week_needed > 13
+    assert menu.hours_per_week_needed is not None and menu.hours_per_week_needed > 16
     assert menu.late_finish is not None and menu.late_finish > menu.latest_allowed
     fixed = _replanned(ml, plan, today, hours_per_week=menu.hours_per_week_needed)
     assert fixed.diff.inside_range
@@ -145,7 +145,7 @@ def test_cli_mark_and_replan(tmp_path, capsys):
 def test_plan_json_round_trip(ml):
     from planner.export.json import plan_from_dict
 
-    plan = plan_ok(ml, background="complete_beginner", hours_per_week=15, timezone="Australia/Sydney")
+    plan = plan_ok(ml, background="complete_beginner", hours_per_week=18, timezone="Australia/Sydney")
     data = json.loads(plan_to_json(plan))
     again = plan_from_dict(data, ml)
     assert again.sessions == plan.sessions

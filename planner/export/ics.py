@@ -183,17 +183,41 @@ def _summary(plan: Plan, s: Session) -> str:
     phase = "Foundations" if t.phase == 0 else f"Phase {t.phase}"
     if t.elective:
         phase = "Elective"
+    if s.kind == "review":
+        return f"Review · {t.title}"
+    if s.kind == "checkpoint":
+        return f"{phase} · Checkpoint"
     return f"{phase} · {t.title}"
 
 
 def _description(plan: Plan, s: Session) -> str:
     t = plan.requirements.topic(s.topic)
     ph = next((p for p in plan.phases if p.number == t.phase), None)
-    lines = [f"Session {s.ordinal} of {plan.sessions_in_topic(s.topic)} for this topic ({s.hours:g} h; "
-             f"topic total {t.hours:g} h)."]
+    lines: list[str] = []
+    if s.kind == "review":
+        offsets = plan.profile.review_days
+        after = offsets[s.ordinal - 1] if 0 < s.ordinal <= len(offsets) else None
+        lines.append(f"Spaced review {s.ordinal} of {t.title}" + (f", {after} days after its last session." if after
+                                                                   else "."))
+        lines.append("Recall the key ideas without notes first, then check against your notes and redo one "
+                     "exercise.")
+    elif s.kind == "checkpoint":
+        lines.append(f"{t.title}. Self-check questions:")
+        for q in t.requires:
+            member = plan.requirements.topic(q)
+            if member.kind == "project":
+                lines.append(f"- Review your project: {member.title}"
+                             + (f" — {member.deliverable}" if member.deliverable else ""))
+            else:
+                lines.append(f"- Can you explain {member.title} without notes and use it in a small example?")
+    else:
+        lines.append(f"Session {s.ordinal} of {plan.sessions_in_topic(s.topic)} for this topic ({s.hours:g} h; "
+                     f"topic total {t.hours:g} h).")
+        if t.deliverable:
+            lines.append(f"Deliverable: {t.deliverable}")
     if ph is not None:
         lines.append(f"Phase {ph.number}: {ph.title}" + (f" — {ph.objective}" if ph.objective else ""))
-    if t.requires:
+    if t.requires and s.kind not in ("checkpoint", "review"):
         lines.append("Builds on: " + ", ".join(plan.requirements.topic(q).title for q in t.requires))
     if t.resources:
         lines.append("Resources: " + "; ".join(t.resources))

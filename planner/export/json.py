@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from planner.plan import Plan
@@ -32,6 +33,10 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             "hours_per_week_peak": plan.peak_week_hours,
             "hours_per_week_mean": round(plan.mean_week_hours, 2),
             "paced": plan.paced,
+            "paced_from_earliest_finish": plan.paced_to.isoformat() if plan.paced_to else None,
+            "review_hours": sum(s.hours for s in plan.active_sessions if s.kind == "review"),
+            "reviews_skipped": plan.reviews_skipped,
+            "replanned_on": plan.replanned_on.isoformat() if plan.replanned_on else None,
             "sessions": len(plan.active_sessions),
             "solver": {
                 "status": plan.solver.status,
@@ -50,7 +55,8 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         ],
         "topics": [
             {"id": t.id, "title": t.title, "phase": t.phase, "phase_title": phase_titles.get(t.phase, ""),
-             "hours": t.hours, "requires": list(t.requires), "kind": t.kind, "optional": t.optional,
+             "hours": t.hours, "reviews": t.reviews, "deliverable": t.deliverable, "requires": list(t.requires),
+             "kind": t.kind, "optional": t.optional,
              "elective": t.elective, "resources": list(t.resources)}
             for t in req.topics
         ],
@@ -80,6 +86,7 @@ def plan_to_json(plan: Plan) -> bytes:
 
 
 MAX_PLAN_BYTES = 20_000_000
+MAX_TOPIC_HOURS = 10_000  # far above any real topic; keeps hand-edited hours from overflowing the block count
 
 
 def plan_from_dict(data: Any, curriculum: Any, source: str = "plan") -> Plan:
@@ -108,25 +115,43 @@ def plan_from_dict(data: Any, curriculum: Any, source: str = "plan") -> Plan:
         summary = data["summary"]
         months_min, months_max = summary["timeline_months"]
         topics = []
+        if not isinstance(data["topics"], list) or not data["topics"]:
+            raise InputError(f"{source}: topics", "expected a non-empty list of topics")
         for i, t in enumerate(data["topics"]):
-            blocks = round(float(t["hours"]) * 60 / BLOCK_MINUTES)
+            hours = float(t["hours"])
+            if not math.isfinite(hours) or not 0 < hours <= MAX_TOPIC_HOURS:
+                raise InputError(f"{source}: topics[{i}].hours",
+                                 f"must be a number of hours in 0.5-{MAX_TOPIC_HOURS:g}")
+            blocks = round(hours * 60 / BLOCK_MINUTES)
             if blocks <= 0:
                 raise InputError(f"{source}: topics[{i}].hours", "must be positive")
             topics.append(TopicReq(str(t["id"]), str(t["title"]), int(t["phase"]), blocks,
                                    tuple(str(q) for q in t.get("requires", [])), str(t.get("kind", "study")),
                                    bool(t.get("optional", False)), t.get("elective"),
-                                   tuple(t.get("resources", [])), None))
+                                   tuple(t.get("resources", [])), None, t.get("deliverable"),
+                                   int(t.get("reviews", 0) or 0)))
         req = Requirements(path_id, profile.background, int(months_min), int(months_max), tuple(topics))
         tz = profile.tz
         ids = {t.id for t in topics}
+        for i, t in enumerate(topics):
+            for q in t.requires:
+                if q not in ids:
+                    raise InputError(f"{source}: topics[{i}].requires", f"unknown topic '{q}'")
         sessions = []
         for i, s in enumerate(data["sessions"]):
             field = f"{source}: sessions[{i}]"
-            try:
-                start = dt.datetime.fromisoformat(s["start"]).astimezone(tz)
-                end = dt.datetime.fromisoformat(s["end"]).astimezone(tz)
-            except (TypeError, ValueError):
-                raise InputError(f"{field}.start", "not an ISO 8601 date-time with offset") from None
+            if not isinstance(s, dict):
+                raise InputError(field, "expected a mapping of session fields")
+            stamps = {}
+            for key in ("start", "end"):
+                try:
+                    stamp = dt.datetime.fromisoformat(s[key])
+                except (TypeError, ValueError):
+                    stamp = None
+                if stamp is None or stamp.tzinfo is None:  # a naive time would silently take the host's zone
+                    raise InputError(f"{field}.{key}", f"{s[key]!r} is not an ISO 8601 date-time with offset")
+                stamps[key] = stamp.astimezone(tz)
+            start, end = stamps["start"], stamps["end"]
             if s["topic"] not in ids:
                 raise InputError(f"{field}.topic", f"unknown topic '{s['topic']}'")
             if s.get("status", "planned") not in SESSION_STATUSES:
@@ -135,9 +160,13 @@ def plan_from_dict(data: Any, curriculum: Any, source: str = "plan") -> Plan:
                 raise InputError(f"{field}.kind", f"'{s.get('kind')}' is not one of {', '.join(SESSION_KINDS)}")
             if end <= start:
                 raise InputError(f"{field}.end", "ends before it starts")
+            done_hours = float(s.get("done_hours", 0.0) or 0.0)
+            if not math.isfinite(done_hours) or not 0 <= done_hours <= (end - start).total_seconds() / 3600:
+                raise InputError(f"{field}.done_hours", f"{s.get('done_hours')!r} is not between 0 and the "
+                                                        f"session's hours")
             sessions.append(Session(str(s["uid"]), str(s["topic"]), str(s.get("kind", "study")), start, end,
                                     int(s.get("ordinal", 1)), str(s.get("status", "planned")),
-                                    int(s.get("sequence", 0)), float(s.get("done_hours", 0.0) or 0.0)))
+                                    int(s.get("sequence", 0)), done_hours))
         uids = [s.uid for s in sessions]
         if len(set(uids)) != len(uids):
             raise InputError(f"{source}: sessions", "a UID appears twice")
@@ -152,6 +181,10 @@ def plan_from_dict(data: Any, curriculum: Any, source: str = "plan") -> Plan:
             sessions=tuple(sessions), solver=info,
             phases=tuple(PhaseInfo(p.number, p.title, p.objective, p.weeks) for p in curriculum.phases),
             checklist=checklist_milestones(curriculum.checklist, sessions, req, profile.start),
+            reviews_skipped=int(summary.get("reviews_skipped", 0) or 0),
+            paced_to=dt.date.fromisoformat(summary["paced_from_earliest_finish"])
+            if summary.get("paced_from_earliest_finish") else None,
+            replanned_on=dt.date.fromisoformat(summary["replanned_on"]) if summary.get("replanned_on") else None,
             earliest_allowed_finish=dt.date.fromisoformat(ea) if ea else None,
             latest_allowed_finish=dt.date.fromisoformat(la) if la else None,
             blackout_ranges=tuple((dt.date.fromisoformat(a), dt.date.fromisoformat(b))
@@ -159,7 +192,7 @@ def plan_from_dict(data: Any, curriculum: Any, source: str = "plan") -> Plan:
         )
     except KeyError as exc:
         raise InputError(f"{source}: {exc.args[0]}", "missing required key") from None
-    except (TypeError, ValueError, AttributeError) as exc:
+    except (TypeError, ValueError, AttributeError, OverflowError) as exc:
         raise InputError(source, f"inconsistent plan file ({exc})") from None
 
 
@@ -172,4 +205,6 @@ def load_plan(path: Any, curriculum: Any) -> Plan:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(str(path), f"not JSON (line {exc.lineno}: {exc.msg})") from None
+    except RecursionError:
+        raise InputError(str(path), "not a plan file (JSON nested too deeply)") from None
     return plan_from_dict(data, curriculum, str(path))
