@@ -50,6 +50,34 @@ class DayLoadProblem:
     hint: tuple[int, ...] = ()  # a previous plan's day loads, for minimal change
 
 
+def _pace_hint(cal: StudyCalendar, ub: list[int], total: int, finish: int) -> tuple[int, ...]:
+    """A complete starting schedule that follows the even-pace line, topped up from the end: the solver starts
+    next to the optimum instead of searching for a first solution over a long horizon."""
+    reach = cal.cumulative(100, finish)
+    scale_to = max(reach[-1], 1)
+    out = [0] * len(ub)
+    week_used: dict[int, int] = {}
+    done = 0
+    for d in range(len(ub)):
+        w = cal.week_of(d)
+        room = min(ub[d], cal.week_cap(w) - week_used.get(w, 0))
+        target = (total * reach[d] + scale_to // 2) // scale_to
+        x = max(0, min(room, target - done, total - done))
+        out[d] = x
+        done += x
+        week_used[w] = week_used.get(w, 0) + x
+    for d in range(len(ub) - 1, -1, -1):  # whatever rounding left over goes where room remains
+        if done >= total:
+            break
+        w = cal.week_of(d)
+        x = min(ub[d] - out[d], cal.week_cap(w) - week_used.get(w, 0), total - done)
+        if x > 0:
+            out[d] += x
+            done += x
+            week_used[w] = week_used.get(w, 0) + x
+    return tuple(out)
+
+
 def peak_percent_bound(cal: StudyCalendar, total: int, finish: int) -> int:
     """Smallest whole percentage of each day's capacity that still fits `total` blocks by `finish`."""
     lo, hi = 1, 100
@@ -88,10 +116,12 @@ def solve_day_loads(problem: DayLoadProblem) -> DayLoadSolution | None:
     if problem.not_before is not None and 0 < problem.not_before <= finish:
         model.add(sum(loads[: problem.not_before]) <= total - 1).with_name("finish_not_before_range")
     variables = [(d, v) for d, v in enumerate(loads) if isinstance(v, cp_model.IntVar)]
-    if problem.hint:
-        for d, v in variables:
-            if d < len(problem.hint):
-                model.add_hint(v, min(problem.hint[d], cal.day_caps[d]))
+    upper = [int(x) if not isinstance(x, cp_model.IntVar) else cal.day_caps[d] * peak // 100
+             for d, x in enumerate(loads)]
+    hint = problem.hint or _pace_hint(cal, upper, total, finish)
+    for d, v in variables:
+        if d < len(hint):
+            model.add_hint(v, min(hint[d], cal.day_caps[d]))
     # Even pace as the tie-break: keep the running total close to the line that spreads the work in proportion
     # to the capacity offered (L-infinity distance), so rounding slack does not pile up at the start or the end.
     reach = cal.cumulative(100, finish)

@@ -160,7 +160,7 @@ class Plan:
         rows = []
         for ph in self.phases:
             ids = {t.id for t in self.requirements.topics if t.phase == ph.number}
-            ss = [s for s in self.active_sessions if s.topic in ids]
+            ss = [s for s in self.active_sessions if s.topic in ids and s.kind != "review"]
             if not ss:
                 continue
             rows.append({

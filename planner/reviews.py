@@ -24,8 +24,9 @@ class ReviewOutcome:
 
 
 def _window(offset: int) -> int:
-    """Days a review may slip past its due date: a quarter of the interval, at least one day."""
-    return max(1, offset // 4)
+    """Days a review may slip past its due date: a third of the interval, at least three days. Expanding
+    intervals tolerate slack: what matters is that each review comes later than the one before."""
+    return max(3, offset // 3)
 
 
 def place_reviews(sessions: Sequence[Session], req: Requirements, profile: Profile, *,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from planner.curriculum import Curriculum
 from planner.errors import PlanningTimeout
+from planner.focus import repair_short_pieces
 from planner.model import SOLVER_TIME_LIMIT_S, DayLoadProblem, peak_percent_bound, solve_day_loads
 from planner.plan import PhaseInfo, Plan, SolverInfo, checklist_milestones, sessions_from_day_loads
 from planner.profile import BLOCK_MINUTES, MAX_HOURS_PER_WEEK, MIN_HOURS_PER_WEEK, Profile
@@ -101,7 +102,15 @@ def make_plan(curriculum: Curriculum, profile: Profile, *, drop: tuple[str, ...]
     if solution is None:  # the bounds above are exact, so this means the solver hit its time limit
         raise PlanningTimeout(f"{len(req.topics)} topics ({req.total_hours:g} h) over {finish + 1} days",
                               SOLVER_TIME_LIMIT_S)
-    study = sessions_from_day_loads(solution.blocks, profile.start, req, profile)
+    upper = [c * solution.peak_percent // 100 for c in cal.day_caps[: len(solution.blocks)]]
+    boundaries, running = [], 0
+    for t in req.topics[:-1]:
+        running += t.blocks
+        boundaries.append(running)
+    # First within the solved peak; then, for what is left, within the learner's own day limits.
+    loads = repair_short_pieces(solution.blocks, upper, cal, boundaries)
+    loads = repair_short_pieces(loads, list(cal.day_caps[: len(loads)]), cal, boundaries)
+    study = sessions_from_day_loads(loads, profile.start, req, profile)
     reviews = place_reviews(study, req, profile)
     sessions = sorted([*study, *reviews.sessions], key=lambda s: (s.start, s.uid))
     earliest, latest = window.dates(cal)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from planner.fidelity import milestone_fits, phase_shares
+from planner.focus import focus_report
 from planner.plan import Plan
 
 
@@ -24,14 +26,31 @@ def plan_summary(plan: Plan) -> str:
     if plan.paced:
         lines.append(f"Paced: you offered more time than the range needs, so the plan finishes at the range's "
                      f"minimum and uses about {plan.mean_week_hours:.1f} of your {p.hours_per_week:g} h/week.")
-    reached = [m for m in plan.checklist if m.date]
-    if reached:
+    reviews = [s for s in plan.active_sessions if s.kind == "review"]
+    checkpoints = [s for s in plan.active_sessions if s.kind == "checkpoint"]
+    projects = {s.topic for s in plan.active_sessions if s.kind == "project"}
+    lines.append(f"Includes {len(projects)} portfolio projects, {len(checkpoints)} checkpoint sessions and "
+                 f"{len(reviews)} spaced reviews"
+                 + (f" ({plan.reviews_skipped} reviews found no room; more weekly hours would fit them)"
+                    if plan.reviews_skipped else "")
+                 + f"; {p.buffer_percent} % of each week stays free for catching up.")
+    lines.append("Focus: " + focus_report(plan).text())
+    shares = phase_shares(plan)
+    if shares:
+        lines.append("")
+        lines.append("Fidelity to the path (share of study hours vs share of its weeks, target ±5 points):")
+        for sh in shares:
+            mark = "ok" if sh.within else "off"
+            lines.append(f"  Phase {sh.phase} {sh.title:<{width}}  {sh.share:5.1f} % vs {sh.weeks_share:5.1f} %  "
+                         f"{mark}")
+    fits = milestone_fits(plan)
+    if fits:
         lines.append("")
         lines.append("Checklist milestones:")
-        for m in plan.checklist:
+        for m, fit in zip(plan.checklist, fits, strict=True):
             rng = f"{m.months_min}-{m.months_max}" if m.months_max else f"{m.months_min}+"
-            when = f"{m.date}" if m.date else "not in this plan"
-            lines.append(f"  {m.stage:<12} {when:<16} (path says {rng} months)  {m.title}")
+            when = f"{m.date} ({fit.months:.1f} mo)" if m.date and fit.months is not None else "not in this plan"
+            lines.append(f"  {m.stage:<12} {when:<22} path: {rng:<5} months  {fit.verdict:<8} {m.title}")
     s = plan.solver
     lines.append("")
     lines.append(f"Solver: {s.status} in {s.seconds:.3f} s (model built in {s.build_seconds:.3f} s), "
