@@ -392,6 +392,14 @@ with tab_overview:
         st.caption("Each success-checklist item is reached when the last session of the topics it needs is over; "
                    "the path's month range is shown beside the planned date.")
     st.altair_chart(views.gantt_chart(plan), width="stretch")
+    st.subheader("Plan quality")
+    st.caption(views.quality_caption(plan))
+    st.dataframe(views.fidelity_frame(plan), hide_index=True, width="stretch",
+                 column_config={"Share of hours": st.column_config.NumberColumn(format="%.1f %%"),
+                                "Share of path weeks": st.column_config.NumberColumn(format="%.1f %%"),
+                                "Study hours": st.column_config.NumberColumn(format="%.1f h")})
+    st.caption("Each phase's share of your study hours next to its share of the path's weeks. An ML background "
+               "spends less on the first phases on purpose.")
 
 with tab_week:
     title, agenda = views.week_agenda(plan, dt.date.today())

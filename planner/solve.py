@@ -213,3 +213,14 @@ def explain_infeasible(curriculum: Curriculum, profile: Profile, req: Requiremen
         earliest_finish=long_cal.day(first) if first is not None else None, start=profile.start, drop=drop,
         optional_topics=optional,
     )
+
+
+def recommended_band(curriculum: Curriculum, profile: Profile) -> tuple[float | None, float | None]:
+    """Weekly hours that finish this learner's plan at the range's end (the least that works) and at its start
+    (more than that only paces the plan): the band to suggest, reviews, projects and buffer included."""
+    from dataclasses import replace
+
+    req = build_requirements(curriculum, profile)
+    low = minimum_hours_per_week(profile, req)
+    high = minimum_hours_per_week(profile, replace(req, months_max=req.months_min))
+    return low, high

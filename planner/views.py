@@ -17,7 +17,7 @@ from planner.curriculum import Curriculum
 from planner.errors import InputError
 from planner.plan import Plan
 from planner.profile import WEEKDAYS, next_monday, profile_from_mapping
-from planner.requirements import add_months, build_requirements
+from planner.requirements import build_requirements
 from planner.solve import Infeasible
 
 DEFAULT_BACKGROUND = "ml_background"
@@ -42,29 +42,36 @@ class Band:
     months_min: int
     months_max: int
     total_hours: float
-    low: float  # h/week to finish at the range maximum
-    high: float  # h/week to finish at the range minimum
+    low: float | None  # h/week to finish at the range maximum (None: nothing up to 100 h/week fits)
+    high: float | None  # h/week to finish at the range minimum; more only paces the plan
+
+    @property
+    def hours_text(self) -> str:
+        if self.low is None:
+            return "does not fit"
+        return f"{self.low:g}–{self.high:g}" if self.high is not None else f"{self.low:g}+"
 
     @property
     def caption(self) -> str:
         return (f"{self.label}: {self.months_min}–{self.months_max} months, {self.total_hours:g} h "
-                f"→ about {self.low:.0f}–{self.high:.0f} h/week")
-
-
-def _weeks(start: dt.date, months: int) -> float:
-    return (add_months(start, months) - start).days / 7
+                f"→ {self.hours_text} h/week")
 
 
 def background_bands(curriculum: Curriculum, start: dt.date | None = None) -> dict[str, Band]:
-    """Recommended weekly-hours band per background: its total hours over the weeks of its month range."""
+    """Recommended weekly-hours band per background, computed by the planner for a default learner: the least
+    that finishes inside the range, and the most that is still used (beyond it the plan only paces itself).
+    Reviews, projects, checkpoints and the catch-up buffer are included."""
+    from planner.solve import recommended_band
+
     start = start or dt.date(2027, 1, 4)
     out = {}
     for b in curriculum.backgrounds:
         profile = profile_from_mapping({"background": b.key, "hours_per_week": 10, "start": start.isoformat()},
                                        curriculum)
-        total = build_requirements(curriculum, profile).total_hours
-        out[b.key] = Band(b.key, b.label, b.months_min, b.months_max, total,
-                          total / _weeks(start, b.months_max), total / _weeks(start, b.months_min))
+        req = build_requirements(curriculum, profile)
+        total = req.total_hours + req.review_count * 0.5
+        low, high = recommended_band(curriculum, profile)
+        out[b.key] = Band(b.key, b.label, b.months_min, b.months_max, total, low, high)
     return out
 
 
@@ -209,14 +216,13 @@ def plan_metrics(plan: Plan) -> list[tuple[str, str, str]]:
 
 def pacing_caption(plan: Plan) -> str:
     req, p = plan.requirements, plan.profile
-    needed_at_max = plan.total_hours / _weeks(p.start, req.months_max)
     if plan.paced:
         return (f"You offered {p.hours_per_week:g} h/week; the range needs ~{plan.mean_week_hours:.0f}; the plan "
                 f"finishes at the range minimum ({req.months_min} months, {plan.finish}) and uses at most "
                 f"{plan.peak_week_hours:g} h in any week. The extra time is yours.")
-    return (f"You offered {p.hours_per_week:g} h/week (finishing within {req.months_max} months needs at least "
-            f"~{needed_at_max:.1f}); the plan uses up to {plan.peak_week_hours:g} h/week and finishes "
-            f"{plan.finish}, {plan.months:.1f} months into the {req.months_min}–{req.months_max} month range.")
+    return (f"You offered {p.hours_per_week:g} h/week; the plan uses up to {plan.peak_week_hours:g} h/week "
+            f"({p.buffer_percent} % of each week stays free for catching up) and finishes {plan.finish}, "
+            f"{plan.months:.1f} months into the {req.months_min}–{req.months_max} month range.")
 
 
 @dataclass(frozen=True)
@@ -323,16 +329,42 @@ def phases_frame(plan: Plan) -> pd.DataFrame:
 
 def bands_frame(bands: Mapping[str, Band]) -> pd.DataFrame:
     return pd.DataFrame([{"Background": b.label, "Months": f"{b.months_min}–{b.months_max}",
-                          "Hours to study": b.total_hours, "Recommended h/week": f"{b.low:.0f}–{b.high:.0f}"}
+                          "Hours to study": b.total_hours, "Recommended h/week": b.hours_text}
                          for b in bands.values()])
+
+
+def quality_caption(plan: Plan) -> str:
+    """What the plan holds besides topic sessions, and how focused it is, in one paragraph."""
+    from planner.focus import focus_report
+
+    reviews = sum(1 for s in plan.active_sessions if s.kind == "review")
+    projects = len({s.topic for s in plan.active_sessions if s.kind == "project"})
+    checkpoints = sum(1 for s in plan.active_sessions if s.kind == "checkpoint")
+    text = (f"Includes {projects} portfolio projects, {checkpoints} checkpoints and {reviews} spaced reviews "
+            f"(+{', +'.join(str(d) for d in plan.profile.review_days)} days); "
+            f"{plan.profile.buffer_percent} % of each week stays free for catching up.")
+    if plan.reviews_skipped:
+        text += f" {plan.reviews_skipped} reviews found no room; a little more weekly time would fit them."
+    return text + " Focus: " + focus_report(plan).text() + "."
+
+
+def fidelity_frame(plan: Plan) -> pd.DataFrame:
+    from planner.fidelity import phase_shares
+
+    rows = [{"Phase": sh.phase, "Title": sh.title, "Study hours": round(sh.hours, 1),
+             "Share of hours": round(sh.share, 1), "Share of path weeks": round(sh.weeks_share, 1),
+             "Within ±5 points": "yes" if sh.within else "no"} for sh in phase_shares(plan)]
+    return pd.DataFrame(rows, columns=["Phase", "Title", "Study hours", "Share of hours", "Share of path weeks",
+                                       "Within ±5 points"])
 
 
 # ---------------------------------------------------------------- charts
 
 
 def gantt_frame(plan: Plan) -> pd.DataFrame:
+    """One bar per topic from its first to its last study session (its later reviews would stretch the bar)."""
     df = plan.to_frame()
-    df = df[df["status"] != "cancelled"]
+    df = df[(df["status"] != "cancelled") & (df["kind"] != "review")]
     rows = []
     for order, (topic, g) in enumerate(df.groupby("topic", sort=False)):
         first = g.iloc[0]
