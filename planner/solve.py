@@ -10,7 +10,7 @@ from planner.errors import PlanningTimeout
 from planner.focus import repair_short_pieces
 from planner.model import SOLVER_TIME_LIMIT_S, DayLoadProblem, peak_percent_bound, solve_day_loads
 from planner.plan import PhaseInfo, Plan, SolverInfo, checklist_milestones, sessions_from_day_loads
-from planner.profile import BLOCK_MINUTES, MAX_HOURS_PER_WEEK, MIN_HOURS_PER_WEEK, Profile
+from planner.profile import BLOCK_MINUTES, MAX_HOURS_PER_WEEK, MIN_HOURS_PER_WEEK, REVIEW_MINUTES, Profile
 from planner.requirements import (
     MAX_HORIZON_DAYS,
     Requirements,
@@ -207,7 +207,8 @@ def explain_infeasible(curriculum: Curriculum, profile: Profile, req: Requiremen
             finish = long_cal.day(idx) if idx is not None else None
         drop = DropOption(tuple(chosen), freed * BLOCK_MINUTES / 60, finish, fits)
     return Infeasible(
-        background=req.background, needed_hours=req.total_hours, hours_per_week=profile.hours_per_week,
+        background=req.background, needed_hours=req.total_hours + req.review_count * REVIEW_MINUTES / 60,
+        hours_per_week=profile.hours_per_week,
         months_min=req.months_min, months_max=req.months_max, latest_finish=latest,
         min_hours_per_week=minimum_hours_per_week(profile, req),
         earliest_finish=long_cal.day(first) if first is not None else None, start=profile.start, drop=drop,
