@@ -41,8 +41,11 @@ def repair_short_pieces(loads: Sequence[int], upper: Sequence[int], cal: StudyCa
     for d, x in enumerate(out):
         week_sum[cal.week_of(d)] += x
     active = [d for d, u in enumerate(upper) if u > 0 and d < len(out)]
+    last = max((d for d, x in enumerate(out) if x > 0), default=-1)
 
     def ok_amount(d: int, x: int) -> bool:
+        if d == last and x == 0:  # the finish day keeps its study: the plan must still end on it
+            return False
         return x == 0 or x >= 2 or upper[d] < 2
 
     def totals() -> list[int]:

@@ -79,8 +79,9 @@ def _pace_hint(cal: StudyCalendar, ub: list[int], total: int, finish: int) -> tu
 
 
 def peak_percent_bound(cal: StudyCalendar, total: int, finish: int) -> int:
-    """Smallest whole percentage of each day's capacity that still fits `total` blocks by `finish`."""
-    lo, hi = 1, 100
+    """Smallest whole percentage of each day's capacity that still fits `total` blocks by `finish` and leaves
+    the finish day at least one block (the plan must end on that day when it is paced to the range)."""
+    lo, hi = max(1, -(-100 // max(cal.day_caps[finish], 1))), 100
     while lo < hi:
         mid = (lo + hi) // 2
         if cal.cumulative(mid, finish)[-1] >= total:

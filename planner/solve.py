@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from planner.curriculum import Curriculum
 from planner.errors import PlanningTimeout
@@ -99,6 +99,8 @@ def make_plan(curriculum: Curriculum, profile: Profile, *, drop: tuple[str, ...]
     finish = max(first_possible, window.earliest or 0)
     problem = DayLoadProblem(cal, total, finish, window.earliest, peak_percent_bound(cal, total, finish))
     solution = solve_day_loads(problem)
+    if solution is None and problem.min_percent < 100:  # full days leave the solver the most room
+        solution = solve_day_loads(replace(problem, min_percent=100))
     if solution is None:  # the bounds above are exact, so this means the solver hit its time limit
         raise PlanningTimeout(f"{len(req.topics)} topics ({req.total_hours:g} h) over {finish + 1} days",
                               SOLVER_TIME_LIMIT_S)

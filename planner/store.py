@@ -201,7 +201,7 @@ def parse_state(data: bytes, curriculum: Curriculum) -> tuple[list[Learner], str
                                    f"{MAX_IMPORT_BYTES / 1e6:g} MB")
     try:
         state = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise InputError("import", f"not a JSON file ({exc.__class__.__name__}: {exc})") from None
     if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
         found = state.get("format") if isinstance(state, dict) else None

@@ -10,6 +10,10 @@ import yaml
 from planner.errors import InputError
 
 MAX_YAML_BYTES = 2_000_000
+# Anchors and aliases (&a / *a) let a few lines stand for billions of values (the "billion laughs"); the parsed
+# document may hold at most this many values, counting every alias as the values it repeats.
+MAX_YAML_NODES = 200_000
+MAX_YAML_DEPTH = 100  # nesting depth; PyYAML's composer recurses, so deeper input would exhaust the stack
 
 
 class LineDict(dict[str, Any]):
@@ -53,11 +57,70 @@ _LineLoader.add_constructor(
 )
 
 
+def _check_size(node: yaml.Node, source: str) -> None:
+    """Refuse documents that expand (through aliases) past MAX_YAML_NODES values; iterative, cycle-safe."""
+    expanded: dict[int, int] = {}
+    on_stack: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(node, False)]
+    while stack:
+        current, children_done = stack.pop()
+        key = id(current)
+        if children_done:
+            on_stack.discard(key)
+            kids = _children(current)
+            expanded[key] = 1 + sum(expanded[id(k)] for k in kids)
+            if expanded[key] > MAX_YAML_NODES:
+                raise InputError("yaml", f"the document expands to more than {MAX_YAML_NODES:,} values "
+                                         f"(anchors and aliases repeat too much)", source=source,
+                                 line=current.start_mark.line + 1)
+            continue
+        if key in expanded:
+            continue
+        if key in on_stack:
+            raise InputError("yaml", "an alias refers to itself", source=source, line=current.start_mark.line + 1)
+        on_stack.add(key)
+        stack.append((current, True))
+        stack.extend((k, False) for k in _children(current) if id(k) not in expanded)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def _check_depth(text: str, source: str) -> None:
+    """Refuse flow or block nesting deeper than MAX_YAML_DEPTH before PyYAML's recursive composer sees it."""
+    depth = 0
+    events = yaml.parse(text, Loader=yaml.SafeLoader)
+    try:
+        for event in events:
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    mark = event.start_mark
+                    raise InputError("yaml", f"nested more than {MAX_YAML_DEPTH} levels deep", source=source,
+                                     line=mark.line + 1 if mark is not None else None)
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+    finally:
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()
+
+
 def parse_yaml(text: str, source: str) -> Any:
     """Parse YAML safely; syntax errors become InputError with the line."""
     loader = _LineLoader(text)
     try:
-        return loader.get_single_data()
+        _check_depth(text, source)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_size(node, source)
+        return loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
