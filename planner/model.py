@@ -139,10 +139,13 @@ def solve_day_loads(problem: DayLoadProblem) -> DayLoadSolution | None:
             model.add(cum - target <= deviation)
             model.add(target - cum <= deviation)
     model.minimize(deviation)
-    build = time.perf_counter() - t0
+    return _solve(model, loads, peak, time.perf_counter() - t0)
 
+
+def _solve(model: cp_model.CpModel, loads: list[Any], peak: int, build: float) -> DayLoadSolution | None:
+    """One deterministic worker: the same inputs give the same plan (parallel search is not reproducible)."""
     solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1  # deterministic: same inputs, same plan
+    solver.parameters.num_workers = 1
     solver.parameters.random_seed = 0
     solver.parameters.max_time_in_seconds = SOLVER_TIME_LIMIT_S
     t1 = time.perf_counter()
@@ -199,16 +202,4 @@ def solve_catch_up(problem: CatchUpProblem) -> DayLoadSolution | None:
             model.add(target - cum <= gap)
             gaps.append(gap)
     model.minimize(sum(gaps))
-    build = time.perf_counter() - t0
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.random_seed = 0
-    solver.parameters.max_time_in_seconds = SOLVER_TIME_LIMIT_S
-    t1 = time.perf_counter()
-    status = solver.solve(model)
-    seconds = time.perf_counter() - t1
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
-    blocks = tuple(int(solver.value(x)) if isinstance(x, cp_model.IntVar) else int(x) for x in loads)
-    return DayLoadSolution(blocks, 100, STATUS_NAMES[status], solver.objective_value, solver.best_objective_bound,
-                           build, seconds)
+    return _solve(model, loads, 100, time.perf_counter() - t0)

@@ -18,7 +18,14 @@ from planner.errors import InputError
 from planner.model import CatchUpProblem, solve_catch_up
 from planner.plan import Plan, Session, SolverInfo, checklist_milestones, session_uid, sessions_from_day_loads
 from planner.profile import BLOCK_MINUTES
-from planner.requirements import MAX_HORIZON_DAYS, Requirements, add_months, months_between, study_calendar
+from planner.requirements import (
+    MAX_HORIZON_DAYS,
+    Requirements,
+    add_months,
+    months_between,
+    optional_to_drop,
+    study_calendar,
+)
 from planner.reviews import place_reviews
 
 MAX_DAYS_PAST_FINISH = 366
@@ -262,12 +269,8 @@ def _menu(plan: Plan, profile: object, req: Requirements, today: dt.date, latest
     cal = study_calendar(profile, max(days, 1), start=today, first_week_used=week_used, use_buffer=True)
     capacity = cal.cumulative()[-1] if days > 0 else 0
     deficit = req.total_blocks - capacity
-    chosen, freed = [], 0
-    for t in sorted((t for t in req.topics if t.optional), key=lambda t: (-t.blocks, t.id)):
-        if freed >= deficit:
-            break
-        chosen.append((t.id, t.title, t.hours))
-        freed += t.blocks
+    picked, freed = optional_to_drop(req, deficit)
+    chosen = [(t.id, t.title, t.hours) for t in picked]
     drop_finish = None
     if chosen and freed >= deficit:
         idx = cal.earliest_finish(req.total_blocks - freed)

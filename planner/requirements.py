@@ -305,3 +305,16 @@ def finish_window(req: Requirements, cal: StudyCalendar) -> Window:
     latest = (add_months(cal.start, req.months_max) - cal.start).days - 1
     lo_day = (add_months(cal.start, req.months_min) - cal.start).days - 1
     return Window(cal.last_study_day_on_or_before(lo_day), latest)
+
+
+def optional_to_drop(req: Requirements, deficit: int) -> tuple[list[TopicReq], int]:
+    """The fewest optional topics (largest first) whose blocks cover `deficit`, and the blocks they free; all of
+    them when even that is not enough."""
+    chosen: list[TopicReq] = []
+    freed = 0
+    for t in sorted((t for t in req.topics if t.optional), key=lambda t: (-t.blocks, t.id)):
+        if freed >= deficit:
+            break
+        chosen.append(t)
+        freed += t.blocks
+    return chosen, freed

@@ -18,6 +18,7 @@ from planner.requirements import (
     build_requirements,
     finish_window,
     months_between,
+    optional_to_drop,
     review_reserve,
     study_calendar,
 )
@@ -193,13 +194,8 @@ def explain_infeasible(curriculum: Curriculum, profile: Profile, req: Requiremen
     cal = _calendar(profile, req)
     capacity = cal.cumulative()[-1] if cal.day_caps else 0
     deficit = req.total_blocks - capacity
-    chosen: list[tuple[str, str, float]] = []
-    freed = 0
-    for t in sorted((t for t in req.topics if t.optional), key=lambda t: (-t.blocks, t.id)):
-        if freed >= deficit:
-            break
-        chosen.append((t.id, t.title, t.hours))
-        freed += t.blocks
+    picked, freed = optional_to_drop(req, deficit)
+    chosen = [(t.id, t.title, t.hours) for t in picked]
     drop = None
     if chosen:
         fits = freed >= deficit
