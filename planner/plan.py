@@ -112,8 +112,9 @@ class Plan:
 
     @property
     def finish(self) -> dt.date:
-        """The last day of study (reviews never extend it: they are placed on or before it)."""
-        return max(s.end for s in self.active_sessions).date() if self.active_sessions else self.profile.start
+        """The last day of study (reviews never extend it: they are placed on or before it). A session may end at
+        midnight, so the day is the one the session starts on."""
+        return max(s.day for s in self.active_sessions) if self.active_sessions else self.profile.start
 
     @property
     def total_hours(self) -> float:
@@ -165,7 +166,7 @@ class Plan:
                 continue
             rows.append({
                 "phase": ph.number, "title": ph.title,
-                "start": min(s.start for s in ss).date(), "finish": max(s.end for s in ss).date(),
+                "start": min(s.start for s in ss).date(), "finish": max(s.day for s in ss),
                 "hours": sum(s.hours for s in ss), "topics": len(ids),
             })
         return rows
@@ -256,8 +257,8 @@ def checklist_milestones(checklist: Sequence[Any], plan_sessions: Sequence[Sessi
     """A checklist item is reached when the last session of every topic it needs is over."""
     last_end: dict[str, dt.date] = {}
     for s in plan_sessions:
-        if s.status != "cancelled":
-            last_end[s.topic] = max(last_end.get(s.topic, s.end.date()), s.end.date())
+        if s.status != "cancelled" and s.kind != "review":
+            last_end[s.topic] = max(last_end.get(s.topic, s.day), s.day)
     planned = {t.id for t in req.topics}
     out = []
     for item in checklist:
