@@ -5,4 +5,4 @@ ensure_env app
 cd "$ROOT"
 exec "$VENV/bin/python" -m streamlit run app.py \
   --server.address "${PLANNER_ADDRESS:-127.0.0.1}" --server.port "${PLANNER_PORT:-8501}" \
-  --browser.gatherUsageStats false "$@"
+  --browser.gatherUsageStats false --server.headless true "$@"
