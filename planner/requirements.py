@@ -278,8 +278,8 @@ def study_calendar(profile: Profile, days: int, *, start: dt.date | None = None,
 
 
 def review_reserve(profile: Profile, req: Requirements) -> int:
-    """Blocks a week held back for spaced reviews: the reviews this plan needs, spread over the longest allowed
-    duration, never more than the review cap. Shorter plans skip the reviews that find no room (and say so)."""
+    """Blocks a week held back for spaced reviews, as a first guess: the plan's reviews spread over the longest
+    allowed duration, never more than the review cap (solve._calendar then sizes it to the plan's length)."""
     if not profile.reviews:
         return 0
     from planner.profile import REVIEW_MINUTES

@@ -24,9 +24,10 @@ class ReviewOutcome:
 
 
 def _window(offset: int) -> int:
-    """Days a review may slip past its due date: a third of the interval, at least three days. Expanding
-    intervals tolerate slack: what matters is that each review comes later than the one before."""
-    return max(3, offset // 3)
+    """Days a review may slip past its due date: a third of the interval, at least six, so every review can
+    reach the week's free time wherever it fell. Expanding intervals tolerate slack: what matters is that each
+    review comes later than the one before and the gaps keep growing."""
+    return max(6, offset // 3)
 
 
 def place_reviews(sessions: Sequence[Session], req: Requirements, profile: Profile, *,

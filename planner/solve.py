@@ -85,7 +85,25 @@ def _calendar(profile: Profile, req: Requirements) -> StudyCalendar:
     from planner.requirements import add_months
 
     days = (add_months(profile.start, req.months_max) - profile.start).days
-    return study_calendar(profile, days, reserve=review_reserve(profile, req))
+    base = study_calendar(profile, days)
+    reserve = review_reserve(profile, req)
+    if reserve == 0:
+        return base
+    # The reserve has to match the plan it makes room in: a shorter plan packs the same reviews into fewer
+    # weeks. Take the smallest reserve that covers the reviews over the length of the plan it leads to.
+    blocks = req.review_count * max(1, REVIEW_MINUTES // BLOCK_MINUTES)
+    window = finish_window(req, base)
+    cal = replace(base, weekly_cap=max(0, base.weekly_cap - reserve))
+    while reserve < profile.review_cap_blocks:
+        first = cal.earliest_finish(req.total_blocks)
+        if first is None:
+            break
+        weeks = max(1, (max(first, window.earliest or 0) + 1) // 7)
+        if reserve * weeks >= blocks:
+            break
+        reserve += 1
+        cal = replace(base, weekly_cap=max(0, base.weekly_cap - reserve))
+    return cal
 
 
 def make_plan(curriculum: Curriculum, profile: Profile, *, drop: tuple[str, ...] = ()) -> Plan | Infeasible:

@@ -34,7 +34,7 @@ def test_reviews_follow_their_topic_at_expanding_intervals(beginner):
     for r in reviews:
         by_topic[r.topic].append(r)
         due = _last_study(beginner, r.topic).date() + dt.timedelta(days=offsets[r.ordinal - 1])
-        assert due <= r.day <= due + dt.timedelta(days=max(3, offsets[r.ordinal - 1] // 3))
+        assert due <= r.day <= due + dt.timedelta(days=max(6, offsets[r.ordinal - 1] // 3))
         assert r.hours == 0.5
     for rs in by_topic.values():
         days = [r.day for r in sorted(rs, key=lambda r: r.ordinal)]
