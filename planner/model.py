@@ -109,11 +109,7 @@ def solve_day_loads(problem: DayLoadProblem) -> DayLoadSolution | None:
         else:
             loads.append(0)
     model.add(sum(loads) == total)
-    weeks: dict[int, list[cp_model.IntVar | int]] = {}
-    for d, load in enumerate(loads):
-        weeks.setdefault(cal.week_of(d), []).append(load)
-    for w, xs in weeks.items():
-        model.add(sum(xs) <= cal.week_cap(w)).with_name(f"week_{w}")
+    _week_limits(model, cal, loads)
     if problem.not_before is not None and 0 < problem.not_before <= finish:
         model.add(sum(loads[: problem.not_before]) <= total - 1).with_name("finish_not_before_range")
     variables = [(d, v) for d, v in enumerate(loads) if isinstance(v, cp_model.IntVar)]
@@ -128,6 +124,25 @@ def solve_day_loads(problem: DayLoadProblem) -> DayLoadSolution | None:
     reach = cal.cumulative(100, finish)
     scale_to = max(reach[-1], 1)
     deviation = model.new_int_var(0, total, "pace_deviation")
+    for d, cum in _running_totals(model, loads, total, finish):
+        target = (total * reach[d] + scale_to // 2) // scale_to
+        model.add(cum - target <= deviation)
+        model.add(target - cum <= deviation)
+    model.minimize(deviation)
+    return _solve(model, loads, peak, time.perf_counter() - t0)
+
+
+def _week_limits(model: cp_model.CpModel, cal: StudyCalendar, loads: list[Any]) -> None:
+    weeks: dict[int, list[Any]] = {}
+    for d, load in enumerate(loads):
+        weeks.setdefault(cal.week_of(d), []).append(load)
+    for w, xs in weeks.items():
+        model.add(sum(xs) <= cal.week_cap(w)).with_name(f"week_{w}")
+
+
+def _running_totals(model: cp_model.CpModel, loads: list[Any], total: int, finish: int) -> list[tuple[int, Any]]:
+    """(day, blocks done by its end) for every study day and the finish day, chained so each is one sum."""
+    out: list[tuple[int, Any]] = []
     running: Any = 0
     for d, load in enumerate(loads):
         running = running + load
@@ -135,11 +150,8 @@ def solve_day_loads(problem: DayLoadProblem) -> DayLoadSolution | None:
             cum = model.new_int_var(0, total, f"done_by_d{d}")
             model.add(cum == running)
             running = cum
-            target = (total * reach[d] + scale_to // 2) // scale_to
-            model.add(cum - target <= deviation)
-            model.add(target - cum <= deviation)
-    model.minimize(deviation)
-    return _solve(model, loads, peak, time.perf_counter() - t0)
+            out.append((d, cum))
+    return out
 
 
 def _solve(model: cp_model.CpModel, loads: list[Any], peak: int, build: float) -> DayLoadSolution | None:
@@ -180,26 +192,16 @@ def solve_catch_up(problem: CatchUpProblem) -> DayLoadSolution | None:
         cap = cal.day_caps[d]
         loads.append(model.new_int_var(0, cap, f"blocks_d{d}") if cap > 0 else 0)
     model.add(sum(loads) == total)
-    weeks: dict[int, list[cp_model.IntVar | int]] = {}
-    for d, load in enumerate(loads):
-        weeks.setdefault(cal.week_of(d), []).append(load)
-    for w, xs in weeks.items():
-        model.add(sum(xs) <= cal.week_cap(w)).with_name(f"week_{w}")
+    _week_limits(model, cal, loads)
     for d, load in enumerate(loads):
         if isinstance(load, cp_model.IntVar) and d < len(problem.previous_loads):
             model.add_hint(load, min(problem.previous_loads[d], cal.day_caps[d]))
     gaps = []
-    running: Any = 0
-    for d, load in enumerate(loads):
-        running = running + load
-        if isinstance(load, cp_model.IntVar) or d == finish:
-            cum = model.new_int_var(0, total, f"done_by_d{d}")
-            model.add(cum == running)
-            running = cum
-            target = min(max(problem.target[d] if d < len(problem.target) else total, 0), total)
-            gap = model.new_int_var(0, total, f"gap_d{d}")
-            model.add(cum - target <= gap)
-            model.add(target - cum <= gap)
-            gaps.append(gap)
+    for d, cum in _running_totals(model, loads, total, finish):
+        target = min(max(problem.target[d] if d < len(problem.target) else total, 0), total)
+        gap = model.new_int_var(0, total, f"gap_d{d}")
+        model.add(cum - target <= gap)
+        model.add(target - cum <= gap)
+        gaps.append(gap)
     model.minimize(sum(gaps))
     return _solve(model, loads, 100, time.perf_counter() - t0)

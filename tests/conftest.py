@@ -42,3 +42,15 @@ def plan_ok(curriculum: Curriculum, **fields: Any) -> Plan:
 def plan_result(curriculum: Curriculum, **fields: Any) -> Plan | Infeasible:
     fields.setdefault("start", "2027-01-04")
     return make_plan(curriculum, profile_from_mapping(fields, curriculum))
+
+
+@pytest.fixture
+def fresh_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """For dashboard tests: Streamlit's caches cleared (they leak between AppTests) and a temporary database."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    db = tmp_path / "planner.db"
+    monkeypatch.setenv("PLANNER_DB", str(db))
+    return db

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from planner import views
@@ -18,17 +17,11 @@ from planner.profile import profile_from_mapping
 from planner.solve import Infeasible, make_plan
 from planner.store import MAX_IMPORT_BYTES, STATE_FORMAT, Store, default_db_path, parse_state
 
+pytestmark = pytest.mark.usefixtures("fresh_state")  # clean caches and a temporary database for every test
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 SUBMIT = "Make my plan"
 
 
-@pytest.fixture(autouse=True)
-def fresh_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    db = tmp_path / "planner.db"
-    monkeypatch.setenv("PLANNER_DB", str(db))
-    return db
 
 
 def _app() -> AppTest:

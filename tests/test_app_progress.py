@@ -11,7 +11,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from planner import views
@@ -25,6 +24,7 @@ from planner.solve import make_plan
 from planner.store import Store
 from tests.conftest import plan_ok
 
+pytestmark = pytest.mark.usefixtures("fresh_state")  # clean caches and a temporary database for every test
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 START = dt.date(2027, 1, 4)
 
@@ -46,13 +46,6 @@ ROOMY = (15, 8)  # a plan with slack: a missed fortnight is caught up inside the
 TIGHT = (13, 1)  # barely enough: five months behind needs the catch-up menu
 
 
-@pytest.fixture(autouse=True)
-def fresh_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    db = tmp_path / "planner.db"
-    monkeypatch.setenv("PLANNER_DB", str(db))
-    return db
 
 
 def _ok(at: AppTest) -> AppTest:
