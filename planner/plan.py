@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from planner.profile import BLOCK_MINUTES, Profile
-from planner.requirements import Requirements, add_months, months_between
+from planner.requirements import Requirements, months_between
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -271,7 +271,3 @@ def checklist_milestones(checklist: Sequence[Any], plan_sessions: Sequence[Sessi
             when = None
         out.append(Milestone(item.stage, item.title, when, item.months_min, item.months_max, item.requires))
     return tuple(out)
-
-
-def months_label(start: dt.date, months: int) -> dt.date:
-    return add_months(start, months)

@@ -22,7 +22,6 @@ from planner.requirements import (
     MAX_HORIZON_DAYS,
     Requirements,
     add_months,
-    months_between,
     optional_to_drop,
     study_calendar,
 )
@@ -276,7 +275,3 @@ def _menu(plan: Plan, profile: object, req: Requirements, today: dt.date, latest
         idx = cal.earliest_finish(req.total_blocks - freed)
         drop_finish = cal.day(idx) if idx is not None else None
     return CatchUpMenu(req.total_hours, latest, late, needed, tuple(chosen), drop_finish, profile.hours_per_week)
-
-
-def months_used(plan: Plan) -> float:
-    return months_between(plan.profile.start, plan.finish)

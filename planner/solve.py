@@ -15,6 +15,7 @@ from planner.requirements import (
     MAX_HORIZON_DAYS,
     Requirements,
     StudyCalendar,
+    add_months,
     build_requirements,
     finish_window,
     months_between,
@@ -82,8 +83,6 @@ class Infeasible:
 
 
 def _calendar(profile: Profile, req: Requirements) -> StudyCalendar:
-    from planner.requirements import add_months
-
     days = (add_months(profile.start, req.months_max) - profile.start).days
     base = study_calendar(profile, days)
     reserve = review_reserve(profile, req)
@@ -203,8 +202,6 @@ def _solve_ok(profile: Profile, req: Requirements) -> bool:
 
 
 def explain_infeasible(curriculum: Curriculum, profile: Profile, req: Requirements) -> Infeasible:
-    from planner.requirements import add_months
-
     latest = add_months(profile.start, req.months_max) - dt.timedelta(days=1)
     long_cal = study_calendar(profile, MAX_HORIZON_DAYS, reserve=review_reserve(profile, req))
     first = long_cal.earliest_finish(req.total_blocks)
