@@ -1,127 +1,343 @@
-"""Focus rules: sessions long enough to get into a topic, few topics a day, few switches.
+"""Focus rules: a day's piece of a topic long enough to get into it, at most two topics a day, few switches.
 
-The day-load model cannot forbid short pieces directly (holes in the running total's domain made CP-SAT slow
-to prove optimality here), so a repair pass after the solve nudges single blocks between neighbouring study
-days: when a day ends half an hour into a topic, or half an hour before one ends, one block moves to or from
-the next study day within every day, week and peak limit. What it cannot fix is reported, not hidden.
+The rules are hard: the validator rejects plans that break them, and the planner only makes plans that obey
+them. Topics are studied one after another, so with c_k the running total at the end of topic k, a day going
+from running total R to R' obeys them when (on days whose window holds 1.5 h or more):
+- it studies 0 or at least 2 blocks (45 minutes, in whole 30-minute blocks);
+- it does not start at c_k - 1 (topic k's last block alone) nor end at c_k + 1 (topic k+1's first block alone);
+  a topic of a single block is exempt, that block is the whole of it;
+- it touches at most two topics, whatever its window.
+
+The pace model (CP-SAT) chooses each day's load without these rules; this module then finds the loads closest
+to its curve that obey them, as an exact shortest path over running totals (numpy). The rules first went into
+the CP-SAT model as holes in the running totals' domains: it took tens of seconds, often without an answer,
+even on windows of a few weeks, because a chain of totals with holes defeats the linear relaxation. The same
+chain is what dynamic programming does in milliseconds. When nothing near the pace curve obeys the rules (a
+plan with almost no slack), the caller gives the plan a few more days and asks again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
+from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
 
 from planner.plan import Plan
+from planner.profile import BLOCK_MINUTES
 from planner.requirements import StudyCalendar
 
 MIN_SESSION_MINUTES = 45
+MIN_PIECE_BLOCKS = 2  # 45 minutes in whole 30-minute blocks
+# The 45-minute rule holds on days whose window is at least 1.5 h. On a one-hour day it would leave no way to
+# place a topic of an odd number of half hours (1 h + 1 h + ... never adds up to 1.5 h), so a one-hour day may
+# finish one topic's last half hour and start the next.
+FOCUS_DAY_BLOCKS = 3
 MAX_TOPICS_PER_DAY = 2
+INF = 1 << 40
+OVER_PEAK_WEIGHT = 2  # a block above the pace model's peak costs as much as two blocks of curve change
 
 
-def _bad(total_at_day_end: int, boundaries: set[int]) -> bool:
-    """A running total one block away from a topic boundary leaves a 30-minute piece on one side of it."""
-    return (total_at_day_end - 1) in boundaries or (total_at_day_end + 1) in boundaries
+@dataclass(frozen=True)
+class Stream:
+    """The topic stream: each topic's length in blocks, studied in this order."""
+
+    lengths: tuple[int, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(self.lengths)
+
+    def starts(self) -> list[int]:
+        return list(self._starts)
+
+    @cached_property
+    def _starts(self) -> tuple[int, ...]:
+        out, run = [], 0
+        for length in self.lengths:
+            out.append(run)
+            run += length
+        return tuple(out)
+
+    def lone_blocks(self) -> tuple[frozenset[int], frozenset[int]]:
+        """Running totals where a day starting there begins with a topic's last block alone, and where a day
+        ending there ends with a topic's first block alone (topics of a single block are exempt)."""
+        starts: set[int] = set()
+        ends: set[int] = set()
+        run = 0
+        for k, length in enumerate(self.lengths[:-1]):
+            run += length
+            if length >= MIN_PIECE_BLOCKS:
+                starts.add(run - 1)
+            if self.lengths[k + 1] >= MIN_PIECE_BLOCKS:
+                ends.add(run + 1)
+        return frozenset(starts), frozenset(ends)
+
+    def pieces(self, before: int, after: int) -> list[tuple[int, int]]:
+        """(topic index, blocks) of the stream between two running totals."""
+        out = []
+        k = max(0, bisect_right(self._starts, before) - 1)
+        while k < len(self.lengths) and self._starts[k] < after:
+            s, length = self._starts[k], self.lengths[k]
+            lo, hi = max(before, s), min(after, s + length)
+            if hi > lo:
+                out.append((k, hi - lo))
+            k += 1
+        return out
 
 
-def repair_short_pieces(loads: Sequence[int], upper: Sequence[int], cal: StudyCalendar,
-                        boundaries: Sequence[int], passes: int = 3, reach: int = 6) -> list[int]:
-    """Move a block or two between a day and one of the next few study days so fewer days end one block from a
-    topic boundary.
+def day_breaks_rules(stream: Stream, before: int, after: int, cap: int) -> bool:
+    """True when a day going from running total `before` to `after` (capacity `cap`) breaks a focus rule."""
+    pieces = stream.pieces(before, after)
+    if len(pieces) > MAX_TOPICS_PER_DAY:
+        return True
+    if cap < FOCUS_DAY_BLOCKS:
+        return False
+    return any(blocks < MIN_PIECE_BLOCKS <= stream.lengths[k] for k, blocks in pieces)
 
-    Every day stays within `upper`, every ISO week within its limit, and the total and the finish day are
-    unchanged (blocks only move between study days that already exist before the finish). A move is taken only
-    when it lowers the number of short pieces among the days it touches; a day never drops to a lone block when
-    it can hold more.
+
+@dataclass(frozen=True)
+class FocusShape:
+    loads: tuple[int, ...]
+    cost: int  # blocks of running-total change from the pace model's curve, plus the peak penalty
+    changed_days: int
+    seconds: float
+
+
+def shape_for_focus(cal: StudyCalendar, loads: Sequence[int], upper: Sequence[int], stream: Stream, *,
+                    not_before: int | None = None) -> FocusShape | None:
+    """The day loads closest to `loads` (least running-total change, blocks above `upper` penalised) for which
+    every day obeys the focus rules, within every day and ISO-week limit, with the same total and no later last
+    day; None when none exist near the curve of `loads` (the caller then gives the plan more days).
+
+    "Near": up to two days' worth above the curve, and as much below it, widened twice when too narrow.
+    Falling behind is what the rules cost when every day is full (a catch-up after a missed month), and each
+    conflict costs a block or two until the curve has slack again.
     """
-    out = list(loads)
-    bset = {b for b in boundaries if b > 0}
-    week_sum: dict[int, int] = defaultdict(int)
-    for d, x in enumerate(out):
-        week_sum[cal.week_of(d)] += x
-    active = [d for d, u in enumerate(upper) if u > 0 and d < len(out)]
-    last = max((d for d, x in enumerate(out) if x > 0), default=-1)
+    if not loads or _running(loads)[-1] != stream.total:
+        return None
+    if stream.total == 0:
+        return FocusShape(tuple(0 for _ in loads), 0, 0, 0.0)
+    widest = max((cal.day_caps[d] for d in range(min(len(loads), len(cal.day_caps)))), default=0)
+    for below in (2 * widest + 2, 8 * widest + 8, 24 * widest + 24):
+        shape, band_cut = _shortest_path(cal, loads, upper, stream, not_before, 2 * widest + 2, below)
+        if shape is not None or not band_cut:  # capacity, not the band, left no way: a wider band won't help
+            return shape
+    # The rules hold back far more than the band allows (many topics shorter than a day: two a day at most).
+    # Search around the fastest schedule that obeys them instead, still scored against the pace curve.
+    fastest = fastest_obeying(cal, len(loads), stream)
+    if fastest is None:
+        return None
+    shape, _ = _shortest_path(cal, loads, upper, stream, not_before, 2 * widest + 2, 2 * widest + 2,
+                              center=_running(fastest))
+    return shape
 
-    def ok_amount(d: int, x: int) -> bool:
-        if d == last and x == 0:  # the finish day keeps its study: the plan must still end on it
-            return False
-        return x == 0 or x >= 2 or upper[d] < 2
 
-    def totals() -> list[int]:
-        run, res = 0, []
-        for d in active:
-            run += out[d]
-            res.append(run)
-        return res
+def fastest_obeying(cal: StudyCalendar, days: int, stream: Stream) -> list[int] | None:
+    """Each day as much as the day, the week and the rules allow: loads that finish as early as greedily
+    possible, or None if even they do not finish within `days`."""
+    out = [0] * days
+    run, used, week = 0, 0, None
+    for d in range(days):
+        cap = cal.day_caps[d] if d < len(cal.day_caps) else 0
+        w = cal.week_of(d)
+        if w != week:
+            week, used = w, 0
+        room = min(cap, cal.week_cap(w) - used, stream.total - run)
+        for x in range(room, 0, -1):
+            if not day_breaks_rules(stream, run, run + x, cap):
+                out[d] = x
+                break
+        run += out[d]
+        used += out[d]
+    return out if run == stream.total else None
 
-    for _ in range(passes):
-        changed = False
-        run = totals()
-        for i in range(len(active) - 1):
-            d = active[i]
-            if out[d] == 0 or not _bad(run[i], bset):
-                continue
-            best = None
-            # Moving blocks between an earlier-or-same day x and a later day y shifts every running total from x
-            # up to the day before y: the pair has to straddle day d to change its total.
-            for y_i in range(i + 1, min(i + 1 + reach, len(active))):
-                for x_i in range(i, max(-1, i - reach), -1):
-                    x, y = active[x_i], active[y_i]
-                    wx, wy = cal.week_of(x), cal.week_of(y)
-                    before = sum(_bad(run[k], bset) for k in range(x_i, y_i))
-                    for step in (-1, 1, -2, 2, -3, 3):  # +: blocks move from y to x; -: from x to y
-                        nx, ny = out[x] + step, out[y] - step
-                        if not (0 <= nx <= upper[x] and 0 <= ny <= upper[y] and ok_amount(x, nx)
-                                and ok_amount(y, ny)):
-                            continue
-                        if wx != wy and (week_sum[wx] + step > cal.week_cap(wx)
-                                         or week_sum[wy] - step > cal.week_cap(wy)):
-                            continue
-                        if sum(_bad(run[k] + step, bset) for k in range(x_i, y_i)) < before:
-                            best = (x, y, step, wx, wy)
-                            break
-                    if best:
-                        break
-                if best:
-                    break
-            if best:
-                x, y, step, wx, wy = best
-                out[x] += step
-                out[y] -= step
-                week_sum[wx] += step
-                week_sum[wy] -= step
-                run = totals()
-                changed = True
-        if not changed:
-            break
+
+def _shortest_path(cal: StudyCalendar, loads: Sequence[int], upper: Sequence[int], stream: Stream,
+                   not_before: int | None, above: int, below: int,
+                   center: Sequence[int] | None = None) -> tuple[FocusShape | None, bool]:
+    """Exact shortest path over running totals, day by day, and whether the band below the curve cut states
+    off. The state is the running total and, within an ISO week, the total the week started from (the week's
+    limit binds their difference). A day's step tries each allowed load, so a day costs (states x loads) numpy
+    work, not states squared."""
+    t0 = time.perf_counter()
+    n = len(loads)
+    total = stream.total
+    caps = [cal.day_caps[d] if d < len(cal.day_caps) else 0 for d in range(n)]
+    target = _running(loads)
+    middle = list(center) if center is not None else target  # the band's centre; the cost is always the target
+    lone_start = np.zeros(total + 1, dtype=bool)
+    lone_end = np.zeros(total + 1, dtype=bool)
+    starts, ends = stream.lone_blocks()
+    lone_start[np.array(sorted(r for r in starts if 0 <= r <= total), dtype=np.int64)] = True
+    lone_end[np.array(sorted(r for r in ends if 0 <= r <= total), dtype=np.int64)] = True
+    topic_of_block = np.repeat(np.arange(len(stream.lengths)), stream.lengths)
+    most = cal.cumulative(100, n - 1)
+    after = _most_after(cal, caps)  # after[d]: most blocks the days after d can hold
+    last_before = None
+    if not_before is not None:
+        last_before = max((d for d in range(min(not_before, n)) if caps[d] > 0), default=None)
+
+    # cost[a, r]: a indexes the running total when the current ISO week started, r the running total now.
+    a_vals = np.array([0])
+    r_lo, r_hi = 0, 0
+    cost = np.zeros((1, 1), dtype=np.int64)
+    week = None
+    steps: list[tuple[int, np.ndarray, np.ndarray | None, int, int]] = []
+    band_cut = False
+    for d in range(n):
+        if caps[d] == 0:
+            continue
+        w = cal.week_of(d)
+        collapse = None
+        if w != week:  # a new week: what it started from is the running total now
+            collapse = np.argmin(cost, axis=0)
+            best_so_far = cost[collapse, np.arange(cost.shape[1])]
+            a_vals = np.arange(r_lo, r_hi + 1)
+            cost = np.full((len(a_vals), len(a_vals)), INF, dtype=np.int64)
+            np.fill_diagonal(cost, best_so_far)
+            week = w
+        floor = max(total - after[d], r_lo)
+        band_cut = band_cut or middle[d] - below > floor
+        lo = max(floor, middle[d] - below)
+        hi = min(most[d], middle[d] + above, total, r_hi + caps[d])
+        if d == last_before:
+            hi = min(hi, total - 1)
+        if lo > hi:
+            return None, band_cut
+        now = np.arange(lo, hi + 1)
+        gap = np.abs(now - target[d])
+        strict = caps[d] >= FOCUS_DAY_BLOCKS
+        cap_peak = upper[d] if d < len(upper) else caps[d]
+        xs = np.array([0, *range(MIN_PIECE_BLOCKS if strict else 1, caps[d] + 1)])
+        src = now[None, :] - xs[:, None]  # (loads, totals now): where each load would have started the day
+        valid = (src >= r_lo) & (src <= r_hi)
+        moved = xs[:, None] > 0
+        if strict:
+            valid &= ~moved | (~lone_end[now][None, :] & ~lone_start[np.clip(src, 0, total)])
+        first_block = topic_of_block[np.clip(src, 0, total - 1)]
+        last_block = topic_of_block[np.clip(now - 1, 0, total - 1)][None, :]
+        valid &= ~moved | (last_block - first_block < MAX_TOPICS_PER_DAY)
+        step = np.where(valid, gap[None, :] + OVER_PEAK_WEIGHT * np.maximum(0, xs - cap_peak)[:, None], INF)
+        through = cost[:, np.clip(src - r_lo, 0, r_hi - r_lo)] + step[None, :, :]  # (week start, load, now)
+        pick = np.argmin(through, axis=1)  # ties: the smallest load
+        best = np.take_along_axis(through, pick[:, None, :], axis=1)[:, 0, :]
+        chosen = xs[pick]
+        best = np.where(now[None, :] - a_vals[:, None] > cal.week_cap(w), INF, np.minimum(best, INF))
+        if best.min() >= INF:  # no way through this day
+            return None, band_cut
+        cost = best
+        steps.append((d, chosen, collapse, lo, r_lo))
+        r_lo, r_hi = lo, hi
+    if not steps or not r_lo <= total <= r_hi:
+        return None, band_cut
+    a_i = int(np.argmin(cost[:, total - r_lo]))
+    best_cost = int(cost[a_i, total - r_lo])
+    if best_cost >= INF:
+        return None, band_cut
+    out = [0] * n
+    r = total
+    for d, chosen, collapse, lo, prev_lo in reversed(steps):
+        x = int(chosen[a_i, r - lo])
+        out[d] = x
+        r -= x
+        if collapse is not None:  # step back over the week's start: a was the running total then
+            a_i = int(collapse[r - prev_lo])
+    if r != 0:
+        return None, band_cut
+    changed = sum(1 for p, q in zip(out, loads, strict=True) if p != q)
+    return FocusShape(tuple(out), best_cost, changed, time.perf_counter() - t0), band_cut
+
+
+def _running(loads: Sequence[int]) -> list[int]:
+    out, run = [], 0
+    for x in loads:
+        run += x
+        out.append(run)
+    return out
+
+
+def _most_after(cal: StudyCalendar, caps: Sequence[int]) -> list[int]:
+    """Most blocks the days after each day can hold within the day and week limits."""
+    out = [0] * len(caps)
+    used: dict[int, int] = defaultdict(int)
+    run = 0
+    for d in range(len(caps) - 1, -1, -1):
+        out[d] = run
+        w = cal.week_of(d)
+        x = min(caps[d], cal.week_cap(w) - used[w])
+        used[w] += x
+        run += x
+    return out
+
+
+# ---------------------------------------------------------------- checking sessions
+
+
+def day_pieces(plan: Plan) -> Iterator[tuple[dt.date, list[tuple[str, float]]]]:
+    """For each day, the planned study-stream topics in order with their minutes (reviews are not topics)."""
+    by_day: dict[dt.date, list[tuple[str, float]]] = defaultdict(list)
+    for s in sorted(plan.sessions, key=lambda s: s.start):
+        if s.status != "planned" or s.kind == "review":
+            continue
+        pieces = by_day[s.day]
+        minutes = s.hours * 60
+        if pieces and pieces[-1][0] == s.topic:
+            pieces[-1] = (s.topic, pieces[-1][1] + minutes)
+        else:
+            pieces.append((s.topic, minutes))
+    yield from sorted(by_day.items())
+
+
+def focus_problems(plan: Plan) -> list[tuple[dt.date, str, str]]:
+    """(day, rule, detail) for every planned day that breaks a focus rule; the validator reports these."""
+    planned_minutes: dict[str, float] = defaultdict(float)
+    for s in plan.sessions:
+        if s.status == "planned" and s.kind != "review":
+            planned_minutes[s.topic] += s.hours * 60
+    out = []
+    for day, pieces in day_pieces(plan):
+        topics = list(dict.fromkeys(t for t, _ in pieces))
+        if len(topics) > MAX_TOPICS_PER_DAY:
+            out.append((day, "topics-per-day", f"{len(topics)} topics ({', '.join(topics)})"))
+        window = plan.profile.weekday_hours[day.weekday()] * 60
+        for topic, minutes in pieces:
+            if minutes < MIN_SESSION_MINUTES and window >= FOCUS_DAY_BLOCKS * BLOCK_MINUTES \
+                and planned_minutes[topic] >= MIN_SESSION_MINUTES:
+                out.append((day, "focus-length", f"{minutes:g} min of {topic}"))
     return out
 
 
 @dataclass(frozen=True)
 class FocusReport:
-    short_sessions: int  # study sessions under 45 minutes on days whose window holds 45 minutes or more
+    short_sessions: int  # a day's piece of a topic under 45 minutes where the day's window holds 45 minutes
     crowded_days: int  # days with more than two topics
     switches: int  # times a day moves from one topic to another
     study_days: int
+    days_later: int = 0  # the finish moved this many days past the capacity's earliest to keep the rules
 
     def text(self) -> str:
-        return (f"{self.switches} topic switches within days over {self.study_days} study days; "
-                f"{self.short_sessions} sessions under {MIN_SESSION_MINUTES} min; "
-                f"{self.crowded_days} days with more than {MAX_TOPICS_PER_DAY} topics")
+        out = f"{self.switches} topic switches within days over {self.study_days} study days; "
+        if self.short_sessions or self.crowded_days:
+            out += (f"{self.short_sessions} pieces under {MIN_SESSION_MINUTES} min; "
+                    f"{self.crowded_days} days with more than {MAX_TOPICS_PER_DAY} topics")
+        else:
+            out += (f"every topic gets at least {MIN_SESSION_MINUTES} min on a day it is studied, at most "
+                    f"{MAX_TOPICS_PER_DAY} topics a day")
+        if self.days_later:
+            out += f" (the finish moved {self.days_later} day{'s' if self.days_later > 1 else ''} later for this)"
+        return out
 
 
 def focus_report(plan: Plan) -> FocusReport:
-    topics: dict[dt.date, list[str]] = defaultdict(list)
-    short = 0
-    for s in sorted(plan.active_sessions, key=lambda s: s.start):
-        if s.kind == "review":
-            continue
-        if not topics[s.day] or topics[s.day][-1] != s.topic:
-            topics[s.day].append(s.topic)
-        window = plan.profile.weekday_hours[s.day.weekday()] * 60
-        if s.hours * 60 < MIN_SESSION_MINUTES <= window:
-            short += 1
-    crowded = sum(1 for ts in topics.values() if len(set(ts)) > MAX_TOPICS_PER_DAY)
-    switches = sum(len(ts) - 1 for ts in topics.values())
-    return FocusReport(short, crowded, switches, len(topics))
+    problems = focus_problems(plan)
+    days = list(day_pieces(plan))
+    switches = sum(len(pieces) - 1 for _, pieces in days)
+    return FocusReport(sum(1 for p in problems if p[1] == "focus-length"),
+                       sum(1 for p in problems if p[1] == "topics-per-day"), switches, len(days),
+                       plan.solver.focus_days_later)

@@ -68,6 +68,9 @@ class SolverInfo:
     bound: float
     build_seconds: float = 0.0
     peak_percent: int = 100
+    focus_seconds: float = 0.0  # the focus pass after the pace model (planner/focus.py)
+    focus_changed_days: int = 0  # days whose load the focus pass changed
+    focus_days_later: int = 0  # days the finish moved past the capacity's earliest so the focus rules fit
 
 
 @dataclass(frozen=True)

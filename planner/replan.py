@@ -15,19 +15,23 @@ from dataclasses import dataclass, replace
 
 from planner.curriculum import Curriculum
 from planner.errors import InputError
-from planner.model import CatchUpProblem, solve_catch_up
+from planner.focus import FocusShape, shape_for_focus
+from planner.model import CatchUpProblem, DayLoadSolution, solve_catch_up
 from planner.plan import Plan, Session, SolverInfo, checklist_milestones, session_uid, sessions_from_day_loads
-from planner.profile import BLOCK_MINUTES
+from planner.profile import BLOCK_MINUTES, Profile
 from planner.requirements import (
     MAX_HORIZON_DAYS,
     Requirements,
+    StudyCalendar,
     add_months,
     optional_to_drop,
     study_calendar,
 )
 from planner.reviews import place_reviews
+from planner.solve import FOCUS_EXTRA_DAYS, topic_stream
 
 MAX_DAYS_PAST_FINISH = 366
+MENU_CONFIRM_STEPS = 8  # half-hour steps above the capacity bound tried before giving up on a figure
 
 
 @dataclass(frozen=True)
@@ -123,47 +127,20 @@ def replan(curriculum: Curriculum, plan: Plan, today: dt.date, *, allow_late: bo
     iso_today = today.isocalendar()
     week_used = sum(s.blocks if s.status == "done" else int(s.credited_hours * 60 // BLOCK_MINUTES)
                     for s in history if s.day.isocalendar()[:2] == iso_today[:2] and s.day < today)
-    horizon_days = (latest - today).days + 1
     if total == 0:
         return _assemble(curriculum, plan, p, req, history, old_future, old_cancelled, [], today, latest, 0.0, 0.0)
 
-    cal = study_calendar(p, max(horizon_days, 1), start=today, first_week_used=week_used, use_buffer=True)
-    first = cal.earliest_finish(total) if horizon_days > 0 else None
-    if first is None:
-        long_cal = study_calendar(p, MAX_HORIZON_DAYS, start=today, first_week_used=week_used, use_buffer=True)
-        late = long_cal.earliest_finish(total)
-        if not allow_late:
-            return _menu(plan, p, req, today, latest, week_used, long_cal.day(late) if late is not None else None)
-        if late is None:
-            raise InputError("--allow-late", "the remaining work never fits on these study days")
-        cal = long_cal
-        finish = late
-    else:
-        finish = len(cal.day_caps) - 1
-
-    # The previous plan's running total in today's coordinates: blocks it had planned from today on.
-    old_loads = [0] * (finish + 1)
-    old_stream = [s for s in old_future if s.kind != "review"]
-    for s in old_stream:
-        idx = (s.day - today).days
-        if 0 <= idx <= finish:
-            old_loads[idx] += s.blocks
-    # Blocks the learner is behind: the previous plan expected them done by today, so in today's coordinates
-    # its curve starts that far ahead of the new one, and the new plan catches up as fast as capacity allows.
-    behind = total - sum(s.blocks for s in old_stream)
-    target = []
-    running = behind
-    for x in old_loads:
-        running += x
-        target.append(running)
-    solution = solve_catch_up(CatchUpProblem(cal, total, finish, tuple(target), tuple(old_loads)))
-    if solution is None:
-        raise InputError("--today", "the solver found no catch-up plan within its time limit")
+    fitted, late_day = _fit(p, req, old_future, today, week_used, latest)
+    if not allow_late and (fitted is None or late_day is None or late_day > latest):
+        return _menu(plan, p, req, old_future, today, latest, week_used, late_day)
+    if fitted is None:
+        raise InputError("--allow-late", "the remaining work never fits on these study days")
+    solution, shape = fitted
     ordinals: dict[str, int] = defaultdict(int)
     for s in plan.sessions:
         ordinals[s.topic] = max(ordinals[s.topic], s.ordinal)
     # Fresh sessions are numbered after every ordinal the topic ever had, so new UIDs never collide.
-    fresh = sessions_from_day_loads(solution.blocks, today, req, p, first_ordinals=dict(ordinals))
+    fresh = sessions_from_day_loads(shape.loads, today, req, p, first_ordinals=dict(ordinals))
     kept_history = [s for s in history if s.status != "cancelled"]
     reviews = place_reviews([*kept_history, *fresh], plan.requirements, p, not_before=today)
     taken = {s.uid for s in history}
@@ -241,11 +218,72 @@ def _assemble(curriculum: Curriculum, plan: Plan, profile: object, req: Requirem
     return Replanned(new_plan, diff)
 
 
-def _menu(plan: Plan, profile: object, req: Requirements, today: dt.date, latest: dt.date, week_used: int,
-          late: dt.date | None) -> CatchUpMenu:
-    from planner.profile import MAX_HOURS_PER_WEEK, Profile
+Fitted = tuple[DayLoadSolution, FocusShape]
 
-    assert isinstance(profile, Profile)
+
+def _fit(p: Profile, req: Requirements, old_future: list[Session], today: dt.date, week_used: int,
+         latest: dt.date) -> tuple[Fitted | None, dt.date | None]:
+    """The catch-up plan and its last study day: inside the range when it fits there, else the earliest finish
+    that obeys the focus rules (None, None when the work never fits)."""
+    total = req.total_blocks
+    horizon_days = (latest - today).days + 1
+    if horizon_days > 0:
+        cal = study_calendar(p, horizon_days, start=today, first_week_used=week_used, use_buffer=True)
+        if cal.earliest_finish(total) is not None:
+            fitted = _catch_up(cal, req, old_future, total, len(cal.day_caps) - 1)
+            if fitted is not None:
+                return fitted, _last_day(cal, fitted)
+    # Past the range's end, or tracking the previous plan left no room for the focus rules: the earliest
+    # finish that obeys them.
+    long_cal = study_calendar(p, MAX_HORIZON_DAYS, start=today, first_week_used=week_used, use_buffer=True)
+    late = long_cal.earliest_finish(total)
+    if late is None:
+        return None, None
+    tried: set[int] = set()
+    for extra in FOCUS_EXTRA_DAYS:
+        end = min(late + extra, len(long_cal.day_caps) - 1)
+        if end in tried:
+            continue
+        tried.add(end)
+        fitted = _catch_up(long_cal, req, old_future, total, end)
+        if fitted is not None:
+            return fitted, _last_day(long_cal, fitted)
+    return None, long_cal.day(late)
+
+
+def _last_day(cal: StudyCalendar, fitted: Fitted) -> dt.date:
+    return cal.day(max((d for d, x in enumerate(fitted[1].loads) if x > 0), default=0))
+
+
+def _catch_up(cal: StudyCalendar, req: Requirements, old_future: list[Session], total: int,
+              finish: int) -> tuple[DayLoadSolution, FocusShape] | None:
+    """Catch-up loads that track the previous plan, then shaped to the focus rules; None if they do not fit."""
+    # The previous plan's running total in today's coordinates: blocks it had planned from today on.
+    old_loads = [0] * (finish + 1)
+    old_stream = [s for s in old_future if s.kind != "review"]
+    for s in old_stream:
+        idx = cal.index(s.day)
+        if 0 <= idx <= finish:
+            old_loads[idx] += s.blocks
+    # Blocks the learner is behind: the previous plan expected them done by today, so in today's coordinates
+    # its curve starts that far ahead of the new one, and the new plan catches up as fast as capacity allows.
+    behind = total - sum(s.blocks for s in old_stream)
+    target = []
+    running = behind
+    for x in old_loads:
+        running += x
+        target.append(running)
+    solution = solve_catch_up(CatchUpProblem(cal, total, finish, tuple(target), tuple(old_loads)))
+    if solution is None:
+        raise InputError("--today", "the solver found no catch-up plan within its time limit")
+    shape = shape_for_focus(cal, solution.blocks, cal.day_caps[: finish + 1], topic_stream(req))
+    return (solution, shape) if shape is not None else None
+
+
+def _menu(plan: Plan, profile: Profile, req: Requirements, old_future: list[Session], today: dt.date,
+          latest: dt.date, week_used: int, late: dt.date | None) -> CatchUpMenu:
+    from planner.profile import MAX_HOURS_PER_WEEK
+
     days = (latest - today).days + 1
 
     def fits(hours: float) -> bool:
@@ -254,6 +292,10 @@ def _menu(plan: Plan, profile: object, req: Requirements, today: dt.date, latest
         cal = study_calendar(profile.with_hours_per_week(hours), days, start=today, first_week_used=week_used,
                              use_buffer=True)
         return cal.earliest_finish(req.total_blocks) is not None
+
+    def fits_with_focus(hours: float) -> bool:
+        fitted, last = _fit(profile.with_hours_per_week(hours), req, old_future, today, week_used, latest)
+        return fitted is not None and last is not None and last <= latest
 
     needed = None
     lo, hi = 1, int(MAX_HOURS_PER_WEEK * 2)
@@ -264,7 +306,9 @@ def _menu(plan: Plan, profile: object, req: Requirements, today: dt.date, latest
                 hi = mid
             else:
                 lo = mid + 1
-        needed = lo / 2
+        # Capacity is the lower bound; the focus rules may need a little more: confirm by planning.
+        needed = next((step / 2 for step in range(lo, min(lo + MENU_CONFIRM_STEPS, int(MAX_HOURS_PER_WEEK * 2)) + 1)
+                       if fits_with_focus(step / 2)), None)
     cal = study_calendar(profile, max(days, 1), start=today, first_week_used=week_used, use_buffer=True)
     capacity = cal.cumulative()[-1] if days > 0 else 0
     deficit = req.total_blocks - capacity
@@ -272,6 +316,7 @@ def _menu(plan: Plan, profile: object, req: Requirements, today: dt.date, latest
     chosen = [(t.id, t.title, t.hours) for t in picked]
     drop_finish = None
     if chosen and freed >= deficit:
-        idx = cal.earliest_finish(req.total_blocks - freed)
-        drop_finish = cal.day(idx) if idx is not None else None
+        kept = replace(req, topics=tuple(t for t in req.topics if t not in picked))
+        fitted, drop_last = _fit(profile, kept, old_future, today, week_used, latest)
+        drop_finish = drop_last if fitted is not None else None
     return CatchUpMenu(req.total_hours, latest, late, needed, tuple(chosen), drop_finish, profile.hours_per_week)

@@ -7,8 +7,14 @@ from dataclasses import dataclass, replace
 
 from planner.curriculum import Curriculum
 from planner.errors import PlanningTimeout
-from planner.focus import repair_short_pieces
-from planner.model import SOLVER_TIME_LIMIT_S, DayLoadProblem, peak_percent_bound, solve_day_loads
+from planner.focus import FocusShape, Stream, fastest_obeying, shape_for_focus
+from planner.model import (
+    SOLVER_TIME_LIMIT_S,
+    DayLoadProblem,
+    DayLoadSolution,
+    peak_percent_bound,
+    solve_day_loads,
+)
 from planner.plan import PhaseInfo, Plan, SolverInfo, checklist_milestones, sessions_from_day_loads
 from planner.profile import BLOCK_MINUTES, MAX_HOURS_PER_WEEK, MIN_HOURS_PER_WEEK, REVIEW_MINUTES, Profile
 from planner.requirements import (
@@ -26,6 +32,8 @@ from planner.requirements import (
 from planner.reviews import place_reviews
 
 HOURS_RESOLUTION = 0.5  # minimum weekly hours are reported in half hours: the plan's 30-minute block
+DROP_MARGINS = (0, 8, 24, 64)  # extra blocks freed when dropping optional topics, tried in turn
+CONFIRM_STEPS = 12  # half-hour steps above the capacity bound tried when confirming a minimum by solving
 
 
 @dataclass(frozen=True)
@@ -114,22 +122,11 @@ def make_plan(curriculum: Curriculum, profile: Profile, *, drop: tuple[str, ...]
     first_possible = cal.earliest_finish(total)
     if first_possible is None or first_possible > window.latest:
         return explain_infeasible(curriculum, profile, req)
-    finish = max(first_possible, window.earliest or 0)
-    problem = DayLoadProblem(cal, total, finish, window.earliest, peak_percent_bound(cal, total, finish))
-    solution = solve_day_loads(problem)
-    if solution is None and problem.min_percent < 100:  # full days leave the solver the most room
-        solution = solve_day_loads(replace(problem, min_percent=100))
-    if solution is None:  # the bounds above are exact, so this means the solver hit its time limit
-        raise PlanningTimeout(f"{len(req.topics)} topics ({req.total_hours:g} h) over {finish + 1} days",
-                              SOLVER_TIME_LIMIT_S)
-    upper = [c * solution.peak_percent // 100 for c in cal.day_caps[: len(solution.blocks)]]
-    boundaries, running = [], 0
-    for t in req.topics[:-1]:
-        running += t.blocks
-        boundaries.append(running)
-    # First within the solved peak; then, for what is left, within the learner's own day limits.
-    loads = repair_short_pieces(solution.blocks, upper, cal, boundaries)
-    loads = repair_short_pieces(loads, list(cal.day_caps[: len(loads)]), cal, boundaries)
+    fitted = focused_day_loads(cal, req, first_possible, window.latest, window.earliest)
+    if fitted is None:  # the focus rules need more room than the range leaves at these hours
+        return explain_infeasible(curriculum, profile, req)
+    solution, shape, finish = fitted
+    loads = shape.loads
     study = sessions_from_day_loads(loads, profile.start, req, profile)
     reviews = place_reviews(study, req, profile)
     sessions = sorted([*study, *reviews.sessions], key=lambda s: (s.start, s.uid))
@@ -140,13 +137,65 @@ def make_plan(curriculum: Curriculum, profile: Profile, *, drop: tuple[str, ...]
         path_id=curriculum.id, path_title=curriculum.title, profile=profile, requirements=req,
         sessions=tuple(sessions),
         solver=SolverInfo(solution.status, round(solution.solve_seconds, 4), solution.objective, solution.bound,
-                          round(solution.build_seconds, 4), solution.peak_percent),
+                          round(solution.build_seconds, 4), solution.peak_percent, round(shape.seconds, 4),
+                          shape.changed_days, max(0, finish - max(first_possible, window.earliest or 0))),
         phases=tuple(PhaseInfo(p.number, p.title, p.objective, p.weeks) for p in curriculum.phases),
         checklist=checklist_milestones(curriculum.checklist, sessions, req, profile.start),
         earliest_allowed_finish=earliest, latest_allowed_finish=latest,
         blackout_ranges=_ranges(blackout_days), reviews_skipped=reviews.skipped,
-        paced_to=cal.day(first_possible) if finish > first_possible else None,
+        paced_to=cal.day(first_possible) if (window.earliest or 0) > first_possible else None,
     )
+
+
+# Days past the earliest possible finish tried, in turn, when the focus rules do not fit: a plan with almost no
+# slack pins the running total at some week's end onto a value one block from a topic boundary.
+FOCUS_EXTRA_DAYS = (0, 1, 2, 3, 5, 7, 10, 14, 21, 28, 42, 56, 84)
+
+
+def topic_stream(req: Requirements) -> Stream:
+    return Stream(tuple(t.blocks for t in req.topics))
+
+
+def focused_day_loads(cal: StudyCalendar, req: Requirements, first_possible: int, latest: int,
+                      not_before: int | None) -> tuple[DayLoadSolution, FocusShape, int] | None:
+    """The pace model's day loads, shaped so every day obeys the focus rules, finishing as early as the rules
+    allow (never before `not_before`, never after `latest`); None when no finish up to `latest` works."""
+    stream = topic_stream(req)
+    start = max(first_possible, not_before or 0)
+    tried: set[int] = set()
+    fitted = _focused_from(cal, req, stream, start, latest, not_before, tried)
+    if fitted is None:
+        # The rules hold the plan back by more than days (many topics shorter than a day, two a day at most):
+        # start from the finish of the fastest schedule that obeys them.
+        fastest = fastest_obeying(cal, latest + 1, stream)
+        if fastest is not None:
+            last = max((d for d, x in enumerate(fastest) if x > 0), default=0)
+            fitted = _focused_from(cal, req, stream, max(last, start), latest, not_before, tried)
+    return fitted
+
+
+def _focused_from(cal: StudyCalendar, req: Requirements, stream: Stream, start: int, latest: int,
+                  not_before: int | None, tried: set[int]) -> tuple[DayLoadSolution, FocusShape, int] | None:
+    total = req.total_blocks
+    for extra in FOCUS_EXTRA_DAYS:
+        finish = start + extra
+        while finish <= latest and cal.day_caps[finish] == 0:
+            finish += 1
+        if finish > latest or finish in tried:
+            continue
+        tried.add(finish)
+        problem = DayLoadProblem(cal, total, finish, not_before, peak_percent_bound(cal, total, finish))
+        solution = solve_day_loads(problem)
+        if solution is None and problem.min_percent < 100:  # full days leave the solver the most room
+            solution = solve_day_loads(replace(problem, min_percent=100))
+        if solution is None:  # the bounds are exact, so this means the solver hit its time limit
+            raise PlanningTimeout(f"{len(req.topics)} topics ({req.total_hours:g} h) over {finish + 1} days",
+                                  SOLVER_TIME_LIMIT_S)
+        upper = [c * solution.peak_percent // 100 for c in cal.day_caps[: len(solution.blocks)]]
+        shape = shape_for_focus(cal, solution.blocks, upper, stream, not_before=not_before)
+        if shape is not None:
+            return solution, shape, finish
+    return None
 
 
 def _ranges(days: list[dt.date]) -> tuple[tuple[dt.date, dt.date], ...]:
@@ -181,8 +230,9 @@ def minimum_hours_per_week(profile: Profile, req: Requirements) -> float | None:
             hi = mid
         else:
             lo = mid + 1
-    # Confirm with the solver, stepping up if rounding in the day split ever disagrees with the arithmetic.
-    for step in range(lo, steps + 1):
+    # Confirm with the solver, stepping up where the focus rules (or rounding in the day split) need more than
+    # the capacity arithmetic says; a few steps always do, so the search stops there.
+    for step in range(lo, min(lo + CONFIRM_STEPS, steps) + 1):
         candidate = profile.with_hours_per_week(step * HOURS_RESOLUTION)
         if _solve_ok(candidate, req):
             return step * HOURS_RESOLUTION
@@ -195,30 +245,52 @@ def _solve_ok(profile: Profile, req: Requirements) -> bool:
     first = cal.earliest_finish(req.total_blocks)
     if first is None or first > window.latest:
         return False
-    finish = max(first, window.earliest or 0)
-    problem = DayLoadProblem(cal, req.total_blocks, finish, window.earliest,
-                             peak_percent_bound(cal, req.total_blocks, finish))
-    return solve_day_loads(problem) is not None
+    return focused_day_loads(cal, req, first, window.latest, window.earliest) is not None
+
+
+def _earliest_focused_finish(cal: StudyCalendar, req: Requirements, latest_index: int) -> int | None:
+    """The earliest finish that obeys the focus rules, solved for when it decides whether the plan fits (the
+    capacity bound lands within a few weeks of the range's end); further out the capacity bound itself, which
+    the rules move by days, not weeks (docs/learning.md)."""
+    first = cal.earliest_finish(req.total_blocks)
+    if first is None or first > latest_index + FOCUS_EXTRA_DAYS[-1]:
+        return first
+    fitted = focused_day_loads(cal, req, first, min(len(cal.day_caps) - 1, first + FOCUS_EXTRA_DAYS[-1]), None)
+    if fitted is not None:
+        return max((d for d, x in enumerate(fitted[1].loads) if x > 0), default=first)
+    # The rules hold the plan back by more than days (many topics shorter than a day, two a day at most): the
+    # fastest schedule that obeys them says when.
+    fastest = fastest_obeying(cal, len(cal.day_caps), topic_stream(req))
+    if fastest is None:
+        return None
+    return max(max((d for d, x in enumerate(fastest) if x > 0), default=first), latest_index + 1)
 
 
 def explain_infeasible(curriculum: Curriculum, profile: Profile, req: Requirements) -> Infeasible:
     latest = add_months(profile.start, req.months_max) - dt.timedelta(days=1)
     long_cal = study_calendar(profile, MAX_HORIZON_DAYS, reserve=review_reserve(profile, req))
-    first = long_cal.earliest_finish(req.total_blocks)
+    first = _earliest_focused_finish(long_cal, req, latest_index=(latest - profile.start).days)
     optional = tuple((t.id, t.title, t.hours) for t in req.topics if t.optional)
     cal = _calendar(profile, req)
     capacity = cal.cumulative()[-1] if cal.day_caps else 0
     deficit = req.total_blocks - capacity
-    picked, freed = optional_to_drop(req, deficit)
-    chosen = [(t.id, t.title, t.hours) for t in picked]
     drop = None
-    if chosen:
-        fits = freed >= deficit
-        finish = None
+    # Capacity says how many blocks to free; the focus rules may want a few more, so a little more is freed
+    # until the plan without those topics really finishes in time.
+    for margin in DROP_MARGINS:
+        picked, freed = optional_to_drop(req, deficit + margin)
+        chosen = [(t.id, t.title, t.hours) for t in picked]
+        if not chosen:
+            break
+        fits, finish = freed >= deficit + margin, None
         if fits:
-            idx = long_cal.earliest_finish(req.total_blocks - freed)
+            kept = replace(req, topics=tuple(t for t in req.topics if t not in picked))
+            idx = _earliest_focused_finish(long_cal, kept, latest_index=(latest - profile.start).days)
             finish = long_cal.day(idx) if idx is not None else None
+            fits = finish is not None and finish <= latest
         drop = DropOption(tuple(chosen), freed * BLOCK_MINUTES / 60, finish, fits)
+        if fits or freed < deficit + margin:
+            break
     return Infeasible(
         background=req.background, needed_hours=req.total_hours + req.review_count * REVIEW_MINUTES / 60,
         hours_per_week=profile.hours_per_week,

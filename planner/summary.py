@@ -54,5 +54,6 @@ def plan_summary(plan: Plan) -> str:
     s = plan.solver
     lines.append("")
     lines.append(f"Solver: {s.status} in {s.seconds:.3f} s (model built in {s.build_seconds:.3f} s), "
-                 f"objective {s.objective:g}, bound {s.bound:g}")
+                 f"objective {s.objective:g}, bound {s.bound:g}; focus pass {s.focus_seconds:.3f} s, "
+                 f"{s.focus_changed_days} days reshaped")
     return "\n".join(lines)

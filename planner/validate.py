@@ -11,6 +11,7 @@ import itertools
 from collections import defaultdict
 from dataclasses import dataclass
 
+from planner.focus import focus_problems
 from planner.plan import SESSION_KINDS, SESSION_STATUSES, Plan
 from planner.profile import BLOCK_MINUTES
 from planner.requirements import add_months, study_calendar
@@ -108,7 +109,8 @@ def validate_plan(plan: Plan) -> list[Violation]:
             hours_by_topic[s.topic] += s.credited_hours
             continue
         hours_by_topic[s.topic] += s.hours
-        first[s.topic] = min(first.get(s.topic, s.start), s.start)
+        if s.status == "planned":  # what the learner already did, in whatever order, is history
+            first[s.topic] = min(first.get(s.topic, s.start), s.start)
         last[s.topic] = max(last.get(s.topic, s.end), s.end)
     known = {t.id for t in req.topics}
     for topic in hours_by_topic:
@@ -135,6 +137,11 @@ def validate_plan(plan: Plan) -> list[Violation]:
         if hours > p.review_cap_blocks * BLOCK_MINUTES / 60 + EPS:
             out.append(Violation("review-cap", f"{year}-W{week:02d}: {hours:g} h of reviews, more than "
                                                f"{p.review_cap_percent} % of the week"))
+
+    # Focus: a day's piece of a topic is at least 45 minutes unless the day's window is shorter (or the topic
+    # has less than that left), and no day holds more than two topics. Reviews are not topics here.
+    for day, rule, detail in focus_problems(plan):
+        out.append(Violation(rule, f"{day}: {detail}"))
 
     if active:
         finish = plan.finish

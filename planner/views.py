@@ -21,7 +21,7 @@ from planner.requirements import build_requirements
 from planner.solve import Infeasible
 
 DEFAULT_BACKGROUND = "ml_background"
-DEFAULT_HOURS = 15.0
+DEFAULT_HOURS = 18.0
 WEEKDAY_NAMES = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday", "fri": "Friday",
                  "sat": "Saturday", "sun": "Sunday"}
 SESSION_COLUMNS = {

@@ -188,7 +188,7 @@ def test_restart_restores_the_last_plan() -> None:
 
 @pytest.fixture(scope="module")
 def plan(ml: Curriculum) -> Plan:
-    result = make_plan(ml, profile_from_mapping({"background": "ml_background", "hours_per_week": 15,
+    result = make_plan(ml, profile_from_mapping({"background": "ml_background", "hours_per_week": 16,
                                                  "start": "2027-01-04"}, ml))
     assert isinstance(result, Plan)
     return result
@@ -296,7 +296,7 @@ def test_default_db_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
 
 def test_store_export_import_round_trip(tmp_path: Path, ml: Curriculum) -> None:
     a = Store(tmp_path / "a.db")
-    a.save("Ann", {"background": "ml_background", "hours_per_week": 15, "start": "2027-01-04"}, None)
+    a.save("Ann", {"background": "ml_background", "hours_per_week": 16, "start": "2027-01-04"}, None)
     a.save("Ben", {"background": "complete_beginner", "hours_per_week": 20, "start": "2027-01-04"}, None)
     data = a.export_state()
     assert json.loads(data)["format"] == STATE_FORMAT
@@ -320,7 +320,7 @@ def test_store_export_import_round_trip(tmp_path: Path, ml: Curriculum) -> None:
 ])
 def test_import_validation(tmp_path: Path, ml: Curriculum, payload: bytes, field: str, words: str) -> None:
     store = Store(tmp_path / "s.db")
-    store.save("Keep", {"background": "ml_background", "hours_per_week": 15}, None)
+    store.save("Keep", {"background": "ml_background", "hours_per_week": 16}, None)
     with pytest.raises(InputError) as exc:
         parse_state(payload, ml)
     assert exc.value.field == field and words in exc.value.message

@@ -324,7 +324,7 @@ def test_catch_up_drop_option_label() -> None:
 
 def test_tracked_plan_round_trip_and_clear(tmp_path: Path, ml: Curriculum, plan: Plan) -> None:
     store = Store(tmp_path / "s.db")
-    profile = {"background": "ml_background", "hours_per_week": 15, "start": "2027-01-04"}
+    profile = {"background": "ml_background", "hours_per_week": 16, "start": "2027-01-04"}
     ticked = mark_done_through(plan, dt.date(2027, 1, 31))
     store.save("Ann", profile, plan_to_dict(ticked), tracked=True)
     rec = store.load("Ann")
@@ -351,7 +351,7 @@ def test_old_database_gains_the_tracked_column(tmp_path: Path) -> None:
 
 def test_export_import_keeps_progress(tmp_path: Path, ml: Curriculum, plan: Plan) -> None:
     a = Store(tmp_path / "a.db")
-    profile = {"background": "ml_background", "hours_per_week": 15, "start": "2027-01-04",
+    profile = {"background": "ml_background", "hours_per_week": 16, "start": "2027-01-04",
                "timezone": "Europe/Berlin"}
     a.save("Ann", profile, plan_to_dict(mark_done_through(plan, dt.date(2027, 1, 31))), tracked=True)
     data = a.export_state()

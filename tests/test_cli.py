@@ -44,7 +44,7 @@ def test_plan_writes_files(tmp_path, capsys):
 
 def test_plan_default_path_writes_files(tmp_path, capsys):
     js = tmp_path / "p.json"
-    rc = main(["plan", "--background", "ml_background", "--hours-per-week", "15", "--start", "2027-01-04",
+    rc = main(["plan", "--background", "ml_background", "--hours-per-week", "16", "--start", "2027-01-04",
                "--json", str(js)])
     assert rc == 0
     assert json.loads(js.read_text())["path"]["id"] == "ml-ai-engineer"

@@ -36,7 +36,7 @@ def zone_plans(sql) -> dict[str, Plan]:
 @pytest.fixture(scope="module")
 def ml_year_plan(ml) -> Plan:
     """A whole year in Berlin: both daylight-saving changes of 2027."""
-    return plan_ok(ml, background="ml_background", hours_per_week=15, timezone="Europe/Berlin")
+    return plan_ok(ml, background="ml_background", hours_per_week=16, timezone="Europe/Berlin")
 
 
 def _vevents(data: bytes):

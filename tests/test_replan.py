@@ -27,7 +27,7 @@ def _replanned(curriculum, plan, today, **kw) -> Replanned:
 
 
 def test_nothing_missed_changes_nothing(ml):
-    plan = plan_ok(ml, background="ml_background", hours_per_week=15, timezone="Europe/Berlin")
+    plan = plan_ok(ml, background="ml_background", hours_per_week=16, timezone="Europe/Berlin")
     today = dt.date(2027, 3, 1)
     result = _replanned(ml, mark_done_through(plan, today - dt.timedelta(days=1)), today)
     future_old = [(s.uid, s.start, s.end, s.sequence) for s in plan.sessions if s.day >= today]
@@ -49,7 +49,7 @@ def test_missed_week_with_spare_hours_catches_up_and_keeps_most_sessions(ml):
 
 
 def test_moved_sessions_bump_sequence_and_removed_ones_are_cancelled(ml):
-    plan = plan_ok(ml, background="ml_background", hours_per_week=15)
+    plan = plan_ok(ml, background="ml_background", hours_per_week=16)
     today = dt.date(2027, 3, 1)
     result = _replanned(ml, mark_done_through(plan, dt.date(2027, 2, 14)), today)
     old = {s.uid: s for s in plan.sessions}
@@ -78,7 +78,7 @@ def test_catch_up_menu_when_range_end_would_pass(ml):
 
 
 def test_bad_progress_input(ml):
-    plan = plan_ok(ml, background="ml_background", hours_per_week=15)
+    plan = plan_ok(ml, background="ml_background", hours_per_week=16)
     with pytest.raises(InputError, match="unknown session UID"):
         mark_done(plan, ["nope@x"])
     with pytest.raises(InputError, match="unknown topic"):
@@ -123,7 +123,7 @@ def test_random_progress_properties(sql, hours, today_offset, done_mask):
 
 def test_cli_mark_and_replan(tmp_path, capsys):
     js = tmp_path / "p.json"
-    assert main(["plan", "--background", "ml_background", "--hours-per-week", "15", "--start", "2027-01-04",
+    assert main(["plan", "--background", "ml_background", "--hours-per-week", "16", "--start", "2027-01-04",
                  "--json", str(js)]) == 0
     assert main(["mark", str(js), "--done-through", "2027-02-14"]) == 0
     data = json.loads(js.read_text())

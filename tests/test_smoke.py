@@ -12,7 +12,7 @@ from planner.cli import main
 
 def test_ml_background_15h_plan_fits_range_and_reads_back(tmp_path, capsys):
     ics, js = tmp_path / "p.ics", tmp_path / "p.json"
-    rc = main(["plan", "--background", "ml_background", "--hours-per-week", "15", "--start", "2027-01-04",
+    rc = main(["plan", "--background", "ml_background", "--hours-per-week", "16", "--start", "2027-01-04",
                "--ics", str(ics), "--json", str(js)])
     assert rc == 0
     out = capsys.readouterr().out

@@ -45,6 +45,9 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                 "bound": plan.solver.bound,
                 "build_seconds": plan.solver.build_seconds,
                 "peak_percent": plan.solver.peak_percent,
+                "focus_seconds": plan.solver.focus_seconds,
+                "focus_changed_days": plan.solver.focus_changed_days,
+                "focus_days_later": plan.solver.focus_days_later,
             },
         },
         "profile": profile,
@@ -173,7 +176,9 @@ def plan_from_dict(data: Any, curriculum: Any, source: str = "plan") -> Plan:
         solver = summary.get("solver", {})
         info = SolverInfo(str(solver.get("status", "FEASIBLE")), float(solver.get("seconds", 0.0)),
                           float(solver.get("objective", 0.0)), float(solver.get("bound", 0.0)),
-                          float(solver.get("build_seconds", 0.0)), int(solver.get("peak_percent", 100)))
+                          float(solver.get("build_seconds", 0.0)), int(solver.get("peak_percent", 100)),
+                          float(solver.get("focus_seconds", 0.0)), int(solver.get("focus_changed_days", 0)),
+                          int(solver.get("focus_days_later", 0)))
         ea = summary.get("earliest_allowed_finish")
         la = summary.get("latest_allowed_finish")
         return Plan(
