@@ -214,7 +214,7 @@ def _fits(profile: Profile, req: Requirements) -> bool:
     return first is not None and first <= finish_window(req, cal).latest
 
 
-def minimum_hours_per_week(profile: Profile, req: Requirements) -> float | None:
+def minimum_hours_per_week(profile: Profile, req: Requirements, above: float | None = None) -> float | None:
     """Smallest weekly hours (in half hours) at which the plan fits, confirmed by a solve at that figure.
 
     Capacity grows with weekly hours, so a binary search over half-hour steps finds the threshold; the
@@ -232,6 +232,10 @@ def minimum_hours_per_week(profile: Profile, req: Requirements) -> float | None:
             lo = mid + 1
     # Confirm with the solver, stepping up where the focus rules (or rounding in the day split) need more than
     # the capacity arithmetic says; a few steps always do, so the search stops there.
+    # Above the learner's own hours only: the 45-minute rule starts at 1.5-h days, so fewer hours can fit
+    # where more do not, and "study at least" must mean more than now.
+    if above is not None:
+        lo = max(lo, int(above / HOURS_RESOLUTION) + 1)
     for step in range(lo, min(lo + CONFIRM_STEPS, steps) + 1):
         candidate = profile.with_hours_per_week(step * HOURS_RESOLUTION)
         if _solve_ok(candidate, req):
@@ -295,7 +299,7 @@ def explain_infeasible(curriculum: Curriculum, profile: Profile, req: Requiremen
         background=req.background, needed_hours=req.total_hours + req.review_count * REVIEW_MINUTES / 60,
         hours_per_week=profile.hours_per_week,
         months_min=req.months_min, months_max=req.months_max, latest_finish=latest,
-        min_hours_per_week=minimum_hours_per_week(profile, req),
+        min_hours_per_week=minimum_hours_per_week(profile, req, above=profile.hours_per_week),
         earliest_finish=long_cal.day(first) if first is not None else None, start=profile.start, drop=drop,
         optional_topics=optional,
     )
