@@ -53,11 +53,8 @@ class Stream:
     def total(self) -> int:
         return sum(self.lengths)
 
-    def starts(self) -> list[int]:
-        return list(self._starts)
-
     @cached_property
-    def _starts(self) -> tuple[int, ...]:
+    def starts(self) -> tuple[int, ...]:
         out, run = [], 0
         for length in self.lengths:
             out.append(run)
@@ -81,9 +78,9 @@ class Stream:
     def pieces(self, before: int, after: int) -> list[tuple[int, int]]:
         """(topic index, blocks) of the stream between two running totals."""
         out = []
-        k = max(0, bisect_right(self._starts, before) - 1)
-        while k < len(self.lengths) and self._starts[k] < after:
-            s, length = self._starts[k], self.lengths[k]
+        k = max(0, bisect_right(self.starts, before) - 1)
+        while k < len(self.lengths) and self.starts[k] < after:
+            s, length = self.starts[k], self.lengths[k]
             lo, hi = max(before, s), min(after, s + length)
             if hi > lo:
                 out.append((k, hi - lo))
@@ -252,6 +249,11 @@ def _shortest_path(cal: StudyCalendar, loads: Sequence[int], upper: Sequence[int
         return None, band_cut
     changed = sum(1 for p, q in zip(out, loads, strict=True) if p != q)
     return FocusShape(tuple(out), best_cost, changed, time.perf_counter() - t0), band_cut
+
+
+def last_study_day(loads: Sequence[int], default: int = 0) -> int:
+    """Index of the last day with any study in `loads`."""
+    return max((d for d, x in enumerate(loads) if x > 0), default=default)
 
 
 def _running(loads: Sequence[int]) -> list[int]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from planner.curriculum import Curriculum
 from planner.errors import InputError
-from planner.focus import FocusShape, shape_for_focus
+from planner.focus import FocusShape, last_study_day, shape_for_focus
 from planner.model import CatchUpProblem, DayLoadSolution, solve_catch_up
 from planner.plan import Plan, Session, SolverInfo, checklist_milestones, session_uid, sessions_from_day_loads
 from planner.profile import BLOCK_MINUTES, Profile
@@ -230,7 +230,7 @@ def _fit(p: Profile, req: Requirements, old_future: list[Session], today: dt.dat
     if horizon_days > 0:
         cal = study_calendar(p, horizon_days, start=today, first_week_used=week_used, use_buffer=True)
         if cal.earliest_finish(total) is not None:
-            fitted = _catch_up(cal, req, old_future, total, len(cal.day_caps) - 1)
+            fitted = _catch_up(cal, req, old_future, len(cal.day_caps) - 1)
             if fitted is not None:
                 return fitted, _last_day(cal, fitted)
     # Past the range's end, or tracking the previous plan left no room for the focus rules: the earliest
@@ -245,19 +245,19 @@ def _fit(p: Profile, req: Requirements, old_future: list[Session], today: dt.dat
         if end in tried:
             continue
         tried.add(end)
-        fitted = _catch_up(long_cal, req, old_future, total, end)
+        fitted = _catch_up(long_cal, req, old_future, end)
         if fitted is not None:
             return fitted, _last_day(long_cal, fitted)
     return None, long_cal.day(late)
 
 
 def _last_day(cal: StudyCalendar, fitted: Fitted) -> dt.date:
-    return cal.day(max((d for d, x in enumerate(fitted[1].loads) if x > 0), default=0))
+    return cal.day(last_study_day(fitted[1].loads))
 
 
-def _catch_up(cal: StudyCalendar, req: Requirements, old_future: list[Session], total: int,
-              finish: int) -> tuple[DayLoadSolution, FocusShape] | None:
+def _catch_up(cal: StudyCalendar, req: Requirements, old_future: list[Session], finish: int) -> Fitted | None:
     """Catch-up loads that track the previous plan, then shaped to the focus rules; None if they do not fit."""
+    total = req.total_blocks
     # The previous plan's running total in today's coordinates: blocks it had planned from today on.
     old_loads = [0] * (finish + 1)
     old_stream = [s for s in old_future if s.kind != "review"]

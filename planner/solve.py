@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 from planner.curriculum import Curriculum
 from planner.errors import PlanningTimeout
-from planner.focus import FocusShape, Stream, fastest_obeying, shape_for_focus
+from planner.focus import FocusShape, Stream, fastest_obeying, last_study_day, shape_for_focus
 from planner.model import (
     SOLVER_TIME_LIMIT_S,
     DayLoadProblem,
@@ -159,43 +159,69 @@ def topic_stream(req: Requirements) -> Stream:
 def focused_day_loads(cal: StudyCalendar, req: Requirements, first_possible: int, latest: int,
                       not_before: int | None) -> tuple[DayLoadSolution, FocusShape, int] | None:
     """The pace model's day loads, shaped so every day obeys the focus rules, finishing as early as the rules
-    allow (never before `not_before`, never after `latest`); None when no finish up to `latest` works."""
+    allow (never before `not_before`, never after `latest`); None when no finish up to `latest` works.
+
+    When the earliest finish does not work, the latest one is tried before anything in between: it has the
+    most room, so if it fails the answer is None after two attempts, not after every step in between (the
+    minimum-hours search asks this question many times)."""
     stream = topic_stream(req)
     start = max(first_possible, not_before or 0)
-    tried: set[int] = set()
-    fitted = _focused_from(cal, req, stream, start, latest, not_before, tried)
+    last = cal.last_study_day_on_or_before(latest)
+    if last is None or start > last:
+        return None
+    # A day touches at most two topics, so there must be at least half as many study days as topics.
+    if 2 * sum(1 for c in cal.day_caps[: last + 1] if c > 0) < len(req.topics):
+        return None
+    first_try = _focused_at(cal, req, stream, _study_day_from(cal, start), not_before)
+    if first_try is not None:
+        return first_try
+    at_latest = _focused_at(cal, req, stream, last, not_before)
+    if at_latest is None:
+        return None
+    tried = {_study_day_from(cal, start), last}
+    fitted = _focused_from(cal, req, stream, start, last, not_before, tried)
     if fitted is None:
         # The rules hold the plan back by more than days (many topics shorter than a day, two a day at most):
         # start from the finish of the fastest schedule that obeys them.
-        fastest = fastest_obeying(cal, latest + 1, stream)
+        fastest = fastest_obeying(cal, last + 1, stream)
         if fastest is not None:
-            last = max((d for d, x in enumerate(fastest) if x > 0), default=0)
-            fitted = _focused_from(cal, req, stream, max(last, start), latest, not_before, tried)
-    return fitted
+            fitted = _focused_from(cal, req, stream, max(last_study_day(fastest), start), last, not_before, tried)
+    return fitted or at_latest
+
+
+def _study_day_from(cal: StudyCalendar, day: int) -> int:
+    while day < len(cal.day_caps) - 1 and cal.day_caps[day] == 0:
+        day += 1
+    return day
 
 
 def _focused_from(cal: StudyCalendar, req: Requirements, stream: Stream, start: int, latest: int,
                   not_before: int | None, tried: set[int]) -> tuple[DayLoadSolution, FocusShape, int] | None:
-    total = req.total_blocks
     for extra in FOCUS_EXTRA_DAYS:
-        finish = start + extra
-        while finish <= latest and cal.day_caps[finish] == 0:
-            finish += 1
+        finish = _study_day_from(cal, start + extra)
         if finish > latest or finish in tried:
             continue
         tried.add(finish)
-        problem = DayLoadProblem(cal, total, finish, not_before, peak_percent_bound(cal, total, finish))
-        solution = solve_day_loads(problem)
-        if solution is None and problem.min_percent < 100:  # full days leave the solver the most room
-            solution = solve_day_loads(replace(problem, min_percent=100))
-        if solution is None:  # the bounds are exact, so this means the solver hit its time limit
-            raise PlanningTimeout(f"{len(req.topics)} topics ({req.total_hours:g} h) over {finish + 1} days",
-                                  SOLVER_TIME_LIMIT_S)
-        upper = [c * solution.peak_percent // 100 for c in cal.day_caps[: len(solution.blocks)]]
-        shape = shape_for_focus(cal, solution.blocks, upper, stream, not_before=not_before)
-        if shape is not None:
-            return solution, shape, finish
+        fitted = _focused_at(cal, req, stream, finish, not_before)
+        if fitted is not None:
+            return fitted
     return None
+
+
+def _focused_at(cal: StudyCalendar, req: Requirements, stream: Stream, finish: int,
+                not_before: int | None) -> tuple[DayLoadSolution, FocusShape, int] | None:
+    """One finish day: the pace model, then the focus pass."""
+    total = req.total_blocks
+    problem = DayLoadProblem(cal, total, finish, not_before, peak_percent_bound(cal, total, finish))
+    solution = solve_day_loads(problem)
+    if solution is None and problem.min_percent < 100:  # full days leave the solver the most room
+        solution = solve_day_loads(replace(problem, min_percent=100))
+    if solution is None:  # the bounds are exact, so this means the solver hit its time limit
+        raise PlanningTimeout(f"{len(req.topics)} topics ({req.total_hours:g} h) over {finish + 1} days",
+                              SOLVER_TIME_LIMIT_S)
+    upper = [c * solution.peak_percent // 100 for c in cal.day_caps[: len(solution.blocks)]]
+    shape = shape_for_focus(cal, solution.blocks, upper, stream, not_before=not_before)
+    return (solution, shape, finish) if shape is not None else None
 
 
 def _ranges(days: list[dt.date]) -> tuple[tuple[dt.date, dt.date], ...]:
@@ -240,6 +266,8 @@ def minimum_hours_per_week(profile: Profile, req: Requirements, above: float | N
         candidate = profile.with_hours_per_week(step * HOURS_RESOLUTION)
         if _solve_ok(candidate, req):
             return step * HOURS_RESOLUTION
+        if step == lo and not _solve_ok(profile.with_hours_per_week(steps * HOURS_RESOLUTION), req):
+            return None  # not even the most hours obey the rules in time: no figure to step up to
     return None
 
 
@@ -261,13 +289,13 @@ def _earliest_focused_finish(cal: StudyCalendar, req: Requirements, latest_index
         return first
     fitted = focused_day_loads(cal, req, first, min(len(cal.day_caps) - 1, first + FOCUS_EXTRA_DAYS[-1]), None)
     if fitted is not None:
-        return max((d for d, x in enumerate(fitted[1].loads) if x > 0), default=first)
+        return last_study_day(fitted[1].loads, default=first)
     # The rules hold the plan back by more than days (many topics shorter than a day, two a day at most): the
     # fastest schedule that obeys them says when.
     fastest = fastest_obeying(cal, len(cal.day_caps), topic_stream(req))
     if fastest is None:
         return None
-    return max(max((d for d, x in enumerate(fastest) if x > 0), default=first), latest_index + 1)
+    return max(last_study_day(fastest, default=first), latest_index + 1)
 
 
 def explain_infeasible(curriculum: Curriculum, profile: Profile, req: Requirements) -> Infeasible:
