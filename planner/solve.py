@@ -33,6 +33,7 @@ from planner.reviews import place_reviews
 
 HOURS_RESOLUTION = 0.5  # minimum weekly hours are reported in half hours: the plan's 30-minute block
 DROP_MARGINS = (0, 8, 24, 64)  # extra blocks freed when dropping optional topics, tried in turn
+QUICK_STEPS = 4  # finishes tried (and minimum-hours steps confirmed) before the costlier checks at the extremes
 CONFIRM_STEPS = 12  # half-hour steps above the capacity bound tried when confirming a minimum by solving
 
 
@@ -161,9 +162,9 @@ def focused_day_loads(cal: StudyCalendar, req: Requirements, first_possible: int
     """The pace model's day loads, shaped so every day obeys the focus rules, finishing as early as the rules
     allow (never before `not_before`, never after `latest`); None when no finish up to `latest` works.
 
-    When the earliest finish does not work, the latest one is tried before anything in between: it has the
-    most room, so if it fails the answer is None after two attempts, not after every step in between (the
-    minimum-hours search asks this question many times)."""
+    When the first few finishes past the earliest do not work (they do in the benchmark grid), the latest one
+    is tried before the rest: it has the most room, so if it fails the answer is None without every step in
+    between (the minimum-hours search asks this question many times)."""
     stream = topic_stream(req)
     start = max(first_possible, not_before or 0)
     last = cal.last_study_day_on_or_before(latest)
@@ -172,20 +173,22 @@ def focused_day_loads(cal: StudyCalendar, req: Requirements, first_possible: int
     # A day touches at most two topics, so there must be at least half as many study days as topics.
     if 2 * sum(1 for c in cal.day_caps[: last + 1] if c > 0) < len(req.topics):
         return None
-    first_try = _focused_at(cal, req, stream, _study_day_from(cal, start), not_before)
-    if first_try is not None:
-        return first_try
-    at_latest = _focused_at(cal, req, stream, last, not_before)
+    tried: set[int] = set()
+    quick = _focused_from(cal, req, stream, start, last, not_before, tried, FOCUS_EXTRA_DAYS[:QUICK_STEPS])
+    if quick is not None:
+        return quick
+    at_latest = _focused_at(cal, req, stream, last, not_before) if last not in tried else None
     if at_latest is None:
         return None
-    tried = {_study_day_from(cal, start), last}
-    fitted = _focused_from(cal, req, stream, start, last, not_before, tried)
+    tried.add(last)
+    fitted = _focused_from(cal, req, stream, start, last, not_before, tried, FOCUS_EXTRA_DAYS)
     if fitted is None:
         # The rules hold the plan back by more than days (many topics shorter than a day, two a day at most):
         # start from the finish of the fastest schedule that obeys them.
         fastest = fastest_obeying(cal, last + 1, stream)
         if fastest is not None:
-            fitted = _focused_from(cal, req, stream, max(last_study_day(fastest), start), last, not_before, tried)
+            fitted = _focused_from(cal, req, stream, max(last_study_day(fastest), start), last, not_before, tried,
+                                   FOCUS_EXTRA_DAYS)
     return fitted or at_latest
 
 
@@ -196,8 +199,9 @@ def _study_day_from(cal: StudyCalendar, day: int) -> int:
 
 
 def _focused_from(cal: StudyCalendar, req: Requirements, stream: Stream, start: int, latest: int,
-                  not_before: int | None, tried: set[int]) -> tuple[DayLoadSolution, FocusShape, int] | None:
-    for extra in FOCUS_EXTRA_DAYS:
+                  not_before: int | None, tried: set[int],
+                  extras: tuple[int, ...]) -> tuple[DayLoadSolution, FocusShape, int] | None:
+    for extra in extras:
         finish = _study_day_from(cal, start + extra)
         if finish > latest or finish in tried:
             continue
@@ -266,7 +270,7 @@ def minimum_hours_per_week(profile: Profile, req: Requirements, above: float | N
         candidate = profile.with_hours_per_week(step * HOURS_RESOLUTION)
         if _solve_ok(candidate, req):
             return step * HOURS_RESOLUTION
-        if step == lo and not _solve_ok(profile.with_hours_per_week(steps * HOURS_RESOLUTION), req):
+        if step == lo + QUICK_STEPS and not _solve_ok(profile.with_hours_per_week(steps * HOURS_RESOLUTION), req):
             return None  # not even the most hours obey the rules in time: no figure to step up to
     return None
 
