@@ -157,7 +157,8 @@ def _cmd_mark(args: argparse.Namespace) -> int:
     from planner.atomic import write_atomic
     from planner.export import plan_to_json
     from planner.profile import parse_date, parse_hours
-    from planner.progress import mark_done, mark_done_through, mark_missed, mark_topic_done, progress_hours
+    from planner.progress import mark_done, mark_done_through, mark_missed, mark_topic_done
+    from planner.totals import plan_totals
 
     plan, _ = _load_plan_and_content(args)
     if args.done:
@@ -170,8 +171,7 @@ def _cmd_mark(args: argparse.Namespace) -> int:
     else:
         plan = mark_topic_done(plan, args.topic_done)
     write_atomic(args.plan_file, plan_to_json(plan))
-    done, total = progress_hours(plan)
-    print(f"{args.plan_file}: {done:g} of {total:g} h done ({100 * done / total:.0f} %)")
+    print(f"{args.plan_file}: {plan_totals(plan).text()}")
     return EXIT_OK
 
 

@@ -284,8 +284,11 @@ def _most_after(cal: StudyCalendar, caps: Sequence[int]) -> list[int]:
 def day_pieces(plan: Plan) -> Iterator[tuple[dt.date, list[tuple[str, float]]]]:
     """For each day, the planned study-stream topics in order with their minutes (reviews are not topics)."""
     by_day: dict[dt.date, list[tuple[str, float]]] = defaultdict(list)
+    # A day's pieces are the ones the planner laid out, ticks included: ticking half of a day's topic done does
+    # not make the rest of it a short piece.
+    planned_days = {s.day for s in plan.sessions if s.status == "planned" and s.kind != "review"}
     for s in sorted(plan.sessions, key=lambda s: s.start):
-        if s.status != "planned" or s.kind == "review":
+        if s.status == "cancelled" or s.kind == "review" or s.day not in planned_days:
             continue
         pieces = by_day[s.day]
         minutes = s.hours * 60

@@ -121,7 +121,10 @@ class Plan:
 
     @property
     def total_hours(self) -> float:
-        return sum(s.hours for s in self.active_sessions)
+        """The plan's whole workload (planner.totals: done + planned + reviews)."""
+        from planner.totals import plan_totals
+
+        return plan_totals(self).scheduled_hours
 
     @property
     def months(self) -> float:
@@ -136,7 +139,7 @@ class Plan:
         for s in self.active_sessions:
             iso = s.day.isocalendar()
             key = (iso.year, iso.week)
-            out[key] = out.get(key, 0.0) + s.hours
+            out[key] = out.get(key, 0.0) + (s.credited_hours if s.status == "missed" else s.hours)
         return out
 
     @property

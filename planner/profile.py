@@ -109,6 +109,9 @@ class Profile:
             day_hours = default_split(hours, [i for i, h in enumerate(self.weekday_hours) if h > 0])
         starts = self.session_starts if self.explicit_starts else default_starts(day_hours)
         day_hours = tuple(min(h, _hours_to_midnight(s)) for h, s in zip(day_hours, starts, strict=True))
+        # Never more weekly hours than the days hold before midnight: the rule a new profile obeys, so a plan
+        # file made from this profile stays readable. Callers that take the learner's figure check it.
+        hours = min(hours, math.floor(sum(day_hours) * 2 + 1e-9) / 2)
         return replace(self, hours_per_week=hours, weekday_hours=day_hours, session_starts=starts)
 
     def to_dict(self) -> dict[str, Any]:

@@ -35,7 +35,8 @@ def mark_missed(plan: Plan, uids: Iterable[str], done_hours: float = 0.0) -> Pla
 
 def mark_done_through(plan: Plan, day: dt.date) -> Plan:
     """Every planned session on or before `day` is done; sessions already marked keep their status."""
-    return _update(plan, lambda s: replace(s, status="done") if s.status == "planned" and s.day <= day else s)
+    return _update(plan, lambda s: replace(s, status="done", done_hours=0.0)
+                   if s.status == "planned" and s.day <= day else s)
 
 
 def mark_topic_done(plan: Plan, topic_ids: Iterable[str]) -> Plan:
@@ -45,7 +46,8 @@ def mark_topic_done(plan: Plan, topic_ids: Iterable[str]) -> Plan:
     for tid in sorted(ids):
         if tid not in known:
             raise InputError("--topic-done", f"unknown topic '{tid}' in this plan")
-    return _update(plan, lambda s: replace(s, status="done") if s.topic in ids and s.status != "cancelled" else s)
+    return _update(plan, lambda s: replace(s, status="done", done_hours=0.0)
+                   if s.topic in ids and s.status != "cancelled" else s)
 
 
 def _update(plan: Plan, change: object) -> Plan:
@@ -55,6 +57,8 @@ def _update(plan: Plan, change: object) -> Plan:
 
 
 def progress_hours(plan: Plan) -> tuple[float, float]:
-    """(hours done, hours required)."""
-    done = sum(s.credited_hours for s in plan.sessions)
-    return done, plan.requirements.total_hours
+    """(hours done, hours required), as planner.totals defines them: never more done than required."""
+    from planner.totals import plan_totals
+
+    t = plan_totals(plan)
+    return t.done_hours, t.required_hours

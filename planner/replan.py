@@ -10,6 +10,7 @@ cancelled with SEQUENCE + 1 so calendar apps that honour updates remove them.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
@@ -90,17 +91,81 @@ class Replanned:
     diff: Diff
 
 
-def _remaining(plan: Plan, history: list[Session]) -> Requirements:
+@dataclass(frozen=True)
+class Usage:
+    """What the learner's history already holds from today on: days it touches are not planned again (their
+    sessions keep their times, so new ones could only collide with them), and its blocks count toward the week's
+    limit."""
+
+    days: frozenset[dt.date]
+    weeks: tuple[tuple[tuple[int, int], int], ...]
+
+    def calendar(self, profile: Profile, days: int, today: dt.date) -> StudyCalendar:
+        cal = study_calendar(profile, days, start=today, use_buffer=True)
+        caps = tuple(0 if cal.day(i) in self.days else c for i, c in enumerate(cal.day_caps))
+        by_week = dict(self.weeks)
+        n_weeks = cal.week_of(len(caps) - 1) + 1 if caps else 0
+        week_used = tuple(by_week.get(_iso(today + dt.timedelta(days=7 * w - today.weekday())), 0)
+                          for w in range(n_weeks))
+        return replace(cal, day_caps=caps, week_used=week_used)
+
+
+def _iso(day: dt.date) -> tuple[int, int]:
+    iso = day.isocalendar()
+    return iso.year, iso.week
+
+
+def _used_blocks(s: Session) -> int:
+    """Blocks of a week a history session used: all of a done one, the partial hours of a missed one (rounded
+    up, so the week's limit is never exceeded)."""
+    if s.status == "done":
+        return s.blocks
+    return math.ceil(round(s.credited_hours * 60, 6) / BLOCK_MINUTES)
+
+
+def _usage(history: list[Session], today: dt.date) -> Usage:
+    this_week = _iso(today)
+    weeks: dict[tuple[int, int], int] = defaultdict(int)
+    days: set[dt.date] = set()
+    for s in history:
+        if s.day >= today:
+            days.add(s.day)
+        if _iso(s.day) >= this_week:
+            weeks[_iso(s.day)] += _used_blocks(s)
+    return Usage(frozenset(days), tuple(sorted(weeks.items())))
+
+
+def _remaining(plan: Plan, history: list[Session], drop: tuple[str, ...] = ()) -> Requirements:
+    """What is left of each topic: its hours less what the learner did, in any amount, rounded up to whole
+    30-minute blocks (a learner who did 20 minutes still gets the topic's last half hour)."""
     credited: dict[str, float] = defaultdict(float)
     for s in history:
         if s.kind != "review":
             credited[s.topic] += s.credited_hours
     topics = []
     for t in plan.requirements.topics:
-        left = int((t.hours - credited[t.id]) * 60 // BLOCK_MINUTES)
+        if t.dropped or t.id in drop:
+            continue
+        left = math.ceil(max(0.0, t.blocks * BLOCK_MINUTES - round(credited[t.id] * 60, 6)) / BLOCK_MINUTES)
         if left > 0:
             topics.append(replace(t, blocks=left))
     return replace(plan.requirements, topics=tuple(topics))
+
+
+def split_history(plan: Plan, today: dt.date) -> tuple[list[Session], list[Session], list[Session]]:
+    """(history, old future, cancelled). History is what the learner did or did not do: every done or missed
+    session whatever its date, and planned ones before today, which count as missed. It is never changed."""
+    history, future, cancelled = [], [], []
+    for s in plan.sessions:
+        if s.status == "cancelled":
+            cancelled.append(s)
+        elif s.status in ("done", "missed"):
+            history.append(s)
+        elif s.day < today:
+            history.append(replace(s, status="missed"))
+        else:
+            future.append(s)
+    return history, future, cancelled
 
 
 def replan(curriculum: Curriculum, plan: Plan, today: dt.date, *, allow_late: bool = False,
@@ -108,31 +173,26 @@ def replan(curriculum: Curriculum, plan: Plan, today: dt.date, *, allow_late: bo
     p = plan.profile
     if hours_per_week is not None:
         p = p.with_hours_per_week(hours_per_week)
+        if p.hours_per_week + 1e-9 < hours_per_week:
+            raise InputError("--hours-per-week", f"the study days hold at most {p.hours_per_week:g} h a week "
+                                                 f"before midnight; add study days or start earlier")
     if today < p.start:
         raise InputError("--today", f"{today} is before the plan's start {p.start}")
     if today > plan.finish + dt.timedelta(days=MAX_DAYS_PAST_FINISH):
         raise InputError("--today", f"{today} is more than a year after the plan's finish {plan.finish}")
     latest = add_months(p.start, plan.requirements.months_max) - dt.timedelta(days=1)
 
-    history = [s if s.status != "planned" else replace(s, status="missed")
-               for s in plan.sessions if s.day < today or (s.status == "done" and s.day >= today)]
-    history_uids = {s.uid for s in history}
-    old_future = [s for s in plan.sessions if s.uid not in history_uids and s.status != "cancelled"]
-    old_cancelled = [s for s in plan.sessions if s.uid not in history_uids and s.status == "cancelled"]
-    req = _remaining(plan, history)
-    if drop:
-        req = replace(req, topics=tuple(t for t in req.topics if t.id not in set(drop)))
+    history, old_future, old_cancelled = split_history(plan, today)
+    req = _remaining(plan, history, drop)
     total = req.total_blocks
-
-    iso_today = today.isocalendar()
-    week_used = sum(s.blocks if s.status == "done" else int(s.credited_hours * 60 // BLOCK_MINUTES)
-                    for s in history if s.day.isocalendar()[:2] == iso_today[:2] and s.day < today)
+    usage = _usage(history, today)
     if total == 0:
-        return _assemble(curriculum, plan, p, req, history, old_future, old_cancelled, [], today, latest, 0.0, 0.0)
+        return _assemble(curriculum, plan, p, req, history, old_future, old_cancelled, [], today, latest, 0.0, 0.0,
+                         drop=drop)
 
-    fitted, late_day = _fit(p, req, old_future, today, week_used, latest)
+    fitted, late_day = _fit(p, req, old_future, today, usage, latest)
     if not allow_late and (fitted is None or late_day is None or late_day > latest):
-        return _menu(plan, p, req, old_future, today, latest, week_used, late_day)
+        return _menu(plan, p, req, old_future, today, latest, usage, late_day)
     if fitted is None:
         raise InputError("--allow-late", "the remaining work never fits on these study days")
     solution, shape = fitted
@@ -141,23 +201,28 @@ def replan(curriculum: Curriculum, plan: Plan, today: dt.date, *, allow_late: bo
         ordinals[s.topic] = max(ordinals[s.topic], s.ordinal)
     # Fresh sessions are numbered after every ordinal the topic ever had, so new UIDs never collide.
     fresh = sessions_from_day_loads(shape.loads, today, req, p, first_ordinals=dict(ordinals))
-    kept_history = [s for s in history if s.status != "cancelled"]
-    reviews = place_reviews([*kept_history, *fresh], plan.requirements, p, not_before=today)
-    taken = {s.uid for s in history}
+    review_req = replace(plan.requirements, topics=tuple(t for t in plan.requirements.topics
+                                                          if not t.dropped and t.id not in drop))
+    reviews = place_reviews([*history, *fresh], review_req, p, not_before=today)
+    # A review UID may be reused only by the planned review it names (kept or moved); any UID the plan ever
+    # held otherwise — done, missed or cancelled — is taken, so a review placed again gets the next attempt.
+    reusable = {s.uid for s in old_future}
+    taken = {s.uid for s in plan.sessions if s.uid not in reusable} | {s.uid for s in fresh}
     for r in reviews.sessions:
         uid, attempt = r.uid, 1
-        while uid in taken:  # a missed review placed again: same derived scheme, one more attempt
+        while uid in taken:
             attempt += 1
             uid = session_uid(plan.path_id, f"{r.topic}/review", r.ordinal * 1000 + attempt)
         taken.add(uid)
         fresh.append(replace(r, uid=uid))
     return _assemble(curriculum, plan, p, req, history, old_future, old_cancelled, fresh, today, latest,
-                     solution.solve_seconds, solution.build_seconds, solution)
+                     solution.solve_seconds, solution.build_seconds, solution, drop=drop)
 
 
 def _assemble(curriculum: Curriculum, plan: Plan, profile: object, req: Requirements, history: list[Session],
               old_future: list[Session], old_cancelled: list[Session], fresh: list[Session], today: dt.date,
-              latest: dt.date, seconds: float, build: float, solution: object = None) -> Replanned:
+              latest: dt.date, seconds: float, build: float, solution: object = None,
+              drop: tuple[str, ...] = ()) -> Replanned:
     from planner.model import DayLoadSolution
     from planner.profile import Profile
 
@@ -208,8 +273,11 @@ def _assemble(curriculum: Curriculum, plan: Plan, profile: object, req: Requirem
     if isinstance(solution, DayLoadSolution):
         solver = SolverInfo(solution.status, round(seconds, 4), solution.objective, solution.bound, round(build, 4),
                             plan.solver.peak_percent)
-    keep_topics = {t.id for t in req.topics} | {s.topic for s in history}
-    new_req = replace(new_req, topics=tuple(t for t in new_req.topics if t.id in keep_topics))
+    # A topic stays while anything is left of it or any session names it (history and cancellations included);
+    # one dropped stays marked dropped, so what was done of it is accounted and nothing more is due.
+    named = {t.id for t in req.topics} | {s.topic for s in sessions}
+    new_req = replace(new_req, topics=tuple(replace(t, dropped=True) if t.id in drop or t.dropped else t
+                                            for t in new_req.topics if t.id in named))
     new_plan = replace(plan, profile=profile, requirements=new_req, sessions=tuple(sessions), solver=solver,
                        replanned_on=today,
                        checklist=checklist_milestones(curriculum.checklist, sessions, new_req, profile.start))
@@ -221,21 +289,21 @@ def _assemble(curriculum: Curriculum, plan: Plan, profile: object, req: Requirem
 Fitted = tuple[DayLoadSolution, FocusShape]
 
 
-def _fit(p: Profile, req: Requirements, old_future: list[Session], today: dt.date, week_used: int,
+def _fit(p: Profile, req: Requirements, old_future: list[Session], today: dt.date, usage: Usage,
          latest: dt.date) -> tuple[Fitted | None, dt.date | None]:
     """The catch-up plan and its last study day: inside the range when it fits there, else the earliest finish
     that obeys the focus rules (None, None when the work never fits)."""
     total = req.total_blocks
     horizon_days = (latest - today).days + 1
     if horizon_days > 0:
-        cal = study_calendar(p, horizon_days, start=today, first_week_used=week_used, use_buffer=True)
+        cal = usage.calendar(p, horizon_days, today)
         if cal.earliest_finish(total) is not None:
             fitted = _catch_up(cal, req, old_future, len(cal.day_caps) - 1)
             if fitted is not None:
                 return fitted, _last_day(cal, fitted)
     # Past the range's end, or tracking the previous plan left no room for the focus rules: the earliest
     # finish that obeys them.
-    long_cal = study_calendar(p, MAX_HORIZON_DAYS, start=today, first_week_used=week_used, use_buffer=True)
+    long_cal = usage.calendar(p, MAX_HORIZON_DAYS, today)
     late = long_cal.earliest_finish(total)
     if late is None:
         return None, None
@@ -280,8 +348,15 @@ def _catch_up(cal: StudyCalendar, req: Requirements, old_future: list[Session], 
     return (solution, shape) if shape is not None else None
 
 
+def _most_half_hours(profile: Profile) -> int:
+    """The most weekly hours (in half hours) the learner's study days hold before midnight."""
+    from planner.profile import MAX_HOURS_PER_WEEK
+
+    return int(profile.with_hours_per_week(MAX_HOURS_PER_WEEK).hours_per_week * 2)
+
+
 def _menu(plan: Plan, profile: Profile, req: Requirements, old_future: list[Session], today: dt.date,
-          latest: dt.date, week_used: int, late: dt.date | None) -> CatchUpMenu:
+          latest: dt.date, usage: Usage, late: dt.date | None) -> CatchUpMenu:
     from planner.profile import MAX_HOURS_PER_WEEK
 
     days = (latest - today).days + 1
@@ -289,16 +364,15 @@ def _menu(plan: Plan, profile: Profile, req: Requirements, old_future: list[Sess
     def fits(hours: float) -> bool:
         if days <= 0:
             return False
-        cal = study_calendar(profile.with_hours_per_week(hours), days, start=today, first_week_used=week_used,
-                             use_buffer=True)
+        cal = usage.calendar(profile.with_hours_per_week(hours), days, today)
         return cal.earliest_finish(req.total_blocks) is not None
 
     def fits_with_focus(hours: float) -> bool:
-        fitted, last = _fit(profile.with_hours_per_week(hours), req, old_future, today, week_used, latest)
+        fitted, last = _fit(profile.with_hours_per_week(hours), req, old_future, today, usage, latest)
         return fitted is not None and last is not None and last <= latest
 
     needed = None
-    lo, hi = 1, int(MAX_HOURS_PER_WEEK * 2)
+    lo, hi = 1, _most_half_hours(profile)
     if fits(hi / 2):
         while lo < hi:
             mid = (lo + hi) // 2
@@ -307,9 +381,9 @@ def _menu(plan: Plan, profile: Profile, req: Requirements, old_future: list[Sess
             else:
                 lo = mid + 1
         # Capacity is the lower bound; the focus rules may need a little more: confirm by planning.
-        needed = next((step / 2 for step in range(lo, min(lo + MENU_CONFIRM_STEPS, int(MAX_HOURS_PER_WEEK * 2)) + 1)
+        needed = next((step / 2 for step in range(lo, min(lo + MENU_CONFIRM_STEPS, _most_half_hours(profile)) + 1)
                        if fits_with_focus(step / 2)), None)
-    cal = study_calendar(profile, max(days, 1), start=today, first_week_used=week_used, use_buffer=True)
+    cal = usage.calendar(profile, max(days, 1), today)
     capacity = cal.cumulative()[-1] if days > 0 else 0
     deficit = req.total_blocks - capacity
     picked, freed = optional_to_drop(req, deficit)
@@ -317,6 +391,6 @@ def _menu(plan: Plan, profile: Profile, req: Requirements, old_future: list[Sess
     drop_finish = None
     if chosen and freed >= deficit:
         kept = replace(req, topics=tuple(t for t in req.topics if t not in picked))
-        fitted, drop_last = _fit(profile, kept, old_future, today, week_used, latest)
+        fitted, drop_last = _fit(profile, kept, old_future, today, usage, latest)
         drop_finish = drop_last if fitted is not None else None
     return CatchUpMenu(req.total_hours, latest, late, needed, tuple(chosen), drop_finish, profile.hours_per_week)

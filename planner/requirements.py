@@ -34,6 +34,7 @@ class TopicReq:
     group: str | None
     deliverable: str | None = None
     reviews: int = 0  # spaced reviews carved out of the topic's hours (each REVIEW_MINUTES long)
+    dropped: bool = False  # dropped by a re-plan after some of it was studied: what was done stays, no more is due
 
     @property
     def hours(self) -> float:
@@ -53,7 +54,7 @@ class Requirements:
 
     @property
     def total_blocks(self) -> int:
-        return sum(t.blocks for t in self.topics)
+        return sum(t.blocks for t in self.topics if not t.dropped)
 
     @property
     def total_hours(self) -> float:
@@ -216,9 +217,11 @@ class StudyCalendar:
     day_caps: tuple[int, ...]  # blocks per day, 0 on non-study days, blackouts and holidays
     weekly_cap: int
     first_week_used: int = 0  # blocks already studied in the first ISO week before `start` (re-planning)
+    week_used: tuple[int, ...] = ()  # blocks the learner's history holds in each week from `start` (worked ahead)
 
     def week_cap(self, week: int) -> int:
-        return max(0, self.weekly_cap - self.first_week_used) if week == 0 else self.weekly_cap
+        used = (self.first_week_used if week == 0 else 0) + (self.week_used[week] if week < len(self.week_used) else 0)
+        return max(0, self.weekly_cap - used)
 
     def day(self, index: int) -> dt.date:
         return self.start + dt.timedelta(days=index)

@@ -7,12 +7,12 @@ matter how it was made (solver, re-plan, a hand-edited file).
 from __future__ import annotations
 
 import datetime as dt
-import itertools
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 
 from planner.focus import focus_problems
-from planner.plan import SESSION_KINDS, SESSION_STATUSES, Plan
+from planner.plan import SESSION_KINDS, SESSION_STATUSES, Plan, Session
 from planner.profile import BLOCK_MINUTES
 from planner.requirements import add_months, study_calendar
 
@@ -29,8 +29,18 @@ class Violation:
         return f"{self.rule}: {self.message}" + (f" [{self.uid}]" if self.uid else "")
 
 
+def _is_history(status: str) -> bool:
+    """Done and missed sessions are what the learner did (or did not do): facts, not decisions."""
+    return status in ("done", "missed")
+
+
 def validate_plan(plan: Plan) -> list[Violation]:
-    """Every rule a plan must obey; an empty list means the plan is valid."""
+    """Every rule a plan must obey; an empty list means the plan is valid.
+
+    Rules govern what the planner decides: the planned sessions. History (done and missed sessions, whatever rules
+    were in force when they were planned) is only checked for consistency, and what it used of a day or a week is
+    taken out of that day's or week's limit before the planned sessions are measured against it.
+    """
     p, req = plan.profile, plan.requirements
     out: list[Violation] = []
     active = [s for s in plan.sessions if s.status != "cancelled"]
@@ -38,30 +48,41 @@ def validate_plan(plan: Plan) -> list[Violation]:
 
     uids = [s.uid for s in plan.sessions]
     if len(set(uids)) != len(uids):
-        dup = next(u for u in uids if uids.count(u) > 1)
+        seen: set[str] = set()
+        dup = next(u for u in uids if u in seen or seen.add(u))  # type: ignore[func-returns-value]
         out.append(Violation("unique-uids", "a UID appears more than once", dup))
 
-    per_day: dict[dt.date, float] = defaultdict(float)
-    per_week: dict[tuple[int, int], float] = defaultdict(float)
+    planned_day: dict[dt.date, float] = defaultdict(float)
+    history_day: dict[dt.date, float] = defaultdict(float)
+    planned_week: dict[tuple[int, int], float] = defaultdict(float)
+    history_week: dict[tuple[int, int], float] = defaultdict(float)
     horizon = max((s.day for s in active), default=p.start)
-    cal = study_calendar(p, (horizon - p.start).days + 1)
+    cal = study_calendar(p, max(1, (horizon - p.start).days + 1))
     for s in active:
         if s.kind not in SESSION_KINDS:
             out.append(Violation("kind", f"unknown kind '{s.kind}'", s.uid))
         if s.status not in SESSION_STATUSES:
             out.append(Violation("status", f"unknown status '{s.status}'", s.uid))
-        local_start, local_end = s.start.astimezone(tz), s.end.astimezone(tz)
-        if local_start.replace(tzinfo=None) != s.start.replace(tzinfo=None):
-            out.append(Violation("timezone", f"session is not in the learner's timezone {p.timezone}", s.uid))
         if s.end <= s.start:
             out.append(Violation("session-length", "session ends before it starts", s.uid))
             continue
+        local_start = s.start.astimezone(tz)
+        day = local_start.date()
+        iso = day.isocalendar()
+        if _is_history(s.status):
+            # A missed session's time was not used (only its partial hours were).
+            used = s.credited_hours if s.status == "missed" else s.hours
+            history_day[day] += used
+            history_week[(iso.year, iso.week)] += used
+            continue
+        local_end = s.end.astimezone(tz)
+        if local_start.replace(tzinfo=None) != s.start.replace(tzinfo=None):
+            out.append(Violation("timezone", f"session is not in the learner's timezone {p.timezone}", s.uid))
         minutes = (s.end - s.start).total_seconds() / 60
         if minutes % BLOCK_MINUTES or minutes < BLOCK_MINUTES or minutes > p.max_session_minutes:
             out.append(Violation("session-length", f"{minutes:g} min is outside {BLOCK_MINUTES}-"
                                                    f"{p.max_session_minutes} min in {BLOCK_MINUTES}-min steps",
                                  s.uid))
-        day = local_start.date()
         end_limit = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0, 0))
         if local_end.replace(tzinfo=None) > end_limit:
             out.append(Violation("midnight", "session crosses midnight", s.uid))
@@ -72,69 +93,88 @@ def validate_plan(plan: Plan) -> list[Violation]:
                                                f"{p.session_starts[day.weekday()]:%H:%M}", s.uid))
         if p.is_blackout(day):
             out.append(Violation("blackout", f"session on {day}, a blackout or public holiday", s.uid))
-        # A missed session's time was not used (only its partial hours were), so only those count toward caps.
-        used = s.credited_hours if s.status == "missed" else s.hours
-        per_day[day] += used
-        iso = day.isocalendar()
-        per_week[(iso.year, iso.week)] += used
+        planned_day[day] += s.hours
+        planned_week[(iso.year, iso.week)] += s.hours
 
-    for day, hours in sorted(per_day.items()):
+    for day, hours in sorted(planned_day.items()):
         cap = p.weekday_hours[day.weekday()]
-        if hours > cap + EPS:
-            out.append(Violation("day-cap", f"{day}: {hours:g} h planned, the limit for "
-                                            f"{day:%A}s is {cap:g} h"))
+        if hours + history_day[day] > cap + EPS:
+            out.append(Violation("day-cap", f"{day}: {hours:g} h planned (and {history_day[day]:g} h already "
+                                            f"studied), the limit for {day:%A}s is {cap:g} h"))
     buffer_until = plan.replanned_on.isocalendar()[:2] if plan.replanned_on else None
     study_week = p.study_week_blocks * BLOCK_MINUTES / 60
-    for (year, week), hours in sorted(per_week.items()):
-        if hours > study_week + EPS and (buffer_until is None or (year, week) < buffer_until):
-            out.append(Violation("buffer", f"{year}-W{week:02d}: {hours:g} h planned leaves less than the "
+    for (year, week), hours in sorted(planned_week.items()):
+        total = hours + history_week[(year, week)]
+        if total > study_week + EPS and (buffer_until is None or (year, week) < buffer_until):
+            out.append(Violation("buffer", f"{year}-W{week:02d}: {total:g} h planned leaves less than the "
                                            f"{p.buffer_percent} % catch-up buffer free ({study_week:g} h/week)"))
-        if hours > p.weekly_blocks * BLOCK_MINUTES / 60 + EPS:
-            out.append(Violation("week-cap", f"{year}-W{week:02d}: {hours:g} h planned, the limit is "
+        if total > p.weekly_blocks * BLOCK_MINUTES / 60 + EPS:
+            out.append(Violation("week-cap", f"{year}-W{week:02d}: {total:g} h planned, the limit is "
                                              f"{p.hours_per_week:g} h/week"))
 
-    by_day_sorted = sorted(active, key=lambda s: s.start)
-    for a, b in itertools.pairwise(by_day_sorted):
-        if b.start < a.end:
-            out.append(Violation("overlap", f"overlaps the session ending {a.end:%Y-%m-%d %H:%M}", b.uid))
+    # Planned sessions never overlap each other or what the learner did; a missed session's slot is free.
+    timeline = sorted((s for s in active if s.status != "missed"), key=lambda s: (s.start, s.end))
+    latest_end: Session | None = None
+    for s in timeline:
+        if latest_end is not None and s.start < latest_end.end and "planned" in (s.status, latest_end.status):
+            out.append(Violation("overlap", f"overlaps the session ending {latest_end.end:%Y-%m-%d %H:%M}", s.uid))
+        if latest_end is None or s.end > latest_end.end:
+            latest_end = s
 
-    hours_by_topic: dict[str, float] = defaultdict(float)
+    # Hours accounted: what the learner did (in any amount) plus what is planned covers each topic, rounded up to
+    # whole 30-minute blocks and never more; missed sessions of the current plan still count until a re-plan.
+    credited: dict[str, float] = defaultdict(float)
+    planned_hours: dict[str, float] = defaultdict(float)
+    pending: dict[str, float] = defaultdict(float)
+    decided_from = plan.replanned_on or p.start
     first: dict[str, dt.datetime] = {}
     last: dict[str, dt.datetime] = {}
     reviews = [s for s in active if s.kind == "review"]
     for s in active:
         if s.kind == "review":
             continue
-        if s.status == "missed":
-            hours_by_topic[s.topic] += s.credited_hours
-            continue
-        hours_by_topic[s.topic] += s.hours
+        credited[s.topic] += s.credited_hours
+        if s.status == "missed" and s.day >= decided_from:
+            pending[s.topic] += s.hours - s.credited_hours
         if s.status == "planned":  # what the learner already did, in whatever order, is history
+            planned_hours[s.topic] += s.hours
             first[s.topic] = min(first.get(s.topic, s.start), s.start)
-        last[s.topic] = max(last.get(s.topic, s.end), s.end)
+            last[s.topic] = max(last.get(s.topic, s.end), s.end)
     known = {t.id for t in req.topics}
-    for topic in hours_by_topic:
+    for topic in {*credited, *planned_hours}:
         if topic not in known:
             out.append(Violation("unknown-topic", f"session for '{topic}', which is not in the requirements"))
+    block = BLOCK_MINUTES / 60
     for t in req.topics:
-        got = hours_by_topic.get(t.id, 0.0)
-        if abs(got - t.hours) > EPS:
-            out.append(Violation("hours-covered", f"{t.id}: {got:g} h scheduled, {t.hours:g} h required"))
+        done, planned = credited.get(t.id, 0.0), planned_hours.get(t.id, 0.0)
+        if t.dropped:
+            if planned > EPS:
+                out.append(Violation("dropped", f"{t.id}: {planned:g} h planned for a dropped topic"))
+            continue
+        needed = math.ceil(max(0.0, t.hours - done) / block - EPS) * block
+        if done + planned + pending.get(t.id, 0.0) < t.hours - EPS or planned > needed + EPS:
+            out.append(Violation("hours-covered", f"{t.id}: {done:g} h done and {planned:g} h planned, "
+                                                  f"{t.hours:g} h required"))
         for q in t.requires:
             if t.id in first and q in last and first[t.id] < last[q]:
                 out.append(Violation("prerequisite", f"{t.id} starts {first[t.id]:%Y-%m-%d %H:%M} before its "
                                                      f"prerequisite {q} ends {last[q]:%Y-%m-%d %H:%M}"))
 
     review_weeks: dict[tuple[int, int], float] = defaultdict(float)
+    review_planned: set[tuple[int, int]] = set()
     for s in reviews:
-        if s.status == "planned" and s.topic in last and s.start < last[s.topic]:
+        iso = s.day.isocalendar()
+        if s.status != "missed":
+            review_weeks[(iso.year, iso.week)] += s.hours
+        if s.status != "planned":
+            continue
+        review_planned.add((iso.year, iso.week))
+        if s.topic in last and s.start < last[s.topic]:
             out.append(Violation("review", f"review of {s.topic} before its last study session ends", s.uid))
         if not p.reviews:
             out.append(Violation("review", "reviews are switched off for this learner", s.uid))
-        iso = s.day.isocalendar()
-        review_weeks[(iso.year, iso.week)] += s.hours
     for (year, week), hours in sorted(review_weeks.items()):
-        if hours > p.review_cap_blocks * BLOCK_MINUTES / 60 + EPS:
+        if (year, week) in review_planned and hours > p.review_cap_blocks * BLOCK_MINUTES / 60 + EPS:
             out.append(Violation("review-cap", f"{year}-W{week:02d}: {hours:g} h of reviews, more than "
                                                f"{p.review_cap_percent} % of the week"))
 
@@ -157,7 +197,9 @@ def validate_plan(plan: Plan) -> list[Violation]:
             earliest = full.day(earliest_idx) if earliest_idx is not None else None
         else:
             earliest = cal.day(earliest_idx) if earliest_idx is not None else None
-        if earliest is not None and finish < earliest:
+        # Pacing to the range's minimum is a rule of a first plan; after a re-plan, finishing early because
+        # the learner worked ahead is their success, not a broken rule.
+        if earliest is not None and finish < earliest and plan.replanned_on is None:
             out.append(Violation("month-range", f"finishes {finish}, before {earliest}, the last study day "
                                                 f"within the range's minimum of {req.months_min} months"))
     return out

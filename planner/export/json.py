@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from planner.plan import Plan
+from planner.totals import plan_totals
 
 FORMAT = "planner.plan/1"
 
@@ -17,6 +18,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
     blackouts = [[a.isoformat(), b.isoformat()] for a, b in plan.blackout_ranges]
     profile["blackouts"] = blackouts
     phase_titles = {ph.number: ph.title for ph in plan.phases}
+    totals = plan_totals(plan)
     return {
         "format": FORMAT,
         "path": {"id": plan.path_id, "title": plan.path_title},
@@ -28,13 +30,16 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             "earliest_allowed_finish": plan.earliest_allowed_finish.isoformat()
             if plan.earliest_allowed_finish else None,
             "latest_allowed_finish": plan.latest_allowed_finish.isoformat() if plan.latest_allowed_finish else None,
-            "total_hours": plan.total_hours,
+            "total_hours": totals.scheduled_hours,
+            "hours": {"required": totals.required_hours, "done": totals.done_hours,
+                      "planned": totals.planned_hours, "reviews": totals.review_hours,
+                      "scheduled": totals.scheduled_hours, "percent_done": round(totals.percent_done, 1)},
             "hours_per_week_offered": p.hours_per_week,
             "hours_per_week_peak": plan.peak_week_hours,
             "hours_per_week_mean": round(plan.mean_week_hours, 2),
             "paced": plan.paced,
             "paced_from_earliest_finish": plan.paced_to.isoformat() if plan.paced_to else None,
-            "review_hours": sum(s.hours for s in plan.active_sessions if s.kind == "review"),
+            "review_hours": totals.review_hours,
             "reviews_skipped": plan.reviews_skipped,
             "replanned_on": plan.replanned_on.isoformat() if plan.replanned_on else None,
             "sessions": len(plan.active_sessions),
@@ -60,7 +65,8 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             {"id": t.id, "title": t.title, "phase": t.phase, "phase_title": phase_titles.get(t.phase, ""),
              "hours": t.hours, "reviews": t.reviews, "deliverable": t.deliverable, "requires": list(t.requires),
              "kind": t.kind, "optional": t.optional,
-             "elective": t.elective, "resources": list(t.resources)}
+             "elective": t.elective, "resources": list(t.resources),
+             **({"dropped": True} if t.dropped else {})}
             for t in req.topics
         ],
         "milestones": [
@@ -132,7 +138,7 @@ def plan_from_dict(data: Any, curriculum: Any, source: str = "plan") -> Plan:
                                    tuple(str(q) for q in t.get("requires", [])), str(t.get("kind", "study")),
                                    bool(t.get("optional", False)), t.get("elective"),
                                    tuple(t.get("resources", [])), None, t.get("deliverable"),
-                                   int(t.get("reviews", 0) or 0)))
+                                   int(t.get("reviews", 0) or 0), dropped=t.get("dropped") is True))
         req = Requirements(path_id, profile.background, int(months_min), int(months_max), tuple(topics))
         tz = profile.tz
         ids = {t.id for t in topics}
@@ -169,7 +175,8 @@ def plan_from_dict(data: Any, curriculum: Any, source: str = "plan") -> Plan:
                                                         f"session's hours")
             sessions.append(Session(str(s["uid"]), str(s["topic"]), str(s.get("kind", "study")), start, end,
                                     int(s.get("ordinal", 1)), str(s.get("status", "planned")),
-                                    int(s.get("sequence", 0)), done_hours))
+                                    int(s.get("sequence", 0)),
+                                    done_hours if s.get("status") == "missed" else 0.0))  # kept for missed only
         uids = [s.uid for s in sessions]
         if len(set(uids)) != len(uids):
             raise InputError(f"{source}: sessions", "a UID appears twice")
