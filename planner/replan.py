@@ -357,7 +357,6 @@ def _most_half_hours(profile: Profile) -> int:
 
 def _menu(plan: Plan, profile: Profile, req: Requirements, old_future: list[Session], today: dt.date,
           latest: dt.date, usage: Usage, late: dt.date | None) -> CatchUpMenu:
-    from planner.profile import MAX_HOURS_PER_WEEK
 
     days = (latest - today).days + 1
 

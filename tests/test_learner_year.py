@@ -240,8 +240,8 @@ class LearnerYear(RuleBasedStateMachine):
     def _round_trip(self, plan: Plan) -> None:
         data = json.loads(plan_to_json(plan))
         back = plan_from_dict(data, curriculum(self.path))
-        assert [_fingerprint(s) + (s.sequence,) for s in back.sessions] == \
-            [_fingerprint(s) + (s.sequence,) for s in plan.sessions]
+        assert [(*_fingerprint(s), s.sequence) for s in back.sessions] == \
+            [(*_fingerprint(s), s.sequence) for s in plan.sessions]
         assert [replace(t, group=None) for t in back.requirements.topics] == \
             [replace(t, group=None) for t in plan.requirements.topics]  # the JSON does not carry groups
         ics = plan_to_ics(plan)
