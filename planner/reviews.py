@@ -41,10 +41,13 @@ def place_reviews(sessions: Sequence[Session], req: Requirements, profile: Profi
     used: dict[dt.date, int] = defaultdict(int)
     week_total: dict[tuple[int, int], int] = defaultdict(int)
     last: dict[str, dt.date] = {}
+    day_end: dict[dt.date, dt.datetime] = {}  # a review starts after the day's last session (worked-ahead ones too)
     for s in sessions:
         if s.status == "cancelled" or s.status == "missed":
             continue
         used[s.day] += s.blocks
+        end = s.end.astimezone(profile.tz).replace(tzinfo=None)
+        day_end[s.day] = max(day_end.get(s.day, end), end)
         iso = s.day.isocalendar()
         week_total[(iso.year, iso.week)] += s.blocks
         if s.kind != "review":
@@ -78,10 +81,14 @@ def place_reviews(sessions: Sequence[Session], req: Requirements, profile: Profi
                     continue
                 begin = dt.datetime.combine(day, profile.session_starts[day.weekday()]) + dt.timedelta(
                     minutes=used[day] * BLOCK_MINUTES)
+                begin = max(begin, day_end.get(day, begin))
                 end = begin + dt.timedelta(minutes=blocks * BLOCK_MINUTES)
+                if end > dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0, 0)):
+                    continue
                 out.append(Session(uid=session_uid(req.path_id, f"{t.id}/review", n), topic=t.id, kind="review",
                                    start=begin.replace(tzinfo=tz), end=end.replace(tzinfo=tz), ordinal=n))
                 used[day] += blocks
+                day_end[day] = end
                 week_total[wk] += blocks
                 week_reviews[wk] += blocks
                 placed = True

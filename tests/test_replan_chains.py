@@ -188,3 +188,17 @@ def test_missed_sessions_do_not_grow_the_total(first_plan, tmp_path, capsys):
     assert h["done"] == 0 and h["planned"] == pytest.approx(h["required"], abs=0.5)  # missed hours come back once
     assert h["scheduled"] == pytest.approx(h["done"] + h["planned"] + h["reviews"])
     assert after["total_hours"] == h["scheduled"]
+
+
+def test_topics_marked_done_ahead_then_replan(first_plan, tmp_path, capsys):
+    """Whole topics marked done keep their future sessions; reviews placed later start after them that day."""
+    work = tmp_path / "w.json"
+    work.write_bytes(first_plan.read_bytes())
+    data = json.loads(work.read_text())
+    # Topics that share days with the topic before them: marking them done leaves gaps inside days.
+    topics = [t["id"] for t in data["topics"]][3:12:2]
+    assert run(capsys, "mark", str(work), "--topic-done", *topics)[0] == 0
+    new = tmp_path / "n.json"
+    assert run(capsys, "replan", str(work), "--today", "2027-02-01", "--json", str(new))[0] == 0
+    assert_valid(new)
+    assert_history_kept(work, new)
