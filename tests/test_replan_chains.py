@@ -202,3 +202,27 @@ def test_topics_marked_done_ahead_then_replan(first_plan, tmp_path, capsys):
     assert run(capsys, "replan", str(work), "--today", "2027-02-01", "--json", str(new))[0] == 0
     assert_valid(new)
     assert_history_kept(work, new)
+
+
+def test_review_starts_after_a_session_done_ahead_that_day(first_plan):
+    """A day holding a session done ahead (not at the day's start): a review placed there starts after it."""
+    import datetime as dt
+    from dataclasses import replace
+
+    from planner.reviews import place_reviews
+
+    plan = load_plan(first_plan, load_curriculum(ML_PATH))
+    study = [s for s in plan.sessions if s.kind == "study"]
+    first = study[0]
+    due = first.day + dt.timedelta(days=1)
+    # The day after the first topic's session holds one session done ahead, an hour after the day's start.
+    other = next(s for s in study if s.topic != first.topic)
+    start = dt.datetime.combine(due, plan.profile.session_starts[due.weekday()], tzinfo=plan.profile.tz)
+    ahead = replace(other, start=start + dt.timedelta(hours=1), end=start + dt.timedelta(hours=2), status="done")
+    req = replace(plan.requirements, topics=tuple(replace(t, reviews=1 if t.id == first.topic else 0)
+                                                  for t in plan.requirements.topics))
+    got = place_reviews([first, ahead], req, plan.profile).sessions
+    assert got, "the review found no room"
+    review = got[0]
+    assert review.day == due
+    assert review.start >= ahead.end or review.end <= ahead.start
