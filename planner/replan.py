@@ -194,7 +194,9 @@ def replan(curriculum: Curriculum, plan: Plan, today: dt.date, *, allow_late: bo
     if not allow_late and (fitted is None or late_day is None or late_day > latest):
         return _menu(plan, p, req, old_future, today, latest, usage, late_day)
     if fitted is None:
-        raise InputError("--allow-late", "the remaining work never fits on these study days")
+        raise InputError("--allow-late", f"{req.total_hours:g} h left would take more than "
+                                         f"{MAX_HORIZON_DAYS // 365} years at {p.hours_per_week:g} h/week on these "
+                                         f"study days; study more hours a week")
     solution, shape = fitted
     ordinals: dict[str, int] = defaultdict(int)
     for s in plan.sessions:

@@ -178,26 +178,35 @@ class LearnerYear(RuleBasedStateMachine):
         try:
             result = replan(curriculum(self.path), plan, self.today, allow_late=self.late_ok, drop=drops,
                             hours_per_week=new_hours)
-        except InputError as exc:  # more hours than the study days hold: a one-line answer, the plan unchanged
-            assert exc.field == "--hours-per-week" and new_hours is not None, str(exc)
+        except InputError as exc:  # a one-line answer, the plan unchanged: more hours than the study days hold,
+            # or so few that even a late finish lies past the planner's horizon
+            assert (exc.field == "--hours-per-week" and new_hours is not None) or \
+                (exc.field == "--allow-late" and self.late_ok and "h/week" in exc.message), str(exc)
             COUNTS["refused"] += 1
             return
         if isinstance(result, CatchUpMenu):
             COUNTS["menus"] += 1
             result = self._choose(result, plan, drops, new_hours, choice)
+            if result is None:
+                return
         assert isinstance(result, Replanned)
         COUNTS["replans"] += 1
         self.plan = result.plan
 
     def _choose(self, menu: CatchUpMenu, plan: Plan, drops: tuple[str, ...], hours: float | None,
-                choice: int) -> Replanned:
+                choice: int) -> Replanned | None:
         """Each choice the menu offers must lead to a plan."""
         options: list[tuple[tuple[str, ...], float | None, bool]] = []
         if menu.hours_per_week_needed is not None:
             options.append((drops, menu.hours_per_week_needed, False))
         if menu.drop and menu.drop_finish is not None:
             options.append((drops + tuple(t for t, _, _ in menu.drop), hours, False))
-        options.append((drops, hours, True))
+        if menu.late_finish is not None:
+            options.append((drops, hours, True))
+        if not options:  # nothing fits even late (far past the horizon): the menu says so and the plan stays
+            assert "Choose one" in menu.message()
+            COUNTS["refused"] += 1
+            return None
         d, h, late = options[choice % len(options)]
         if late:
             self.late_ok = True
