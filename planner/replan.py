@@ -82,6 +82,10 @@ class CatchUpMenu:
             lines.append(f"- Drop optional topics ({names}) and finish {self.drop_finish}.")
         if self.late_finish is not None:
             lines.append(f"- Accept finishing {self.late_finish} (--allow-late).")
+        if len(lines) == 1:
+            lines.append(f"- None of the usual choices fits: even a late finish lies more than "
+                         f"{MAX_HORIZON_DAYS // 365} years ahead. Study more hours a week (--hours-per-week) or on "
+                         f"more days.")
         return "\n".join(lines)
 
 

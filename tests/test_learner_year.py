@@ -204,7 +204,7 @@ class LearnerYear(RuleBasedStateMachine):
         if menu.late_finish is not None:
             options.append((drops, hours, True))
         if not options:  # nothing fits even late (far past the horizon): the menu says so and the plan stays
-            assert "Choose one" in menu.message()
+            assert "None of the usual choices fits" in menu.message()
             COUNTS["refused"] += 1
             return None
         d, h, late = options[choice % len(options)]
