@@ -11,6 +11,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
+from planner.availability import calendar_problems
 from planner.focus import focus_problems
 from planner.plan import SESSION_KINDS, SESSION_STATUSES, Plan, Session
 from planner.profile import BLOCK_MINUTES
@@ -182,6 +183,7 @@ def validate_plan(plan: Plan) -> list[Violation]:
     # has less than that left), and no day holds more than two topics. Reviews are not topics here.
     for day, rule, detail in focus_problems(plan):
         out.append(Violation(rule, f"{day}: {detail}"))
+    out += [Violation(rule, message, uid) for rule, message, uid in calendar_problems(plan)]  # windows, busy
 
     if active:
         finish = plan.finish
