@@ -201,23 +201,35 @@ def parse_busy(data: bytes, source: str, field: str, tz: ZoneInfo, first: dt.dat
         try:
             _windows_zones_to_iana(cal)
             standard = x_wr_timezone.to_standard(cal)
-            occurrences = recurring_ical_events.of(standard, components=["VEVENT"]).between(lo, hi)
-            for event in occurrences:
+            standard.pop("X-WR-TIMEZONE", None)  # done: recurring-ical-events would walk the calendar again
+            # Recurring series (and their moved instances) go through recurring-ical-events; one-off events,
+            # most of a real calendar, are read directly: expanding them one by one costs more than parsing.
+            series = {str(e.get("UID")) for e in standard.walk("VEVENT")
+                      if "RRULE" in e or "RDATE" in e or "RECURRENCE-ID" in e}
+            recurring = standard.copy()
+            recurring.subcomponents = [c for c in standard.subcomponents
+                                       if c.name != "VEVENT" or str(c.get("UID")) in series]
+            singles = [c for c in standard.subcomponents if c.name == "VEVENT" and str(c.get("UID")) not in series]
+            occurrences = recurring_ical_events.of(recurring, components=["VEVENT"]).between(lo, hi) if series else []
+            for event in [*occurrences, *singles]:
                 if not _busy(event):
                     continue
-                start = event.start
-                end = event.end
+                start, end = event.start, event.end
                 if isinstance(start, dt.datetime):
                     if not isinstance(end, dt.datetime):
                         end = dt.datetime.combine(end, dt.time(0))
                     start = start if start.tzinfo else start.replace(tzinfo=tz)  # floating: the learner's zone
                     end = end if end.tzinfo else end.replace(tzinfo=tz)
+                    if start >= hi or end <= lo:
+                        continue
                     a, b = _minutes(start, up=False), _minutes(end, up=True)
                     if b > a:
                         intervals.append((a, b))
                         count += 1
                 else:
                     last = end if isinstance(end, dt.date) and end > start else start + dt.timedelta(days=1)
+                    if start >= until or last <= first:
+                        continue
                     day = start
                     while day < last:
                         all_day.add(day)

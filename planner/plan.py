@@ -49,11 +49,11 @@ class Session:
 
     @property
     def hours(self) -> float:
-        return (self.end - self.start).total_seconds() / 3600
+        return (self.end.timestamp() - self.start.timestamp()) / 3600  # elapsed, also across a clock change
 
     @property
     def blocks(self) -> int:
-        return round((self.end - self.start).total_seconds() / 60 / BLOCK_MINUTES)
+        return round((self.end.timestamp() - self.start.timestamp()) / 60 / BLOCK_MINUTES)
 
     @property
     def day(self) -> dt.date:

@@ -79,7 +79,7 @@ def validate_plan(plan: Plan) -> list[Violation]:
         local_end = s.end.astimezone(tz)
         if local_start.replace(tzinfo=None) != s.start.replace(tzinfo=None):
             out.append(Violation("timezone", f"session is not in the learner's timezone {p.timezone}", s.uid))
-        minutes = (s.end - s.start).total_seconds() / 60
+        minutes = (s.end.timestamp() - s.start.timestamp()) / 60  # elapsed: same-zone subtraction is wall time
         if minutes % BLOCK_MINUTES or minutes < BLOCK_MINUTES or minutes > p.max_session_minutes:
             out.append(Violation("session-length", f"{minutes:g} min is outside {BLOCK_MINUTES}-"
                                                    f"{p.max_session_minutes} min in {BLOCK_MINUTES}-min steps",
