@@ -96,7 +96,7 @@ def _profile_data(args: argparse.Namespace) -> tuple[dict[str, Any], set[str], d
         data.update(raw)
         if isinstance(raw, LineDict):
             lines = {k: raw.line_of(k) for k in raw}
-        if raw.get("busy"):  # calendar files named in a profile are found next to it
+        if isinstance(raw.get("busy"), list | str):  # calendar files named in a profile are found next to it
             from pathlib import Path
 
             from planner.busy import normalise_source

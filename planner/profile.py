@@ -172,9 +172,9 @@ def _availability_dict(p: Profile) -> dict[str, Any]:
 def _with_window_hours(p: Profile, hours: float) -> Profile:
     from planner.availability import window_hours
 
+    if not p.explicit_day_hours:  # each study day may already fill its windows
+        return replace(p, hours_per_week=hours)
     room = window_hours(p.windows) if p.windows is not None else p.weekday_hours
-    if not p.explicit_day_hours:
-        return replace(p, hours_per_week=hours, weekday_hours=tuple(_floor_half(h) for h in room))
     factor = hours / p.hours_per_week
     day_hours = tuple(min(_ceil_half(h * factor), _floor_half(r)) if h > 0 else 0.0
                       for h, r in zip(p.weekday_hours, room, strict=True))

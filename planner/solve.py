@@ -76,9 +76,7 @@ class Infeasible:
             lines.append(self._free_time_line())
         if self.min_hours_per_week is not None:
             lines.append(f"- Study at least {self.min_hours_per_week:g} h/week to finish in time.")
-        elif self.free_time is not None:
-            pass
-        else:
+        elif self.free_time is None:  # with windows, the free-time line says what to widen
             lines.append(f"- No weekly hours up to {MAX_HOURS_PER_WEEK:g} fit on these study days: add study days "
                          f"or remove blackouts.")
         if self.earliest_finish is not None:
@@ -96,7 +94,6 @@ class Infeasible:
                 lines.append(f"- Dropping every optional topic frees {self.drop.freed_hours:g} h ({names}) "
                              f"but is not enough on its own.")
         return "\n".join(lines)
-
 
     def _free_time_line(self) -> str:
         assert self.free_time is not None

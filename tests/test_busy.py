@@ -484,3 +484,14 @@ def test_summarise_busy_file_for_an_upload_form():
     assert info["events"] == 27 and info["all_day_days"] == 2 and info["busy_hours"] > 30
     with pytest.raises(InputError, match=r"outlook\.ics"):
         summarise_busy_file(b"garbage", "outlook.ics", "Europe/Berlin", dt.date(2027, 1, 4), dt.date(2027, 7, 5))
+
+
+def test_other_weekly_hours_keep_the_windows_and_the_chosen_days(sql):
+    """The minimum-hours search re-plans at other weekly hours: days left out stay out, windows still cap."""
+    p = profile_from_mapping({"background": "beginner", "hours_per_week": 6, "start": "2027-01-04", **WEEK,
+                              "days": "mon,wed,sat"}, sql)
+    assert p.weekday_hours == (3.5, 0, 3.5, 0, 0, 6.0, 0)
+    assert p.with_hours_per_week(12).weekday_hours == p.weekday_hours
+    q = profile_from_mapping({"background": "beginner", "hours_per_week": 4, "start": "2027-01-04", **WEEK,
+                              "day_hours": {"mon": 1, "sat": 3}}, sql)
+    assert q.with_hours_per_week(16).weekday_hours[0] == 3.5  # scaled, but not past the Monday window
