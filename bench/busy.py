@@ -15,8 +15,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import platform
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -94,14 +96,19 @@ def work_calendar(seed: int = 14) -> tuple[str, int]:
     return "\r\n".join(lines) + "\r\n", count
 
 
-def run_cli(args: tuple[str, ...], out: Path) -> tuple[float, dict]:
+def run_cli(args: tuple[str, ...], out: Path) -> tuple[float, float, dict]:
+    """Wall time and CPU time (user + system) of one `planner plan` process: on a shared machine the CPU time
+    says what the command costs when the wall time also says how busy the machine was."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "planner", *args, "--json", str(out)], capture_output=True,
                           text=True, cwd=ROOT, check=False)
     wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise SystemExit(f"planner failed ({proc.returncode}): {proc.stderr.strip()}")
-    return wall, json.loads(out.read_text())
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, json.loads(out.read_text())
 
 
 def p50(xs: list[float]) -> float:
@@ -119,11 +126,13 @@ def measure(runs: int) -> dict:
             "default plan + busy calendar": (*BASE, "--busy", str(cal)),
             "default plan + busy calendar + windows": (*BASE, "--busy", str(cal), *WINDOWS),
         }
-        results: dict[str, dict] = {name: {"wall": [], "solve": [], "focus": []} for name in cases}
+        results: dict[str, dict] = {name: {"wall": [], "cpu": [], "solve": [], "focus": []} for name in cases}
+        load = os.getloadavg()[0]
         for _ in range(runs):  # interleaved, so a busy moment of the machine hits every case alike
             for name, args in cases.items():
-                wall, plan = run_cli(args, out)
+                wall, cpu, plan = run_cli(args, out)
                 results[name]["wall"].append(wall)
+                results[name]["cpu"].append(cpu)
                 results[name]["solve"].append(plan["summary"]["solver"]["seconds"])
                 results[name]["focus"].append(plan["summary"]["solver"]["focus_seconds"])
                 results[name]["plan"] = plan
@@ -134,26 +143,30 @@ def measure(runs: int) -> dict:
         busy = load_busy([str(cal)], ZONE, START, START + dt.timedelta(days=365))
         read_year = time.perf_counter() - t0
         size = cal.stat().st_size
-    return {"results": results, "busy_count": busy_count, "read_events": busy.events, "read_year_s": read_year,
-            "bytes": size, "runs": runs}
+    load = max(load, os.getloadavg()[0])
+    return {"results": results, "load": load, "busy_count": busy_count, "read_events": busy.events,
+            "read_year_s": read_year, "bytes": size, "runs": runs}
 
 
 def report(m: dict) -> str:
     lines = [MARK_BEGIN, "",
              f"Measured {dt.date.today()} on {platform.machine()} with Python {platform.python_version()} "
-             f"(`python bench/busy.py`, {m['runs']} runs per case, interleaved; a shared 2-core machine).",
+             f"(`python bench/busy.py`, {m['runs']} runs per case, interleaved; a shared 2-core machine, load "
+             f"average {m['load']:.1f} while measuring).",
              "",
              f"Calendar: {m['busy_count']:,} busy events in the year from {START} ({m['bytes'] / 1e6:.2f} MB "
              f".ics): 24 weekly series with EXDATEs and moved instances, one-off meetings in UTC with "
              f"X-WR-TIMEZONE, tentative and cancelled ones, 40 all-day events (a quarter opaque). Reading one "
              f"year of it in-process: {m['read_year_s']:.2f} s ({m['read_events']:,} busy occurrences).",
              "",
-             "| case | solve p50 s | focus pass p50 s | end to end p50 s | end to end runs s | finish | sessions |",
-             "|---|---:|---:|---:|---|---|---:|"]
+             "| case | solve p50 s | focus pass p50 s | end to end p50 s | end to end runs s | CPU p50 s | finish "
+             "| sessions |",
+             "|---|---:|---:|---:|---|---:|---|---:|"]
     for name, r in m["results"].items():
         plan = r["plan"]
         lines.append(f"| {name} | {p50(r['solve']):.3f} | {p50(r['focus']):.3f} | {p50(r['wall']):.3f} | "
-                     f"{', '.join(f'{x:.2f}' for x in r['wall'])} | {plan['summary']['finish']} | "
+                     f"{', '.join(f'{x:.2f}' for x in r['wall'])} | {p50(r['cpu']):.3f} | "
+                     f"{plan['summary']['finish']} | "
                      f"{plan['summary']['sessions']} |")
     lines.append("")
     worst_solve = max(p50(r["solve"]) for r in m["results"].values())
@@ -162,6 +175,11 @@ def report(m: dict) -> str:
     ok_e2e = "met" if worst_e2e <= TARGET_E2E_S else "**MISSED**"
     lines.append(f"Targets: solve p50 ≤ {TARGET_SOLVE_S} s — {ok_solve} (worst {worst_solve:.3f} s); end to end "
                  f"p50 ≤ {TARGET_E2E_S} s — {ok_e2e} (worst {worst_e2e:.3f} s).")
+    base_cpu = p50(next(iter(m["results"].values()))["cpu"])
+    extra = {name: p50(r["cpu"]) - base_cpu for name, r in m["results"].items()}
+    lines.append("")
+    lines.append("What the calendar adds to the command, in CPU time over the case without one: "
+                 + "; ".join(f"{name}: {x:+.3f} s" for name, x in list(extra.items())[1:]) + ".")
     lines.append("")
     lines.append("Command: `python -m planner plan --background ml_background --hours-per-week 30 --start "
                  f"{START} --json <tmp>` plus `--busy work.ics` and `{' '.join(WINDOWS)}`.")
@@ -180,6 +198,8 @@ def main() -> None:
         head, rest = text.split(MARK_BEGIN, 1)
         tail = rest.split(MARK_END, 1)[1] if MARK_END in rest else ""
         args.out.write_text(head + block + tail)
+    elif args.out.exists():  # a document without the markers: add the block at its end, keep the rest
+        args.out.write_text(args.out.read_text().rstrip("\n") + "\n\n" + block + "\n")
     else:
         args.out.write_text(block + "\n")
     print(block)
