@@ -172,13 +172,15 @@ def _availability_dict(p: Profile) -> dict[str, Any]:
 def _with_window_hours(p: Profile, hours: float) -> Profile:
     from planner.availability import window_hours
 
-    if not p.explicit_day_hours:  # each study day may already fill its windows
-        return replace(p, hours_per_week=hours)
-    room = window_hours(p.windows) if p.windows is not None else p.weekday_hours
-    factor = hours / p.hours_per_week
-    day_hours = tuple(min(_ceil_half(h * factor), _floor_half(r)) if h > 0 else 0.0
-                      for h, r in zip(p.weekday_hours, room, strict=True))
-    return replace(p, hours_per_week=hours, weekday_hours=day_hours)
+    if p.explicit_day_hours:
+        room = window_hours(p.windows) if p.windows is not None else p.weekday_hours
+        factor = hours / p.hours_per_week
+        day_hours = tuple(min(_ceil_half(h * factor), _floor_half(r)) if h > 0 else 0.0
+                          for h, r in zip(p.weekday_hours, room, strict=True))
+    else:  # each study day may already fill its windows
+        day_hours = p.weekday_hours
+    # never more weekly hours than the windows hold, as with_hours_per_week does for the days before midnight
+    return replace(p, hours_per_week=min(hours, _floor_half(sum(day_hours))), weekday_hours=day_hours)
 
 
 def _floor_half(h: float) -> float:
