@@ -495,3 +495,18 @@ def test_other_weekly_hours_keep_the_windows_and_the_chosen_days(sql):
     q = profile_from_mapping({"background": "beginner", "hours_per_week": 4, "start": "2027-01-04", **WEEK,
                               "day_hours": {"mon": 1, "sat": 3}}, sql)
     assert q.with_hours_per_week(16).weekday_hours[0] == 3.5  # scaled, but not past the Monday window
+
+
+def test_replan_with_a_calendar_that_cannot_be_read_exits_2(tmp_path, capsys):
+    cal = tmp_path / "work.ics"
+    cal.write_bytes(Path(OUTLOOK).read_bytes())
+    plan_file = tmp_path / "plan.json"
+    assert main(["plan", "--background", "ml_background", "--hours-per-week", "18", "--start", "2027-01-04",
+                 "--timezone", "Europe/Berlin", *(f"--window={w}" for w in WEEK["windows"]), "--busy", str(cal),
+                 "--json", str(plan_file)]) == 0
+    cal.unlink()
+    before = plan_file.read_bytes()
+    code = main(["replan", str(plan_file), "--today", "2027-03-01", "--json", str(plan_file)])
+    err = capsys.readouterr().err
+    assert code == 2 and f"busy[0]: file not found: {cal}" in err and "Traceback" not in err
+    assert plan_file.read_bytes() == before  # nothing half-written
