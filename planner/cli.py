@@ -17,6 +17,7 @@ FLAG_FOR = {
     "day_hours": "--day-hours", "timezone": "--timezone", "session_start": "--session-start",
     "blackouts": "--blackout", "holidays": "--holidays", "skip": "--skip", "electives": "--elective",
     "max_session_hours": "--max-session-hours", "reminder_minutes": "--reminder",
+    "windows": "--window", "busy": "--busy", "all_day_events": "--all-day-events",
 }
 
 
@@ -45,6 +46,12 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--elective", dest="electives", action="append", help="elective id to add (repeatable)")
     plan.add_argument("--max-session-hours", dest="max_session_hours")
     plan.add_argument("--reminder", dest="reminder_minutes", help="minutes before a session; 'off' for none")
+    plan.add_argument("--window", dest="windows", action="append", metavar="DAYS=HH:MM-HH:MM[,HH:MM-HH:MM]",
+                      help="study window, e.g. mon-fri=18:30-22:00 or sat,sun=09:00-12:00,14:00-17:00 (repeatable)")
+    plan.add_argument("--busy", action="append", metavar="SOURCE",
+                      help="a calendar to plan around: .ics file or http(s) URL (repeatable)")
+    plan.add_argument("--all-day-events", dest="all_day_events", choices=("busy", "free"),
+                      help="whether all-day events in --busy calendars block the day (default: busy)")
     plan.add_argument("--calendar-name", dest="calendar_name")
     plan.add_argument("--json", dest="json_out")
     plan.add_argument("--ics", dest="ics_out")
@@ -89,6 +96,14 @@ def _profile_data(args: argparse.Namespace) -> tuple[dict[str, Any], set[str], d
         data.update(raw)
         if isinstance(raw, LineDict):
             lines = {k: raw.line_of(k) for k in raw}
+        if isinstance(raw.get("busy"), list | str):  # calendar files named in a profile are found next to it
+            from pathlib import Path
+
+            from planner.busy import normalise_source
+
+            items = raw["busy"] if isinstance(raw["busy"], list) else [raw["busy"]]
+            base = Path(args.profile).resolve().parent
+            data["busy"] = [normalise_source(v, f"busy[{i}]", base) for i, v in enumerate(items)]
     from_flags = set()
     for key in FLAG_FOR:
         value = getattr(args, key, None)

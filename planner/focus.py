@@ -147,7 +147,7 @@ def fastest_obeying(cal: StudyCalendar, days: int, stream: Stream) -> list[int] 
             week, used = w, 0
         room = min(cap, cal.week_cap(w) - used, stream.total - run)
         for x in range(room, 0, -1):
-            if not day_breaks_rules(stream, run, run + x, cap):
+            if not day_breaks_rules(stream, run, run + x, cal.focus_cap(d)):
                 out[d] = x
                 break
         run += out[d]
@@ -209,7 +209,7 @@ def _shortest_path(cal: StudyCalendar, loads: Sequence[int], upper: Sequence[int
             return None, band_cut
         now = np.arange(lo, hi + 1)
         gap = np.abs(now - target[d])
-        strict = caps[d] >= FOCUS_DAY_BLOCKS
+        strict = cal.focus_cap(d) >= FOCUS_DAY_BLOCKS
         cap_peak = upper[d] if d < len(upper) else caps[d]
         xs = np.array([0, *range(MIN_PIECE_BLOCKS if strict else 1, caps[d] + 1)])
         src = now[None, :] - xs[:, None]  # (loads, totals now): where each load would have started the day

@@ -49,11 +49,11 @@ class Session:
 
     @property
     def hours(self) -> float:
-        return (self.end - self.start).total_seconds() / 3600
+        return (self.end.timestamp() - self.start.timestamp()) / 3600  # elapsed, also across a clock change
 
     @property
     def blocks(self) -> int:
-        return round((self.end - self.start).total_seconds() / 60 / BLOCK_MINUTES)
+        return round((self.end.timestamp() - self.start.timestamp()) / 60 / BLOCK_MINUTES)
 
     @property
     def day(self) -> dt.date:
@@ -223,6 +223,10 @@ def sessions_from_day_loads(loads: Sequence[int], start: dt.date, req: Requireme
     Sessions of a day run back to back from the weekday's start time, so a day never crosses midnight when its
     hours fit before midnight (checked when the profile is built).
     """
+    if profile.uses_availability:  # windows or busy calendars: into the day's free stretches
+        from planner.availability import sessions_in_free_time
+
+        return sessions_in_free_time(loads, start, req, profile, first_ordinals)
     tz = profile.tz
     max_blocks = max(1, profile.max_session_minutes // BLOCK_MINUTES)
     topics = list(req.topics)

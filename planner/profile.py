@@ -8,13 +8,16 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_lib
 
 from planner.curriculum import Curriculum
 from planner.errors import InputError
+
+if TYPE_CHECKING:
+    from planner.busy import BusyTimes
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 BLOCK_MINUTES = 30  # the planner's unit: every session is a whole number of 30-minute blocks
@@ -29,6 +32,7 @@ PROFILE_FIELDS = {
     "background", "hours_per_week", "days", "day_hours", "start", "timezone", "session_start", "blackouts",
     "holidays", "skip", "electives", "max_session_hours", "reminder_minutes", "rest_day", "buffer_percent",
     "reviews", "review_days", "review_cap_percent", "checkpoints",
+    "windows", "busy", "all_day_events",
 }
 DEFAULT_BUFFER_PERCENT = 10  # of the weekly hours, kept free for catching up
 DEFAULT_REVIEW_DAYS = (1, 7, 30)  # expanding intervals after a topic's last session (see docs/learning.md)
@@ -62,6 +66,16 @@ class Profile:
     review_cap_percent: int = DEFAULT_REVIEW_CAP_PERCENT
     checkpoints: bool = True
     checkpoint_minutes: int = CHECKPOINT_MINUTES
+    # Study windows per weekday, (start, end) minutes of the day; None: the session_start shorthand.
+    windows: tuple[tuple[tuple[int, int], ...], ...] | None = None
+    busy_sources: tuple[str, ...] = ()  # .ics files and URLs of the learner's other calendars
+    busy: BusyTimes | None = None  # their busy instants, read when planning (not stored in plan files)
+    all_day_busy: bool = True  # all-day events block the day
+
+    @property
+    def uses_availability(self) -> bool:
+        """Sessions go into free stretches of windows (planner/availability.py), not back to back."""
+        return self.windows is not None or bool(self.busy_sources)
 
     @property
     def buffer_blocks(self) -> int:
@@ -102,6 +116,8 @@ class Profile:
 
     def with_hours_per_week(self, hours: float) -> Profile:
         """The same learner at another weekly budget: day hours follow the default split, or scale if explicit."""
+        if self.windows is not None:  # the windows, not the weekly hours, set each day's room
+            return _with_window_hours(self, hours)
         if self.explicit_day_hours:
             factor = hours / self.hours_per_week
             day_hours = tuple(_ceil_half(h * factor) if h > 0 else 0.0 for h in self.weekday_hours)
@@ -136,7 +152,39 @@ class Profile:
             "review_days": list(self.review_days),
             "review_cap_percent": self.review_cap_percent,
             "checkpoints": self.checkpoints,
+            **_availability_dict(self),
         }
+
+
+def _availability_dict(p: Profile) -> dict[str, Any]:
+    """Windows and busy calendars in the plan file: only when set, so plans without them keep their bytes."""
+    from planner.availability import windows_to_dict
+
+    out: dict[str, Any] = {}
+    if p.windows is not None:
+        out["windows"] = windows_to_dict(p.windows)
+    if p.busy_sources:
+        out["busy"] = {"sources": list(p.busy_sources), "all_day_events": "busy" if p.all_day_busy else "free",
+                       **(p.busy.to_dict() if p.busy is not None else {})}
+    return out
+
+
+def _with_window_hours(p: Profile, hours: float) -> Profile:
+    from planner.availability import window_hours
+
+    if p.explicit_day_hours:
+        room = window_hours(p.windows) if p.windows is not None else p.weekday_hours
+        factor = hours / p.hours_per_week
+        day_hours = tuple(min(_ceil_half(h * factor), _floor_half(r)) if h > 0 else 0.0
+                          for h, r in zip(p.weekday_hours, room, strict=True))
+    else:  # each study day may already fill its windows
+        day_hours = p.weekday_hours
+    # never more weekly hours than the windows hold, as with_hours_per_week does for the days before midnight
+    return replace(p, hours_per_week=min(hours, _floor_half(sum(day_hours))), weekday_hours=day_hours)
+
+
+def _floor_half(h: float) -> float:
+    return math.floor(h * 2 + 1e-9) / 2
 
 
 @lru_cache(maxsize=256)
@@ -313,8 +361,11 @@ def _str_list(value: Any, field: str) -> list[str]:
 
 
 def profile_from_mapping(data: Mapping[str, Any], curriculum: Curriculum, *,
-                         today: dt.date | None = None) -> Profile:
-    """Build a Profile from raw values (flags and/or profile YAML); every problem names its field."""
+                         today: dt.date | None = None, read_busy: bool = True) -> Profile:
+    """Build a Profile from raw values (flags and/or profile YAML); every problem names its field.
+
+    Busy calendars are read here (`read_busy`), so every way of planning sees them; a plan file read back
+    does not read them again (re-planning does, for the future)."""
     unknown = sorted(set(data) - PROFILE_FIELDS)
     if unknown:
         raise InputError(unknown[0], f"unknown field (allowed: {', '.join(sorted(PROFILE_FIELDS))})")
@@ -373,10 +424,18 @@ def profile_from_mapping(data: Mapping[str, Any], curriculum: Curriculum, *,
     explicit_total = sum(explicit.values())
     split = default_split(max(hours - explicit_total, 0.0), free_days) if free_days else (0.0,) * 7
     day_hours = tuple(explicit.get(d, split[d]) if d in days else 0.0 for d in range(7))
+    windows = _windows_field(data)
+    if windows is not None:
+        day_hours = _window_day_hours(windows, data, explicit, rest_day)
 
     starts = list(default_starts(day_hours))
     raw_start = data.get("session_start")
     explicit_starts = raw_start not in (None, "", {})
+    if windows is not None:
+        if explicit_starts:
+            raise InputError("session_start", "give study windows or a session start, not both (a window's "
+                                              "start is where the day's sessions begin)")
+        starts = [dt.time(w[0][0] // 60, w[0][0] % 60) if w else s for w, s in zip(windows, starts, strict=True)]
     if explicit_starts:
         if isinstance(raw_start, Mapping):
             for k, v in raw_start.items():
@@ -397,7 +456,9 @@ def profile_from_mapping(data: Mapping[str, Any], curriculum: Curriculum, *,
                              f"(session_start) or study fewer hours that day")
     weekly_capacity = sum(day_hours)
     if weekly_capacity + 1e-9 < hours:
-        raise InputError("day_hours", f"the study days hold {weekly_capacity:g} h a week, less than "
+        raise InputError("windows" if windows is not None else "day_hours",
+                         f"the {'windows' if windows is not None else 'study days'} hold {weekly_capacity:g} h a "
+                         f"week, less than "
                                       f"hours_per_week {hours:g}; add days or hours per day, or lower "
                                       f"hours_per_week")
 
@@ -408,6 +469,13 @@ def profile_from_mapping(data: Mapping[str, Any], curriculum: Curriculum, *,
         if not dt.date(2000, 1, 1) <= start <= dt.date(2100, 1, 1):
             raise InputError("start", f"{start} is outside the years 2000-2100")
     timezone = parse_timezone(data.get("timezone") or "UTC")
+    busy_sources, all_day_busy = _busy_fields(data)
+    busy = None
+    if busy_sources and read_busy:
+        from planner.busy import load_busy
+
+        months = curriculum.background(background).months_max
+        busy = load_busy(busy_sources, timezone, start, busy_horizon(start, months))
 
     raw_bo = data.get("blackouts") or []
     if isinstance(raw_bo, str):
@@ -466,7 +534,64 @@ def profile_from_mapping(data: Mapping[str, Any], curriculum: Curriculum, *,
         start=start, timezone=timezone, blackouts=blackouts, holiday_country=parse_country(data.get("holidays")),
         skip=tuple(skip), electives=tuple(electives), max_session_minutes=max_session, reminder_minutes=reminder,
         explicit_day_hours=bool(explicit), explicit_starts=explicit_starts,
+        windows=windows, busy_sources=busy_sources, busy=busy, all_day_busy=all_day_busy,
     )
+
+
+BUSY_HORIZON_EXTRA_DAYS = 366  # busy calendars are read this far past the range's end (late finishes, re-plans)
+
+
+def busy_horizon(first: dt.date, months_max: int) -> dt.date:
+    return first + dt.timedelta(days=31 * months_max + BUSY_HORIZON_EXTRA_DAYS)
+
+
+def _windows_field(data: Mapping[str, Any]) -> tuple[tuple[tuple[int, int], ...], ...] | None:
+    from planner.availability import parse_windows
+
+    return parse_windows(data.get("windows"), "windows")
+
+
+def _window_day_hours(windows: tuple[tuple[tuple[int, int], ...], ...], data: Mapping[str, Any],
+                      explicit: dict[int, float], rest_day: int | None) -> tuple[float, ...]:
+    """Day hours under windows: each study day may fill its windows (the weekly hours cap the week), or the
+    learner's own day hours, which must fit in them. Days without a window are not study days."""
+    from planner.availability import window_blocks
+
+    room = [b * BLOCK_MINUTES / 60 for b in window_blocks(windows)]
+    days = set(parse_days(data["days"], "days")) if data.get("days") not in (None, "") else set(range(7))
+    for d, h in explicit.items():
+        if h > room[d] + 1e-9:
+            raise InputError(f"day_hours.{WEEKDAYS[d]}", f"{h:g} h does not fit in the {WEEKDAYS[d]} windows "
+                                                         f"({room[d]:g} h)")
+    if data.get("days") not in (None, ""):
+        for d in sorted(days):
+            if not windows[d]:
+                raise InputError("days", f"{WEEKDAYS[d]} is a study day but has no study window")
+    return tuple(explicit.get(d, room[d]) if d in days and d != rest_day else 0.0 for d in range(7))
+
+
+def _busy_fields(data: Mapping[str, Any]) -> tuple[tuple[str, ...], bool]:
+    from planner.busy import normalise_source
+
+    raw = data.get("busy")
+    if isinstance(raw, Mapping):  # the plan file's echo: {sources: [...], all_day_events: ...}
+        raw = raw.get("sources")
+    if raw in (None, "", []):
+        items: list[Any] = []
+    elif isinstance(raw, str):
+        items = [raw]
+    elif isinstance(raw, list | tuple):
+        items = list(raw)
+    else:
+        raise InputError("busy", "expected a list of .ics files or http(s) URLs")
+    sources = tuple(dict.fromkeys(normalise_source(v, f"busy[{i}]") for i, v in enumerate(items)))
+    value = data.get("all_day_events")
+    if value in (None, ""):
+        return sources, True
+    text = str(value).strip().lower()
+    if text not in ("busy", "free"):
+        raise InputError("all_day_events", f"expected busy or free, got {value!r}")
+    return sources, text == "busy"
 
 
 def _percent(data: Mapping[str, Any], key: str, default: int, *, hi: int) -> int:
@@ -519,6 +644,11 @@ def profile_from_dict(data: Mapping[str, Any], curriculum: Curriculum) -> Profil
         "checkpoints": data.get("checkpoints", False),
         "rest_day": None,
     }
-    p = profile_from_mapping(raw, curriculum)
+    if data.get("windows") is not None:  # the windows set the start times
+        raw.update(windows=data["windows"], session_start=None, day_hours=None if not data.get(
+            "explicit_day_hours") else raw["day_hours"])
+    if data.get("busy"):
+        raw.update(busy=data["busy"].get("sources"), all_day_events=data["busy"].get("all_day_events"))
+    p = profile_from_mapping(raw, curriculum, read_busy=False)
     return replace(p, explicit_day_hours=bool(data.get("explicit_day_hours", True)),
                    explicit_starts=bool(data.get("explicit_starts", True)))

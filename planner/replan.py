@@ -14,6 +14,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
+from planner.busy import refresh_busy
 from planner.curriculum import Curriculum
 from planner.errors import InputError
 from planner.focus import FocusShape, last_study_day, shape_for_focus
@@ -180,6 +181,7 @@ def replan(curriculum: Curriculum, plan: Plan, today: dt.date, *, allow_late: bo
         if p.hours_per_week + 1e-9 < hours_per_week:
             raise InputError("--hours-per-week", f"the study days hold at most {p.hours_per_week:g} h a week "
                                                  f"before midnight; add study days or start earlier")
+    p = refresh_busy(p, today, plan.requirements.months_max)  # busy calendars read again, from today on
     if today < p.start:
         raise InputError("--today", f"{today} is before the plan's start {p.start}")
     if today > plan.finish + dt.timedelta(days=MAX_DAYS_PAST_FINISH):

@@ -218,6 +218,12 @@ class StudyCalendar:
     weekly_cap: int
     first_week_used: int = 0  # blocks already studied in the first ISO week before `start` (re-planning)
     week_used: tuple[int, ...] = ()  # blocks the learner's history holds in each week from `start` (worked ahead)
+    window_caps: tuple[int, ...] = ()  # each day's hours before busy events (the focus rules' window); () = day_caps
+
+    def focus_cap(self, index: int) -> int:
+        """The day's window for the focus rules: busy events shorten a day, they do not loosen its rules."""
+        caps = self.window_caps or self.day_caps
+        return caps[index] if 0 <= index < len(caps) else 0
 
     def week_cap(self, week: int) -> int:
         used = (self.first_week_used if week == 0 else 0) + (self.week_used[week] if week < len(self.week_used) else 0)
@@ -277,6 +283,11 @@ def study_calendar(profile: Profile, days: int, *, start: dt.date | None = None,
         d = first + dt.timedelta(days=i)
         caps.append(0 if profile.is_blackout(d) else profile.day_blocks(d.weekday()))
     weekly = profile.weekly_blocks if use_buffer else profile.study_week_blocks
+    if profile.uses_availability:  # free time inside the windows, busy events taken out
+        from planner.availability import day_cap_blocks
+
+        free = tuple(day_cap_blocks(profile, first + dt.timedelta(days=i)) for i in range(days))
+        return StudyCalendar(first, free, max(0, weekly - reserve), first_week_used, window_caps=tuple(caps))
     return StudyCalendar(first, tuple(caps), max(0, weekly - reserve), first_week_used)
 
 

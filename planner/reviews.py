@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from planner.availability import day_cap_blocks, free_slot
 from planner.plan import Session, session_uid
 from planner.profile import BLOCK_MINUTES, REVIEW_MINUTES, Profile
 from planner.requirements import Requirements
@@ -39,6 +40,7 @@ def place_reviews(sessions: Sequence[Session], req: Requirements, profile: Profi
     have = {(s.topic, s.ordinal) for s in sessions if s.kind == "review" and s.status in ("done", "planned")}
     blocks = max(1, REVIEW_MINUTES // BLOCK_MINUTES)
     used: dict[dt.date, int] = defaultdict(int)
+    taken: dict[dt.date, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)  # sessions' times per day
     week_total: dict[tuple[int, int], int] = defaultdict(int)
     last: dict[str, dt.date] = {}
     day_end: dict[dt.date, dt.datetime] = {}  # a review starts after the day's last session (worked-ahead ones too)
@@ -48,6 +50,7 @@ def place_reviews(sessions: Sequence[Session], req: Requirements, profile: Profi
         used[s.day] += s.blocks
         end = s.end.astimezone(profile.tz).replace(tzinfo=None)
         day_end[s.day] = max(day_end.get(s.day, end), end)
+        taken[s.day].append((s.start, s.end))
         iso = s.day.isocalendar()
         week_total[(iso.year, iso.week)] += s.blocks
         if s.kind != "review":
@@ -79,16 +82,25 @@ def place_reviews(sessions: Sequence[Session], req: Requirements, profile: Profi
                 if (room < blocks or profile.is_blackout(day) or week_reviews[wk] + blocks > cap
                         or week_total[wk] + blocks > profile.study_week_blocks):
                     continue
-                begin = dt.datetime.combine(day, profile.session_starts[day.weekday()]) + dt.timedelta(
-                    minutes=used[day] * BLOCK_MINUTES)
-                begin = max(begin, day_end.get(day, begin))
-                end = begin + dt.timedelta(minutes=blocks * BLOCK_MINUTES)
-                if end > dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0, 0)):
-                    continue
+                if profile.uses_availability:  # the first free slot of the day's windows, around busy events
+                    slot = free_slot(profile, day, taken[day], blocks) if day_cap_blocks(profile, day) - used[
+                        day] >= blocks else None
+                    if slot is None:
+                        continue
+                    begin, end = slot
+                    taken[day].append(slot)
+                else:
+                    begin = dt.datetime.combine(day, profile.session_starts[day.weekday()]) + dt.timedelta(
+                        minutes=used[day] * BLOCK_MINUTES)
+                    begin = max(begin, day_end.get(day, begin))
+                    end = begin + dt.timedelta(minutes=blocks * BLOCK_MINUTES)
+                    if end > dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0, 0)):
+                        continue
+                    begin, end = begin.replace(tzinfo=tz), end.replace(tzinfo=tz)
                 out.append(Session(uid=session_uid(req.path_id, f"{t.id}/review", n), topic=t.id, kind="review",
-                                   start=begin.replace(tzinfo=tz), end=end.replace(tzinfo=tz), ordinal=n))
+                                   start=begin, end=end, ordinal=n))
                 used[day] += blocks
-                day_end[day] = end
+                day_end[day] = end.astimezone(tz).replace(tzinfo=None)
                 week_total[wk] += blocks
                 week_reviews[wk] += blocks
                 placed = True

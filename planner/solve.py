@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
+from planner.availability import FreeTime
 from planner.curriculum import Curriculum
 from planner.errors import PlanningTimeout
 from planner.focus import FocusShape, Stream, fastest_obeying, last_study_day, shape_for_focus
@@ -60,6 +61,8 @@ class Infeasible:
     start: dt.date
     drop: DropOption | None
     optional_topics: tuple[tuple[str, str, float], ...]
+    free_time: FreeTime | None = None  # with windows or busy calendars: the free hours a week in the windows
+    needed_hours_per_week: float | None = None  # what the path needs a week were every hour of the days free
 
     @property
     def earliest_finish_months(self) -> float | None:
@@ -69,9 +72,11 @@ class Infeasible:
         lines = [f"Does not fit: {self.needed_hours:g} h of study at {self.hours_per_week:g} h/week cannot finish "
                  f"within {self.months_max} months (by {self.latest_finish}), the range for "
                  f"{self.background.replace('_', ' ')} ({self.months_min}-{self.months_max} months)."]
+        if self.free_time is not None:
+            lines.append(self._free_time_line())
         if self.min_hours_per_week is not None:
             lines.append(f"- Study at least {self.min_hours_per_week:g} h/week to finish in time.")
-        else:
+        elif self.free_time is None:  # with windows, the free-time line says what to widen
             lines.append(f"- No weekly hours up to {MAX_HOURS_PER_WEEK:g} fit on these study days: add study days "
                          f"or remove blackouts.")
         if self.earliest_finish is not None:
@@ -89,6 +94,19 @@ class Infeasible:
                 lines.append(f"- Dropping every optional topic frees {self.drop.freed_hours:g} h ({names}) "
                              f"but is not enough on its own.")
         return "\n".join(lines)
+
+    def _free_time_line(self) -> str:
+        assert self.free_time is not None
+        ft = self.free_time
+        needs = self.min_hours_per_week or self.needed_hours_per_week
+        line = (f"- Your calendar leaves {ft.free_hours_per_week:g} h a week free in your windows (they hold "
+                f"{ft.window_hours_per_week:g} h; busy events, blackouts and holidays taken out)")
+        if needs is None:
+            return line + "; no weekly hours fit in time even on free days: drop optional topics."
+        if self.min_hours_per_week is not None:
+            return line + f"; the path needs {needs:g} h/week of them."
+        return line + (f"; the path needs {needs:g} h/week — widen a window, add a study day, or free time in "
+                       f"your calendar.")
 
 
 def _calendar(profile: Profile, req: Requirements) -> StudyCalendar:
@@ -132,8 +150,8 @@ def make_plan(curriculum: Curriculum, profile: Profile, *, drop: tuple[str, ...]
     reviews = place_reviews(study, req, profile)
     sessions = sorted([*study, *reviews.sessions], key=lambda s: (s.start, s.uid))
     earliest, latest = window.dates(cal)
-    blackout_days = [cal.day(i) for i, c in enumerate(cal.day_caps)
-                     if c == 0 and profile.day_blocks(cal.day(i).weekday()) > 0]
+    blackout_days = [cal.day(i) for i, c in enumerate(cal.day_caps)  # busy days are not blackouts
+                     if c == 0 and profile.day_blocks(cal.day(i).weekday()) > 0 and profile.is_blackout(cal.day(i))]
     return Plan(
         path_id=curriculum.id, path_title=curriculum.title, profile=profile, requirements=req,
         sessions=tuple(sessions),
@@ -327,7 +345,14 @@ def explain_infeasible(curriculum: Curriculum, profile: Profile, req: Requiremen
         drop = DropOption(tuple(chosen), freed * BLOCK_MINUTES / 60, finish, fits)
         if fits or freed < deficit + margin:
             break
+    free, needed = None, None
+    if profile.uses_availability:
+        from planner.availability import free_time
+
+        free = free_time(profile, profile.start, latest)
+        needed = minimum_hours_per_week(replace(profile, windows=None, busy_sources=(), busy=None), req)
     return Infeasible(
+        free_time=free, needed_hours_per_week=needed,
         background=req.background, needed_hours=req.total_hours + req.review_count * REVIEW_MINUTES / 60,
         hours_per_week=profile.hours_per_week,
         months_min=req.months_min, months_max=req.months_max, latest_finish=latest,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from planner.availability import calendar_summary
 from planner.fidelity import milestone_fits, phase_shares
 from planner.focus import focus_report
 from planner.plan import Plan
@@ -35,6 +36,9 @@ def plan_summary(plan: Plan) -> str:
                     if plan.reviews_skipped else "")
                  + f"; {p.buffer_percent} % of each week stays free for catching up.")
     lines.append("Focus: " + focus_report(plan).text())
+    free = calendar_summary(plan)  # windows and busy calendars, when the learner has them
+    if free:
+        lines.append(free)
     shares = phase_shares(plan)
     if shares:
         lines.append("")

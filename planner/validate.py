@@ -11,6 +11,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
+from planner.availability import calendar_problems
 from planner.focus import focus_problems
 from planner.plan import SESSION_KINDS, SESSION_STATUSES, Plan, Session
 from planner.profile import BLOCK_MINUTES
@@ -78,7 +79,7 @@ def validate_plan(plan: Plan) -> list[Violation]:
         local_end = s.end.astimezone(tz)
         if local_start.replace(tzinfo=None) != s.start.replace(tzinfo=None):
             out.append(Violation("timezone", f"session is not in the learner's timezone {p.timezone}", s.uid))
-        minutes = (s.end - s.start).total_seconds() / 60
+        minutes = (s.end.timestamp() - s.start.timestamp()) / 60  # elapsed: same-zone subtraction is wall time
         if minutes % BLOCK_MINUTES or minutes < BLOCK_MINUTES or minutes > p.max_session_minutes:
             out.append(Violation("session-length", f"{minutes:g} min is outside {BLOCK_MINUTES}-"
                                                    f"{p.max_session_minutes} min in {BLOCK_MINUTES}-min steps",
@@ -182,6 +183,7 @@ def validate_plan(plan: Plan) -> list[Violation]:
     # has less than that left), and no day holds more than two topics. Reviews are not topics here.
     for day, rule, detail in focus_problems(plan):
         out.append(Violation(rule, f"{day}: {detail}"))
+    out += [Violation(rule, message, uid) for rule, message, uid in calendar_problems(plan)]  # windows, busy
 
     if active:
         finish = plan.finish

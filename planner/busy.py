@@ -1,0 +1,313 @@
+"""Reading the learner's other calendars: when they are busy, as instants, from .ics files and feeds.
+
+The parsing is left to the libraries made for it: icalendar for the format, `x-wr-timezone` for Google's
+calendar-wide zone (events written in UTC that mean wall-clock times in X-WR-TIMEZONE), `recurring-ical-events`
+for RRULE, RDATE, EXDATE and RECURRENCE-ID overrides, and icalendar's CLDR table for Outlook's Windows zone
+names. What stays here is the product's reading of an event: transparent, cancelled and "free" events leave
+the time free, tentative ones keep it busy, all-day events block the whole local day (unless the learner says
+otherwise), floating times are in the learner's zone.
+
+Only instants leave this module (UTC minutes, merged), with a count and a digest for the plan file: the
+events' titles, places and people are never kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import stat
+import urllib.error
+import urllib.request
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from planner.errors import InputError
+
+MAX_BUSY_BYTES = 20_000_000  # a decade of a busy work calendar is a few MB
+FETCH_TIMEOUT_S = 15.0
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+URL_SCHEMES = ("http://", "https://", "webcal://", "webcals://")
+
+
+@dataclass(frozen=True)
+class BusySource:
+    source: str  # the file path (absolute) or URL as the learner gave it
+    events: int  # busy occurrences read inside the horizon (all-day ones included)
+
+
+@dataclass(frozen=True)
+class BusyTimes:
+    """Busy instants from the learner's calendars over [first, until): what the planner must keep free.
+
+    Equality and hashing go by the digest, so a profile holding thousands of intervals stays cheap to compare
+    and to use as a cache key."""
+
+    sources: tuple[BusySource, ...]
+    first: dt.date
+    until: dt.date
+    digest: str
+    intervals: tuple[tuple[int, int], ...] = field(compare=False, repr=False)  # UTC epoch minutes [start, end)
+    all_day: frozenset[dt.date] = field(compare=False, repr=False)  # local dates with an all-day busy event
+
+    @property
+    def events(self) -> int:
+        return sum(s.events for s in self.sources)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"events": self.events, "read_from": self.first.isoformat(), "read_until": self.until.isoformat(),
+                "digest": self.digest,
+                "per_source": [{"source": s.source, "events": s.events} for s in self.sources]}
+
+
+def is_url(source: str) -> bool:
+    return source.strip().lower().startswith(URL_SCHEMES)
+
+
+def normalise_source(value: Any, field: str, base: Path | None = None) -> str:
+    """A URL as given (webcal:// read as https://), or a file path made absolute so a re-plan run from
+    another directory reads the same file."""
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        raise InputError(field, "empty busy source (give a .ics file or an http(s) URL)")
+    if is_url(text):
+        return text
+    if "://" in text:
+        raise InputError(field, f"'{text}' is not a .ics file or an http(s) URL")
+    path = Path(text).expanduser()
+    if not path.is_absolute():
+        path = (base or Path.cwd()) / path
+    return str(path.resolve())
+
+
+def read_source(source: str, field: str, *, max_bytes: int = MAX_BUSY_BYTES,
+                timeout: float = FETCH_TIMEOUT_S) -> bytes:
+    """The raw bytes of a busy source, or an InputError naming it: regular files only, URLs with a timeout,
+    both with a size cap."""
+    if is_url(source):
+        url = source
+        low = url.lower()
+        if low.startswith("webcal://") or low.startswith("webcals://"):
+            url = "https://" + url.split("://", 1)[1]
+        request = urllib.request.Request(url, headers={"User-Agent": "study-planner busy-calendar reader",
+                                                       "Accept": "text/calendar, */*;q=0.5"})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # http(s) only: checked by is_url
+                length = response.headers.get("Content-Length")
+                if length and length.isdigit() and int(length) > max_bytes:
+                    raise InputError(field, f"{source} is {int(length):,} bytes; the limit is {max_bytes:,}")
+                data: bytes = response.read(max_bytes + 1)
+        except InputError:
+            raise
+        except urllib.error.HTTPError as exc:
+            raise InputError(field, f"cannot fetch {source}: HTTP {exc.code} {exc.reason}") from None
+        except urllib.error.URLError as exc:
+            raise InputError(field, f"cannot fetch {source}: {exc.reason}") from None
+        except (TimeoutError, OSError, ValueError) as exc:
+            raise InputError(field, f"cannot fetch {source}: {exc or type(exc).__name__}") from None
+        if len(data) > max_bytes:
+            raise InputError(field, f"{source} is more than {max_bytes:,} bytes; the limit")
+        return data
+    try:
+        fd = os.open(source, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise InputError(field, f"file not found: {source}") from None
+    except OSError as exc:
+        raise InputError(field, f"cannot read {source}: {exc.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
+            raise InputError(field, f"{source} is not a regular file")
+        if info.st_size > max_bytes:
+            raise InputError(field, f"{source} is {info.st_size:,} bytes; the limit is {max_bytes:,}")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise InputError(field, f"cannot read {source}: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+    if len(data) > max_bytes:
+        raise InputError(field, f"{source} grew past the limit of {max_bytes:,} bytes while being read")
+    return data
+
+
+@dataclass(frozen=True)
+class ParsedBusy:
+    intervals: tuple[tuple[int, int], ...]  # UTC epoch minutes, unmerged
+    all_day: frozenset[dt.date]
+    events: int
+
+
+def _minutes(t: dt.datetime, *, up: bool) -> int:
+    seconds = (t - EPOCH).total_seconds()
+    whole = int(seconds // 60)
+    return whole + 1 if up and seconds > whole * 60 else whole
+
+
+def _windows_zones_to_iana(calendar: Any) -> None:
+    """Outlook writes zones by their Windows names ("W. Europe Standard Time") with a VTIMEZONE holding only
+    today's rule; put the IANA zone from CLDR's windowsZones table (shipped with icalendar) in its place, so
+    history and future rule changes are right too."""
+    from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
+
+    for component in calendar.walk("VEVENT"):
+        for name in ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE"):
+            values = component.get(name)
+            if values is None:
+                continue
+            for prop in values if isinstance(values, list) else [values]:
+                tzid = prop.params.get("TZID") if hasattr(prop, "params") else None
+                iana = WINDOWS_TO_OLSON.get(str(tzid).strip()) if tzid else None
+                if iana is None:
+                    continue
+                zone = ZoneInfo(iana)
+                items = prop.dts if hasattr(prop, "dts") else [prop]
+                for item in items:
+                    if isinstance(item.dt, dt.datetime):
+                        item.dt = item.dt.replace(tzinfo=zone)
+
+
+def _busy(event: Any) -> bool:
+    status = str(event.get("STATUS", "")).strip().upper()
+    if status == "CANCELLED":
+        return False
+    if str(event.get("TRANSP", "")).strip().upper() == "TRANSPARENT":
+        return False
+    return str(event.get("X-MICROSOFT-CDO-BUSYSTATUS", "")).strip().upper() != "FREE"
+
+
+def parse_busy(data: bytes, source: str, field: str, tz: ZoneInfo, first: dt.date, until: dt.date) -> ParsedBusy:
+    """Busy occurrences of one calendar between two local dates."""
+    import icalendar
+    import recurring_ical_events
+    import x_wr_timezone
+
+    try:
+        calendars = icalendar.Calendar.from_ical(data, multiple=True)
+    except (ValueError, IndexError, KeyError) as exc:
+        raise InputError(field, f"{source} is not an iCalendar file ({_first_line(exc)})") from None
+    calendars = [c for c in calendars if c.name == "VCALENDAR"]
+    if not calendars:
+        raise InputError(field, f"{source} is not an iCalendar file (no VCALENDAR)")
+    intervals: list[tuple[int, int]] = []
+    all_day: set[dt.date] = set()
+    count = 0
+    lo = dt.datetime.combine(first, dt.time(0), tzinfo=tz)
+    hi = dt.datetime.combine(until, dt.time(0), tzinfo=tz)
+    for cal in calendars:
+        try:
+            _windows_zones_to_iana(cal)
+            standard = x_wr_timezone.to_standard(cal)
+            standard.pop("X-WR-TIMEZONE", None)  # done: recurring-ical-events would walk the calendar again
+            # Recurring series (and their moved instances) go through recurring-ical-events; one-off events,
+            # most of a real calendar, are read directly: expanding them one by one costs more than parsing.
+            series = {str(e.get("UID")) for e in standard.walk("VEVENT")
+                      if "RRULE" in e or "RDATE" in e or "RECURRENCE-ID" in e}
+            recurring = standard.copy()
+            recurring.subcomponents = [c for c in standard.subcomponents
+                                       if c.name != "VEVENT" or str(c.get("UID")) in series]
+            singles = [c for c in standard.subcomponents if c.name == "VEVENT" and str(c.get("UID")) not in series]
+            occurrences = recurring_ical_events.of(recurring, components=["VEVENT"]).between(lo, hi) if series else []
+            for event in [*occurrences, *singles]:
+                if not _busy(event):
+                    continue
+                start, end = event.start, event.end
+                if isinstance(start, dt.datetime):
+                    if not isinstance(end, dt.datetime):
+                        end = dt.datetime.combine(end, dt.time(0))
+                    start = start if start.tzinfo else start.replace(tzinfo=tz)  # floating: the learner's zone
+                    end = end if end.tzinfo else end.replace(tzinfo=tz)
+                    if start >= hi or end <= lo:
+                        continue
+                    a, b = _minutes(start, up=False), _minutes(end, up=True)
+                    if b > a:
+                        intervals.append((a, b))
+                        count += 1
+                else:
+                    last = end if isinstance(end, dt.date) and end > start else start + dt.timedelta(days=1)
+                    if start >= until or last <= first:
+                        continue
+                    day = start
+                    while day < last:
+                        all_day.add(day)
+                        day += dt.timedelta(days=1)
+                    count += 1
+        except InputError:
+            raise
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise InputError(field, f"{source}: cannot read its events ({_first_line(exc)})") from None
+        except Exception as exc:  # the libraries raise their own types for malformed recurrences
+            raise InputError(field, f"{source}: cannot read its events ({type(exc).__name__}: "
+                                    f"{_first_line(exc)})") from None
+    return ParsedBusy(tuple(intervals), frozenset(all_day), count)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+def merge(intervals: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(intervals):
+        if out and a <= out[-1][1]:
+            if b > out[-1][1]:
+                out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return tuple(out)
+
+
+def digest_of(intervals: Sequence[tuple[int, int]], all_day: Iterable[dt.date]) -> str:
+    """A fingerprint of the busy instants (not of the file: feeds rewrite DTSTAMP on every fetch)."""
+    h = hashlib.sha256()
+    for a, b in intervals:
+        h.update(f"{a}-{b};".encode())
+    for d in sorted(all_day):
+        h.update(f"{d.isoformat()};".encode())
+    return "sha256:" + h.hexdigest()[:16]
+
+
+def load_busy(sources: Sequence[str], timezone: str, first: dt.date, until: dt.date, *,
+              field: str = "busy") -> BusyTimes:
+    """Read every source, every time (a calendar changes); the first that cannot be read is an InputError
+    naming it (`busy[i]`)."""
+    tz = ZoneInfo(timezone)
+    all_intervals: list[tuple[int, int]] = []
+    all_day: set[dt.date] = set()
+    read: list[BusySource] = []
+    for i, source in enumerate(sources):
+        name = f"{field}[{i}]"
+        parsed = parse_busy(read_source(source, name), source, name, tz, first, until)
+        all_intervals.extend(parsed.intervals)
+        all_day |= parsed.all_day
+        read.append(BusySource(source, parsed.events))
+    merged = merge(all_intervals)
+    return BusyTimes(tuple(read), first, until, digest_of(merged, all_day), merged, frozenset(all_day))
+
+
+def summarise_busy_file(data: bytes, name: str, timezone: str, first: dt.date, until: dt.date) -> dict[str, Any]:
+    """What an upload holds, for a form to show before it is kept: events, busy hours, all-day days, span.
+    Raises InputError (naming `name`) when it is not a calendar."""
+    parsed = parse_busy(data, name, "busy", ZoneInfo(timezone), first, until)
+    merged = merge(parsed.intervals)
+    minutes = sum(b - a for a, b in merged)
+    weeks = max(1.0, (until - first).days / 7)
+    return {"source": name, "events": parsed.events, "busy_hours": round(minutes / 60, 1),
+            "busy_hours_per_week": round(minutes / 60 / weeks, 1), "all_day_days": len(parsed.all_day),
+            "first": first.isoformat(), "until": until.isoformat()}
+
+
+def refresh_busy(profile: Any, today: dt.date, months_max: int) -> Any:
+    """The profile with its busy calendars read again from `today` on (re-planning: the past is history)."""
+    from dataclasses import replace
+
+    from planner.profile import BUSY_HORIZON_EXTRA_DAYS, busy_horizon
+
+    if not profile.busy_sources:
+        return profile
+    until = max(busy_horizon(profile.start, months_max), today + dt.timedelta(days=BUSY_HORIZON_EXTRA_DAYS))
+    return replace(profile, busy=load_busy(profile.busy_sources, profile.timezone, today, until))
