@@ -47,7 +47,7 @@ _StrictResolver.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?
 _StrictResolver.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), ["<"])
 
 try:  # libyaml: parses ~10x faster than the pure-Python parser
-    from yaml.cyaml import CParser as _CParser
+    from yaml._yaml import CParser as _CParser  # type: ignore[import-not-found]
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
     _CParser = None  # type: ignore[assignment,misc]
 
@@ -116,12 +116,9 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
     return result
 
 
-_LineLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,  # type: ignore[arg-type]
-)
-_LineLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)  # type: ignore[arg-type]
-_LineLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)  # type: ignore[arg-type]
+for _tag, _build in ((yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping),
+                     ("tag:yaml.org,2002:int", _construct_int), ("tag:yaml.org,2002:float", _construct_float)):
+    _LineLoader.add_constructor(_tag, _build)  # type: ignore[type-var,arg-type]
 
 
 def _check_size(node: yaml.Node, source: str) -> None:
