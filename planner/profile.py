@@ -198,7 +198,7 @@ def next_monday(today: dt.date) -> dt.date:
 # ---------------------------------------------------------------- parsing raw values
 
 
-MIN_DATE, MAX_DATE = dt.date(2000, 1, 1), dt.date(2100, 12, 31)  # plans live in these years; beyond is a typo
+MIN_DATE, MAX_DATE = dt.date(2000, 1, 1), dt.date(2110, 12, 31)  # a plan starts by 2100 and runs up to 60 months
 
 
 def parse_date(value: Any, field: str) -> dt.date:
