@@ -76,12 +76,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _profile_data(args: argparse.Namespace) -> tuple[dict[str, Any], set[str], dict[str, int]]:
-    from planner.yamlio import LineDict, load_yaml_file
+    from planner.yamlio import MAX_PROFILE_BYTES, LineDict, load_yaml_file
 
     data: dict[str, Any] = {}
     lines: dict[str, int] = {}
     if args.profile:
-        raw = load_yaml_file(args.profile, "--profile")
+        raw = load_yaml_file(args.profile, "--profile", MAX_PROFILE_BYTES)
         if raw is None:
             raw = {}
         if not isinstance(raw, dict):

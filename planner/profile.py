@@ -32,6 +32,7 @@ DEFAULT_BUFFER_PERCENT = 10  # of the weekly hours, kept free for catching up
 DEFAULT_REVIEW_DAYS = (1, 7, 30)  # expanding intervals after a topic's last session (see docs/learning.md)
 DEFAULT_REVIEW_CAP_PERCENT = 15  # reviews take at most this share of a week's hours
 REVIEW_MINUTES = 30
+MAX_BLACKOUTS = 200  # separate blackout ranges (after merging overlaps); each day of a plan is checked against them
 CHECKPOINT_MINUTES = 60
 
 
@@ -346,6 +347,9 @@ def parse_country(value: Any, field: str = "holidays") -> str | None:
     return f"{country}-{subdivs[subdiv]}" if subdiv else country
 
 
+MAX_LIST_ITEMS = 2000  # skip / electives: at most one per topic of the largest path the planner reads
+
+
 def _str_list(value: Any, field: str) -> list[str]:
     if value is None:
         return []
@@ -353,7 +357,20 @@ def _str_list(value: Any, field: str) -> list[str]:
         value = [v for v in value.split(",")]
     if not isinstance(value, list | tuple):
         raise InputError(field, "expected a list of ids")
+    if len(value) > MAX_LIST_ITEMS:
+        raise InputError(field, f"{len(value):,} ids is more than the limit of {MAX_LIST_ITEMS:,}")
     return [str(v).strip() for v in value if str(v).strip()]
+
+
+def _merged(ranges: list[tuple[dt.date, dt.date]]) -> tuple[tuple[dt.date, dt.date], ...]:
+    """Sorted ranges with overlapping and touching ones joined: the same days, fewer ranges to check."""
+    out: list[tuple[dt.date, dt.date]] = []
+    for a, b in ranges:
+        if out and a <= out[-1][1] + dt.timedelta(days=1):
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return tuple(out)
 
 
 def profile_from_mapping(data: Mapping[str, Any], curriculum: Curriculum, *,
@@ -464,13 +481,20 @@ def profile_from_mapping(data: Mapping[str, Any], curriculum: Curriculum, *,
         raw_bo = [raw_bo]
     if not isinstance(raw_bo, list | tuple):
         raise InputError("blackouts", "expected a list of ranges YYYY-MM-DD..YYYY-MM-DD")
-    blackouts = tuple(sorted(parse_range(b, f"blackouts[{i}]") for i, b in enumerate(raw_bo)))
+    if len(raw_bo) > 50 * MAX_BLACKOUTS:
+        raise InputError("blackouts", f"{len(raw_bo):,} ranges is more than the limit of {MAX_BLACKOUTS}")
+    blackouts = _merged(sorted(parse_range(b, f"blackouts[{i}]") for i, b in enumerate(raw_bo)))
+    if len(blackouts) > MAX_BLACKOUTS:
+        raise InputError("blackouts", f"{len(blackouts):,} separate ranges is more than the limit of {MAX_BLACKOUTS}; "
+                                      f"join neighbouring ones (YYYY-MM-DD..YYYY-MM-DD)")
 
     skip = _str_list(data.get("skip"), "skip")
+    topic_ids = {t.id for t in curriculum.topics}
     for s in skip:
-        if not curriculum.has_topic(s):
+        if s not in topic_ids:
             raise InputError("skip", f"unknown topic '{s}' in {curriculum.id}")
-    electives = _str_list(data.get("electives"), "electives")
+    skip = list(dict.fromkeys(skip))
+    electives = list(dict.fromkeys(_str_list(data.get("electives"), "electives")))
     elective_ids = {e.id for e in curriculum.electives}
     for e in electives:
         if e not in elective_ids:

@@ -12,7 +12,8 @@ import yaml
 
 from planner.errors import InputError
 
-MAX_YAML_BYTES = 2_000_000
+MAX_YAML_BYTES = 2_000_000  # a learning path
+MAX_PROFILE_BYTES = 200_000  # a learner profile: a few dozen fields, up to 200 blackout ranges and 2,000 skipped ids
 # Anchors and aliases (&a / *a) let a few lines stand for billions of values (the "billion laughs"); the parsed
 # document may hold at most this many values, counting every alias as the values it repeats.
 MAX_YAML_NODES = 200_000
