@@ -17,7 +17,9 @@ TOPIC_KINDS = ("study", "project")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 HOURS_STEP = 0.5  # content hours are whole 30-minute blocks, the planner's unit
 MAX_TIMELINE_MONTHS = 60  # bounds the solver's horizon (one variable per day)
-MAX_TOPICS = 2000
+# Every input within the limits answers in under 10 s on one core (README, "Limits"): the solver and the focus pass
+# grow with topics x days, and 2,000 topics over 60 months took 30 s of CPU; 500 take at most ~7 s.
+MAX_TOPICS = 500
 MAX_TOPIC_HOURS = 10_000  # far above any real topic; keeps a typo (1e30) from overflowing the block count
 MAX_WEEKS = 520  # phase weeks and total_weeks: ten years, far past the 60-month limit
 MAX_LINE_CHARS = 300  # titles, ids, labels: shown on one line in calendars and tables
