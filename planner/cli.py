@@ -101,9 +101,6 @@ def _profile_data(args: argparse.Namespace) -> tuple[dict[str, Any], set[str], d
 def _cmd_plan(args: argparse.Namespace) -> int:
     from planner.curriculum import default_content_path, load_curriculum
     from planner.profile import profile_from_mapping
-    from planner.solve import Infeasible, make_plan
-    from planner.summary import plan_summary
-    from planner.validate import validate_plan
 
     outputs = _output_paths(args, inputs=[p for p in (args.content, args.profile) if p])
     calendar_name = _calendar_name(args.calendar_name)
@@ -118,6 +115,11 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         elif args.profile and exc.source is None:
             exc.source, exc.line = args.profile, lines.get(base)
         raise
+    # the solver (ortools, pandas: ~0.5 s) is loaded only once the input is known good, so bad input answers at once
+    from planner.solve import Infeasible, make_plan
+    from planner.summary import plan_summary
+    from planner.validate import validate_plan
+
     result = make_plan(curriculum, profile)
     if isinstance(result, Infeasible):
         print(result.message(), file=sys.stderr)
