@@ -197,14 +197,14 @@ class _Reader:
             raise self.fail(node, name, f"must be between {lo} and {hi}, got {value}", key)
         return value
 
-    def str_list(self, node: LineDict, key: str, field: str) -> tuple[str, ...]:
+    def str_list(self, node: LineDict, key: str, field: str, multiline: bool = False) -> tuple[str, ...]:
         value = node.get(key, [])
         if value is None:
             return ()
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             raise self.fail(node, f"{field}.{key}", "expected a list of text items", key)
         for i, v in enumerate(value):
-            self.check_text(node, key, f"{field}.{key}[{i}]", v.strip())
+            self.check_text(node, key, f"{field}.{key}[{i}]", v.strip(), multiline)
         return tuple(v.strip() for v in value)
 
 
@@ -424,8 +424,11 @@ def _read_topic(r: _Reader, node: Any, field: str, parent: LineDict, phase: int,
     notes = r.string(t, "notes", field, optional=True, multiline=True) if t.get("notes") is not None else None
     deliverable = (r.string(t, "deliverable", field, optional=True, multiline=True)
                    if t.get("deliverable") is not None else None)
-    return Topic(tid, r.string(t, "title", field) or tid, phase, hours, tuple(by_bg), r.str_list(t, "requires", field),
-                 kind, optional, r.str_list(t, "resources", field), group, elective, notes, deliverable)
+    # a topic's title and resources may hold line breaks (calendar files escape them); the path's title may not,
+    # since it names the calendar
+    return Topic(tid, r.string(t, "title", field, multiline=True) or tid, phase, hours, tuple(by_bg),
+                 r.str_list(t, "requires", field), kind, optional, r.str_list(t, "resources", field, multiline=True),
+                 group, elective, notes, deliverable)
 
 
 def _check_step(r: _Reader, node: LineDict, key: str, field: str, value: float) -> None:

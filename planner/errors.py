@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-# Anything that would break the message over lines or hide text: C0/C1 controls and Unicode line/paragraph separators
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Anything that would break the message over lines, hide text or fail to print: C0/C1 controls, Unicode line and
+# paragraph separators, lone surrogates (undecodable bytes in a file name)
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 MAX_MESSAGE_CHARS = 400
 
 

@@ -114,7 +114,7 @@ _LINE_BREAKING = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def _one_line(value: Any, field: str) -> str:
-    """Titles are shown on one line (calendar SUMMARY, tables): line breaks and control characters are refused."""
+    """The path's title names the calendar (one line): line breaks and control characters are refused."""
     from planner.errors import InputError
 
     text = str(value)
@@ -170,7 +170,7 @@ def plan_from_dict(data: Any, curriculum: Any, source: str = "plan") -> Plan:
             blocks = round(hours * 60 / BLOCK_MINUTES)
             if blocks <= 0:
                 raise InputError(f"{source}: topics[{i}].hours", "must be positive")
-            topics.append(TopicReq(str(t["id"]), _one_line(t["title"], f"{source}: topics[{i}].title"),
+            topics.append(TopicReq(str(t["id"]), str(t["title"]),
                                    _whole(t["phase"], f"{source}: topics[{i}].phase", 0, 999), blocks,
                                    tuple(str(q) for q in t.get("requires", [])), str(t.get("kind", "study")),
                                    bool(t.get("optional", False)), t.get("elective"),
