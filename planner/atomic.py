@@ -1,24 +1,151 @@
-"""Write files so a reader sees the old bytes or the new, never half of either."""
+"""Write files so a reader sees the old bytes or the new, never half of either — and a set of files all or none.
+
+Rules (README, "Output files"): every byte is rendered before the first file is touched; each file is written to a
+temporary file beside it and renamed over the old one; if any rename fails, the files already replaced get their
+old bytes back (and new ones are removed), so a failed run changes nothing. A symbolic link is written through:
+its target gets the new bytes and the link stays. A directory, FIFO, device or socket is refused, never replaced.
+A new file gets the usual permissions (0666 less the umask), a replaced file keeps its mode.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import secrets
+import shutil
+import stat
 import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+from planner.errors import InputError
 
-def write_atomic(path: str | Path, data: bytes) -> None:
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+
+@dataclass
+class _Pending:
+    name: str  # what the learner typed, for messages
+    target: Path  # where the bytes go (a symlink resolved to its target)
+    tmp: Path | None = None
+    backup: Path | None = None  # a hard link to the old file while the set is being replaced
+    existed: bool = False
+    replaced: bool = False
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _prepare(name: str, seen: dict[tuple[int, int] | str, str]) -> _Pending:
+    """Resolve one output path and refuse what must never be replaced."""
+    if not name:
+        raise InputError("output", "an empty file name")
+    target = Path(os.path.realpath(name))  # through symlinks (also dangling ones: the link's target is created)
+    key: tuple[int, int] | str = str(target)
+    existed = False
     try:
+        info = os.stat(target)
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        raise InputError(name, f"cannot write: {exc.strerror}") from None
+    if info is not None:
+        if stat.S_ISDIR(info.st_mode):
+            raise InputError(name, "is a directory; give a file name")
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(name, "is not a regular file (a pipe, device or socket is never replaced)")
+        existed = True
+        key = (info.st_dev, info.st_ino)  # hard links to one file count as the same output
+    if key in seen or str(target) in seen:
+        other = seen.get(key) or seen.get(str(target)) or ""
+        if other.startswith("the input "):
+            raise InputError(name, f"would overwrite {other}; write the outputs to other files")
+        raise InputError(name, f"is the same file as {other}; give each output its own file")
+    seen[key] = seen[str(target)] = name
+    parent = target.parent
+    if not parent.is_dir():
+        raise InputError(name, f"cannot write: no directory {parent}")
+    return _Pending(name, target, existed=existed)
+
+
+def _stage(p: _Pending, data: bytes, mask: int) -> None:
+    """Write the new bytes to a temporary file beside the target, with the target's mode, and flush to disk."""
+    try:
+        mode = stat.S_IMODE(os.stat(p.target).st_mode) if p.existed else 0o666 & ~mask
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.target.name}.", suffix=".tmp", dir=p.target.parent)
+        p.tmp = Path(tmp)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
+            os.fchmod(fh.fileno(), mode)
             os.fsync(fh.fileno())
-        os.replace(tmp, target)
+        if p.existed:  # keep the old bytes reachable until every file of the set is in place
+            backup = p.target.parent / f".{p.target.name}.{os.getpid()}.{secrets.token_hex(4)}.old"
+            try:
+                os.link(p.target, backup)  # instant, and fails rather than overwrite if the name were taken
+            except OSError:  # a file system without hard links: a copy does
+                shutil.copyfile(p.target, backup)
+            p.backup = backup
+    except OSError as exc:
+        raise InputError(p.name, f"cannot write: {exc.strerror or exc}") from None
+
+
+def _cleanup(pending: Sequence[_Pending]) -> None:
+    for p in pending:
+        for leftover in (p.tmp, p.backup):
+            if leftover is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(leftover)
+
+
+def _roll_back(pending: Sequence[_Pending]) -> None:
+    for p in pending:
+        if not p.replaced:
+            continue
+        with contextlib.suppress(OSError):
+            if p.backup is not None:
+                os.replace(p.backup, p.target)
+                p.backup = None
+            else:
+                os.unlink(p.target)
+
+
+def check_outputs(paths: Sequence[str | Path], inputs: Sequence[str | Path] = ()) -> None:
+    """Refuse bad output paths (the same file twice, a directory, a FIFO, no such folder, one of the command's own
+    input files) before any work is done."""
+    seen: dict[tuple[int, int] | str, str] = {}
+    for path in inputs:
+        with contextlib.suppress(OSError):
+            info = os.stat(path)
+            seen[(info.st_dev, info.st_ino)] = seen[os.path.realpath(path)] = f"the input {path}"
+    for path in paths:
+        _prepare(str(path), seen)
+
+
+def write_all(outputs: Sequence[tuple[str | Path, bytes]]) -> None:
+    """Write every (path, bytes) or none: on any failure the files are as they were and InputError names the path."""
+    seen: dict[tuple[int, int] | str, str] = {}
+    pending = [_prepare(str(path), seen) for path, _ in outputs]
+    mask = _umask()
+    try:
+        for p, (_, data) in zip(pending, outputs, strict=True):
+            _stage(p, data, mask)
+        for p in pending:
+            assert p.tmp is not None
+            try:
+                os.replace(p.tmp, p.target)
+            except OSError as exc:
+                raise InputError(p.name, f"cannot write: {exc.strerror or exc}") from None
+            p.tmp, p.replaced = None, True
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        _roll_back(pending)
         raise
+    finally:
+        _cleanup(pending)
+
+
+def write_atomic(path: str | Path, data: bytes) -> None:
+    """One file, old bytes or new (see write_all for the rules)."""
+    write_all([(path, data)])

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from planner.errors import InputError
+from planner.errors import InputError, one_line
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_INFEASIBLE = 0, 2, 3
 
@@ -23,7 +23,7 @@ FLAG_FOR = {
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_BAD_INPUT, f"planner: error: {message}\n")
+        self.exit(EXIT_BAD_INPUT, f"planner: error: {one_line(message)}\n")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -83,12 +83,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _profile_data(args: argparse.Namespace) -> tuple[dict[str, Any], set[str], dict[str, int]]:
-    from planner.yamlio import LineDict, load_yaml_file
+    from planner.yamlio import MAX_PROFILE_BYTES, LineDict, load_yaml_file
 
     data: dict[str, Any] = {}
     lines: dict[str, int] = {}
     if args.profile:
-        raw = load_yaml_file(args.profile, "--profile")
+        raw = load_yaml_file(args.profile, "--profile", MAX_PROFILE_BYTES)
         if raw is None:
             raw = {}
         if not isinstance(raw, dict):
@@ -116,10 +116,9 @@ def _profile_data(args: argparse.Namespace) -> tuple[dict[str, Any], set[str], d
 def _cmd_plan(args: argparse.Namespace) -> int:
     from planner.curriculum import default_content_path, load_curriculum
     from planner.profile import profile_from_mapping
-    from planner.solve import Infeasible, make_plan
-    from planner.summary import plan_summary
-    from planner.validate import validate_plan
 
+    outputs = _output_paths(args, inputs=[p for p in (args.content, args.profile) if p])
+    calendar_name = _calendar_name(args.calendar_name)
     data, from_flags, lines = _profile_data(args)
     curriculum = load_curriculum(args.content or default_content_path())
     try:
@@ -131,6 +130,11 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         elif args.profile and exc.source is None:
             exc.source, exc.line = args.profile, lines.get(base)
         raise
+    # the solver (ortools, pandas: ~0.5 s) is loaded only once the input is known good, so bad input answers at once
+    from planner.solve import Infeasible, make_plan
+    from planner.summary import plan_summary
+    from planner.validate import validate_plan
+
     result = make_plan(curriculum, profile)
     if isinstance(result, Infeasible):
         print(result.message(), file=sys.stderr)
@@ -139,25 +143,54 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     if problems:  # never hand a learner a plan that breaks their rules
         print("planner: internal error: the plan breaks a rule: " + str(problems[0]), file=sys.stderr)
         return 1
-    from planner.atomic import write_atomic
-    from planner.export import plan_to_csv, plan_to_ics, plan_to_json
-
-    outputs = []
-    if args.json_out:
-        outputs.append((args.json_out, plan_to_json(result)))
-    if args.ics_out:
-        outputs.append((args.ics_out, plan_to_ics(result, calendar_name=args.calendar_name)))
-    if args.csv_out:
-        outputs.append((args.csv_out, plan_to_csv(result)))
-    for path, payload in outputs:
-        try:
-            write_atomic(path, payload)
-        except OSError as exc:
-            raise InputError(path, f"cannot write: {exc.strerror}") from None
+    written = _write_outputs(outputs, result, calendar_name)
     print(plan_summary(result))
-    for path, _ in outputs:
+    for path in written:
         print(f"wrote {path}")
     return EXIT_OK
+
+
+def _output_paths(args: argparse.Namespace, inputs: Sequence[str] = ()) -> list[tuple[str, str]]:
+    """(kind, path) of every requested output, checked before any work: a bad path fails fast and changes nothing."""
+    from planner.atomic import check_outputs
+
+    outputs = [(kind, path) for kind, path in (("json", args.json_out), ("ics", args.ics_out),
+                                               ("csv", args.csv_out)) if path is not None]
+    check_outputs([path for _, path in outputs], inputs)
+    return outputs
+
+
+def _write_outputs(outputs: list[tuple[str, str]], plan: Any, calendar_name: str | None = None) -> list[str]:
+    """Render every file first, then write them all or none (planner.atomic.write_all)."""
+    from planner.atomic import write_all
+
+    rendered: list[tuple[str, bytes]] = []
+    for kind, path in outputs:  # each writer imported only when asked for (icalendar takes ~0.1 s to load)
+        if kind == "json":
+            from planner.export.json import plan_to_json
+            rendered.append((path, plan_to_json(plan)))
+        elif kind == "ics":
+            from planner.export.ics import plan_to_ics
+            rendered.append((path, plan_to_ics(plan, calendar_name=calendar_name)))
+        else:
+            from planner.export.csv import plan_to_csv
+            rendered.append((path, plan_to_csv(plan)))
+    write_all(rendered)
+    return [path for path, _ in rendered]
+
+
+MAX_CALENDAR_NAME = 100
+
+
+def _calendar_name(value: str | None) -> str | None:
+    """A calendar name is one line of printable text: calendar apps show it in a single-line list."""
+    if value is None:
+        return None
+    name = value.strip()
+    if not name or not name.isprintable() or len(name) > MAX_CALENDAR_NAME:
+        raise InputError("--calendar-name", f"use up to {MAX_CALENDAR_NAME} printable characters on one line, "
+                                            f"got {value!r}")
+    return name
 
 
 def _load_plan_and_content(args: argparse.Namespace) -> tuple[Any, Any]:
@@ -191,13 +224,12 @@ def _cmd_mark(args: argparse.Namespace) -> int:
 
 
 def _cmd_replan(args: argparse.Namespace) -> int:
-    from planner.atomic import write_atomic
-    from planner.export import plan_to_csv, plan_to_ics, plan_to_json
     from planner.profile import parse_date, parse_hours
     from planner.progress import mark_done_through
     from planner.replan import CatchUpMenu, replan
     from planner.validate import validate_plan
 
+    outputs = _output_paths(args, inputs=[args.content] if args.content else [])
     plan, curriculum = _load_plan_and_content(args)
     today = parse_date(args.today, "--today")
     if args.done_through:
@@ -218,20 +250,9 @@ def _cmd_replan(args: argparse.Namespace) -> int:
     if problems:
         print("planner: internal error: the new plan breaks a rule: " + str(problems[0]), file=sys.stderr)
         return 1
-    outputs = []
-    if args.json_out:
-        outputs.append((args.json_out, plan_to_json(result.plan)))
-    if args.ics_out:
-        outputs.append((args.ics_out, plan_to_ics(result.plan)))
-    if args.csv_out:
-        outputs.append((args.csv_out, plan_to_csv(result.plan)))
-    for path, payload in outputs:
-        try:
-            write_atomic(path, payload)
-        except OSError as exc:
-            raise InputError(path, f"cannot write: {exc.strerror}") from None
+    written = _write_outputs(outputs, result.plan)
     print(result.diff.text())
-    for path, _ in outputs:
+    for path in written:
         print(f"wrote {path}")
     return EXIT_OK
 

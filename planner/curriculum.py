@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,7 +17,16 @@ TOPIC_KINDS = ("study", "project")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 HOURS_STEP = 0.5  # content hours are whole 30-minute blocks, the planner's unit
 MAX_TIMELINE_MONTHS = 60  # bounds the solver's horizon (one variable per day)
-MAX_TOPICS = 2000
+# Every input within the limits answers in under 10 s on one core (README, "Limits"): the solver and the focus pass
+# grow with topics x days, and 2,000 topics over 60 months took 30 s of CPU; 500 take at most ~7 s.
+MAX_TOPICS = 500
+MAX_TOPIC_HOURS = 10_000  # far above any real topic; keeps a typo (1e30) from overflowing the block count
+MAX_WEEKS = 520  # phase weeks and total_weeks: ten years, far past the 60-month limit
+MAX_LINE_CHARS = 300  # titles, ids, labels: shown on one line in calendars and tables
+MAX_TEXT_CHARS = 20_000  # descriptions and notes
+# Characters that break a one-line field (titles end up in calendar SUMMARY lines and terminal tables)
+_LINE_BREAKING = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_TEXT_BREAKING = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -146,36 +156,55 @@ class _Reader:
                 raise self.fail(node, f"{field}.{k}" if field else k, "missing required field")
         return node
 
-    def string(self, node: LineDict, key: str, field: str, *, optional: bool = False) -> str | None:
+    def string(self, node: LineDict, key: str, field: str, *, optional: bool = False,
+               multiline: bool = False) -> str | None:
+        """Non-empty text; one line (no control characters) unless multiline, and of a bounded length."""
         value = node.get(key)
         if value is None and optional:
             return None
+        name = f"{field}.{key}" if field else key
         if not isinstance(value, str) or not value.strip():
-            raise self.fail(node, f"{field}.{key}" if field else key,
-                            f"expected non-empty text, got {_typename(value)}", key)
+            raise self.fail(node, name, f"expected non-empty text, got {_typename(value)}", key)
+        self.check_text(node, key, name, value.strip(), multiline)
         return value.strip()
+
+    def check_text(self, node: LineDict, key: str, name: str, text: str, multiline: bool = False) -> None:
+        limit, bad = (MAX_TEXT_CHARS, _TEXT_BREAKING) if multiline else (MAX_LINE_CHARS, _LINE_BREAKING)
+        hit = bad.search(text)
+        if hit:
+            raise self.fail(node, name, f"control character U+{ord(hit.group()):04X} is not allowed here"
+                                        + ("" if multiline else " (this field is one line of text)"), key)
+        if len(text) > limit:
+            raise self.fail(node, name, f"{len(text):,} characters is more than the limit of {limit:,}", key)
 
     def number(self, node: LineDict, key: str, field: str, *, allow_zero: bool = False) -> float:
         value = node.get(key)
         name = f"{field}.{key}" if field else key
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.fail(node, name, f"expected a number, got {_typename(value)}", key)
+        if not math.isfinite(value) or value > MAX_TOPIC_HOURS:
+            raise self.fail(node, name, f"must be at most {MAX_TOPIC_HOURS:,} h, got {value}", key)
         if value < 0 or (value == 0 and not allow_zero):
             raise self.fail(node, name, f"must be {'≥ 0' if allow_zero else 'positive'}, got {value}", key)
         return float(value)
 
-    def integer(self, node: LineDict, key: str, field: str) -> int:
+    def integer(self, node: LineDict, key: str, field: str, lo: int = 0, hi: int = MAX_WEEKS) -> int:
         value = node.get(key)
+        name = f"{field}.{key}" if field else key
         if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(node, f"{field}.{key}", f"expected a whole number, got {_typename(value)}", key)
+            raise self.fail(node, name, f"expected a whole number, got {_typename(value)}", key)
+        if not lo <= value <= hi:
+            raise self.fail(node, name, f"must be between {lo} and {hi}, got {value}", key)
         return value
 
-    def str_list(self, node: LineDict, key: str, field: str) -> tuple[str, ...]:
+    def str_list(self, node: LineDict, key: str, field: str, multiline: bool = False) -> tuple[str, ...]:
         value = node.get(key, [])
         if value is None:
             return ()
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             raise self.fail(node, f"{field}.{key}", "expected a list of text items", key)
+        for i, v in enumerate(value):
+            self.check_text(node, key, f"{field}.{key}[{i}]", v.strip(), multiline)
         return tuple(v.strip() for v in value)
 
 
@@ -226,10 +255,10 @@ def curriculum_from_data(data: Any, source: str) -> Curriculum:
         raise r.fail(root, "id", "use lowercase letters, digits and '-'", "id")
     title = r.string(root, "title", "") or path_id
     display_name = r.string(root, "display_name", "", optional=True) or title
-    description = r.string(root, "description", "", optional=True) or ""
+    description = r.string(root, "description", "", optional=True, multiline=True) or ""
     total_weeks = None
     if root.get("total_weeks") is not None:
-        total_weeks = r.integer(root, "total_weeks", "")
+        total_weeks = r.integer(root, "total_weeks", "", lo=1)
 
     backgrounds = _read_backgrounds(r, root)
     bg_keys = {b.key for b in backgrounds}
@@ -245,14 +274,14 @@ def curriculum_from_data(data: Any, source: str) -> Curriculum:
         field = f"phases[{i}]"
         ph = r.mapping(ph, field, {"number", "title", "objective", "weeks", "topics", "project"},
                        {"number", "title", "topics"}, root, "phases")
-        number = r.integer(ph, "number", field)
+        number = r.integer(ph, "number", field, hi=999)
         if number in numbers:
             raise r.fail(ph, f"{field}.number", f"phase {number} appears twice", "number")
         numbers.add(number)
         weeks = None
         if ph.get("weeks") is not None:
             w = r.mapping(ph["weeks"], f"{field}.weeks", {"start", "end"}, {"start", "end"}, ph, "weeks")
-            ws, we = r.integer(w, "start", f"{field}.weeks"), r.integer(w, "end", f"{field}.weeks")
+            ws, we = r.integer(w, "start", f"{field}.weeks", lo=1), r.integer(w, "end", f"{field}.weeks", lo=1)
             if ws < 1 or we < ws:
                 raise r.fail(w, f"{field}.weeks", f"week span {ws}-{we} must satisfy 1 ≤ start ≤ end")
             weeks = (ws, we)
@@ -280,7 +309,7 @@ def curriculum_from_data(data: Any, source: str) -> Curriculum:
             topics.append(t)
             project_id = t.id
         phases.append(Phase(number, r.string(ph, "title", field) or "", r.string(ph, "objective", field,
-                                                                                   optional=True) or "",
+                                                                                   optional=True, multiline=True) or "",
                             weeks, tuple(ids), project_id))
 
     electives: list[Elective] = []
@@ -306,7 +335,8 @@ def curriculum_from_data(data: Any, source: str) -> Curriculum:
             topics.append(t)
             ids.append(t.id)
         electives.append(Elective(eid, r.string(en, "title", field) or eid,
-                                  r.string(en, "description", field, optional=True) or "", tuple(ids)))
+                                  r.string(en, "description", field, optional=True, multiline=True) or "",
+                                  tuple(ids)))
 
     if len(topics) > MAX_TOPICS:
         raise r.fail(root, "phases", f"{len(topics)} topics is more than the planner's limit of {MAX_TOPICS}",
@@ -355,7 +385,8 @@ def _read_backgrounds(r: _Reader, root: LineDict) -> tuple[Background, ...]:
             raise r.fail(tm, f"{field}.timeline_months.max", f"{hi} months is more than the planner's limit of "
                                                              f"{MAX_TIMELINE_MONTHS}", "max")
         label = r.string(b, "label", field, optional=True) or key.replace("_", " ").capitalize()
-        out.append(Background(key, label, r.string(b, "description", field, optional=True) or "", lo, hi))
+        out.append(Background(key, label, r.string(b, "description", field, optional=True, multiline=True) or "",
+                              lo, hi))
     return tuple(out)
 
 
@@ -390,10 +421,14 @@ def _read_topic(r: _Reader, node: Any, field: str, parent: LineDict, phase: int,
     if not isinstance(optional, bool):
         raise r.fail(t, f"{field}.optional", f"expected true or false, got {_typename(optional)}", "optional")
     group = r.string(t, "group", field, optional=True) if t.get("group") is not None else None
-    notes = r.string(t, "notes", field, optional=True) if t.get("notes") is not None else None
-    deliverable = r.string(t, "deliverable", field, optional=True) if t.get("deliverable") is not None else None
-    return Topic(tid, r.string(t, "title", field) or tid, phase, hours, tuple(by_bg), r.str_list(t, "requires", field),
-                 kind, optional, r.str_list(t, "resources", field), group, elective, notes, deliverable)
+    notes = r.string(t, "notes", field, optional=True, multiline=True) if t.get("notes") is not None else None
+    deliverable = (r.string(t, "deliverable", field, optional=True, multiline=True)
+                   if t.get("deliverable") is not None else None)
+    # a topic's title and resources may hold line breaks (calendar files escape them); the path's title may not,
+    # since it names the calendar
+    return Topic(tid, r.string(t, "title", field, multiline=True) or tid, phase, hours, tuple(by_bg),
+                 r.str_list(t, "requires", field), kind, optional, r.str_list(t, "resources", field, multiline=True),
+                 group, elective, notes, deliverable)
 
 
 def _check_step(r: _Reader, node: LineDict, key: str, field: str, value: float) -> None:
@@ -442,9 +477,9 @@ def _read_checklist(r: _Reader, root: LineDict, seen: Mapping[str, int]) -> tupl
         lo = hi = None
         if s.get("months") is not None:
             m = r.mapping(s["months"], f"{field}.months", {"min", "max"}, {"min"}, s, "months")
-            lo = r.integer(m, "min", f"{field}.months")
+            lo = r.integer(m, "min", f"{field}.months", hi=2 * MAX_TIMELINE_MONTHS)
             if m.get("max") is not None:
-                hi = r.integer(m, "max", f"{field}.months")
+                hi = r.integer(m, "max", f"{field}.months", hi=2 * MAX_TIMELINE_MONTHS)
                 if hi < lo:
                     raise r.fail(m, f"{field}.months", f"min {lo} exceeds max {hi}", "min")
         stage = r.string(s, "stage", field) or ""

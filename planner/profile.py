@@ -11,8 +11,6 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays as holidays_lib
-
 from planner.curriculum import Curriculum
 from planner.errors import InputError
 
@@ -38,6 +36,7 @@ DEFAULT_BUFFER_PERCENT = 10  # of the weekly hours, kept free for catching up
 DEFAULT_REVIEW_DAYS = (1, 7, 30)  # expanding intervals after a topic's last session (see docs/learning.md)
 DEFAULT_REVIEW_CAP_PERCENT = 15  # reviews take at most this share of a week's hours
 REVIEW_MINUTES = 30
+MAX_BLACKOUTS = 200  # separate blackout ranges (after merging overlaps); each day of a plan is checked against them
 CHECKPOINT_MINUTES = 60
 
 
@@ -189,6 +188,8 @@ def _floor_half(h: float) -> float:
 
 @lru_cache(maxsize=256)
 def _holidays_for(country: str, year: int) -> tuple[tuple[dt.date, str], ...]:
+    import holidays as holidays_lib  # ~0.07 s to import: only plans with public holidays pay for it
+
     code, _, subdiv = country.partition("-")
     cal = holidays_lib.country_holidays(code, subdiv=subdiv or None, years=year)
     return tuple(sorted((d, str(n)) for d, n in cal.items()))
@@ -246,29 +247,62 @@ def next_monday(today: dt.date) -> dt.date:
 # ---------------------------------------------------------------- parsing raw values
 
 
+MIN_DATE, MAX_DATE = dt.date(2000, 1, 1), dt.date(2110, 12, 31)  # a plan starts by 2100 and runs up to 60 months
+
+
 def parse_date(value: Any, field: str) -> dt.date:
+    """A date as YYYY-MM-DD in ASCII digits (no week dates, no compact forms), within MIN_DATE..MAX_DATE."""
     if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if not isinstance(value, str):
+        day = value.date()
+    elif isinstance(value, dt.date):
+        day = value
+    elif not isinstance(value, str):
         raise InputError(field, f"expected a date YYYY-MM-DD, got {value!r}")
-    try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError:
-        raise InputError(field, f"'{value}' is not a real date (use YYYY-MM-DD)") from None
+    elif not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value.strip()):
+        raise InputError(field, f"'{value}' is not a date (use YYYY-MM-DD)")
+    else:
+        try:
+            day = dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise InputError(field, f"'{value}' is not a real date (use YYYY-MM-DD)") from None
+    if not MIN_DATE <= day <= MAX_DATE:
+        raise InputError(field, f"{day} is outside the years {MIN_DATE.year}-{MAX_DATE.year}")
+    return day
+
+
+_DECIMAL = re.compile(r"\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*")
+
+
+def _number(value: Any) -> float | None:
+    """A finite number from an int, float or plain ASCII decimal text; None for anything else (true, '٥', 'inf',
+    '1_000', '1e3')."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        number = float(value) if abs(value) < 1e300 else math.inf
+    elif isinstance(value, str) and len(value) <= 40 and _DECIMAL.fullmatch(value):
+        number = float(value)
+    else:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def parse_whole(value: Any, field: str, lo: int, hi: int, what: str) -> int:
+    """A whole number in lo..hi from an int or ASCII digits; true/false, fractions and other digits are refused."""
+    number = _number(value)
+    if number is None or number != int(number):
+        raise InputError(field, f"expected whole {what}, got {value!r}")
+    if not lo <= number <= hi:
+        raise InputError(field, f"must be between {lo} and {hi}, got {value!r}")
+    return int(number)
 
 
 def parse_hours(value: Any, field: str, *, lo: float = 0.0, hi: float = MAX_HOURS_PER_WEEK,
                 allow_zero: bool = False) -> float:
-    if isinstance(value, bool):
+    number = _number(value)
+    if number is None:
         raise InputError(field, f"expected a number of hours, got {value!r}")
-    try:
-        hours = float(value)
-    except (TypeError, ValueError):
-        raise InputError(field, f"expected a number of hours, got {value!r}") from None
-    if not math.isfinite(hours):
-        raise InputError(field, f"expected a number of hours, got {value!r}")
+    hours = number
     if hours < 0 or (hours == 0 and not allow_zero) or hours < lo:
         raise InputError(field, f"must be at least {max(lo, 0.5 if not allow_zero else 0):g} h, got {hours:g}")
     if hours > hi:
@@ -276,11 +310,17 @@ def parse_hours(value: Any, field: str, *, lo: float = 0.0, hi: float = MAX_HOUR
     return hours
 
 
+_DAY_NAMES = {**{d: i for i, d in enumerate(WEEKDAYS)},
+              **{n: i for i, n in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+                                             "sunday"))}}
+
+
 def parse_weekday(value: Any, field: str) -> int:
-    key = str(value).strip().lower()[:3]
-    if key not in WEEKDAYS or len(str(value).strip()) < 3:
-        raise InputError(field, f"unknown weekday '{value}' (use {', '.join(WEEKDAYS)})")
-    return WEEKDAYS.index(key)
+    """mon..sun or the full English name, any case; 'monkey' is not Monday."""
+    key = value.strip().lower() if isinstance(value, str) else None
+    if key not in _DAY_NAMES:
+        raise InputError(field, f"unknown weekday {value!r} (use {', '.join(WEEKDAYS)})")
+    return _DAY_NAMES[key]
 
 
 def parse_days(value: Any, field: str) -> list[int]:
@@ -296,10 +336,7 @@ def parse_days(value: Any, field: str) -> list[int]:
 def parse_time(value: Any, field: str) -> dt.time:
     if isinstance(value, dt.time):
         return value
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
-        # YAML 1.1 reads 19:00 as a base-60 integer (1140): accept it as minutes after midnight.
-        return dt.time(value // 60, value % 60)
-    m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", str(value))
+    m = re.fullmatch(r"\s*([0-9]{1,2}):([0-9]{2})\s*", value) if isinstance(value, str) else None
     if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
         raise InputError(field, f"'{value}' is not a time of day (use HH:MM, e.g. 19:00)")
     t = dt.time(int(m.group(1)), int(m.group(2)))
@@ -338,16 +375,27 @@ def parse_timezone(value: Any, field: str = "timezone") -> str:
 
 
 def parse_country(value: Any, field: str = "holidays") -> str | None:
-    if value in (None, "", False):
+    """A country (DE, NO, US) or country-subdivision (DE-BY) code the holidays library has a calendar for.
+
+    Checked against the library's list, never looked up by attribute: codes such as MON or JAN name other things
+    inside the library."""
+    if value in (None, ""):
         return None
-    code = str(value).strip().upper()
+    if not isinstance(value, str):
+        raise InputError(field, f"expected a country code such as DE, US or DE-BY, got {value!r}")
+    code = value.strip().upper()
     country, _, subdiv = code.partition("-")
-    try:
-        holidays_lib.country_holidays(country, subdiv=subdiv or None, years=2027)
-    except (NotImplementedError, KeyError, ValueError):
-        raise InputError(field, f"no public-holiday calendar for '{value}' (use a country code such as DE, US, "
-                                f"or DE-BY)") from None
-    return code
+    from holidays.utils import list_supported_countries
+
+    supported = list_supported_countries()
+    subdivs = {s.upper(): s for s in supported.get(country, [])} if re.fullmatch(r"[A-Z]{2,3}", country) else {}
+    if country not in supported or (subdiv and subdiv not in subdivs):
+        raise InputError(field, f"no public-holiday calendar for {value!r} (use a country code such as DE, US, "
+                                f"or DE-BY)")
+    return f"{country}-{subdivs[subdiv]}" if subdiv else country
+
+
+MAX_LIST_ITEMS = 2000  # skip / electives: at most one per topic of the largest path the planner reads
 
 
 def _str_list(value: Any, field: str) -> list[str]:
@@ -357,7 +405,20 @@ def _str_list(value: Any, field: str) -> list[str]:
         value = [v for v in value.split(",")]
     if not isinstance(value, list | tuple):
         raise InputError(field, "expected a list of ids")
+    if len(value) > MAX_LIST_ITEMS:
+        raise InputError(field, f"{len(value):,} ids is more than the limit of {MAX_LIST_ITEMS:,}")
     return [str(v).strip() for v in value if str(v).strip()]
+
+
+def _merged(ranges: list[tuple[dt.date, dt.date]]) -> tuple[tuple[dt.date, dt.date], ...]:
+    """Sorted ranges with overlapping and touching ones joined: the same days, fewer ranges to check."""
+    out: list[tuple[dt.date, dt.date]] = []
+    for a, b in ranges:
+        if out and a <= out[-1][1] + dt.timedelta(days=1):
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return tuple(out)
 
 
 def profile_from_mapping(data: Mapping[str, Any], curriculum: Curriculum, *,
@@ -397,6 +458,8 @@ def profile_from_mapping(data: Mapping[str, Any], curriculum: Curriculum, *,
             raise InputError("day_hours", "expected day=hours pairs such as mon=1.5,sat=4")
         for k, v in pairs:
             day = parse_weekday(k, "day_hours")
+            if day in explicit:
+                raise InputError("day_hours", f"{WEEKDAYS[day]} is given twice")
             h = parse_hours(v, f"day_hours.{WEEKDAYS[day]}", hi=24, allow_zero=True)
             if abs(h * 2 - round(h * 2)) > 1e-9:
                 raise InputError(f"day_hours.{WEEKDAYS[day]}", f"{h:g} h is not a multiple of 0.5 h "
@@ -437,14 +500,18 @@ def profile_from_mapping(data: Mapping[str, Any], curriculum: Curriculum, *,
                                               "start is where the day's sessions begin)")
         starts = [dt.time(w[0][0] // 60, w[0][0] % 60) if w else s for w, s in zip(windows, starts, strict=True)]
     if explicit_starts:
+        start_pairs: list[tuple[Any, Any]] | None = None
         if isinstance(raw_start, Mapping):
-            for k, v in raw_start.items():
-                day = parse_weekday(k, "session_start")
-                starts[day] = parse_time(v, f"session_start.{WEEKDAYS[day]}")
+            start_pairs = list(raw_start.items())
         elif isinstance(raw_start, str) and "=" in raw_start:
-            for part in raw_start.split(","):
-                k, _, v = part.partition("=")
+            start_pairs = [(k, v) for k, _, v in (part.partition("=") for part in raw_start.split(","))]
+        if start_pairs is not None:
+            given: set[int] = set()
+            for k, v in start_pairs:
                 day = parse_weekday(k, "session_start")
+                if day in given:
+                    raise InputError("session_start", f"{WEEKDAYS[day]} is given twice")
+                given.add(day)
                 starts[day] = parse_time(v, f"session_start.{WEEKDAYS[day]}")
         else:
             t = parse_time(raw_start, "session_start")
@@ -482,13 +549,20 @@ def profile_from_mapping(data: Mapping[str, Any], curriculum: Curriculum, *,
         raw_bo = [raw_bo]
     if not isinstance(raw_bo, list | tuple):
         raise InputError("blackouts", "expected a list of ranges YYYY-MM-DD..YYYY-MM-DD")
-    blackouts = tuple(sorted(parse_range(b, f"blackouts[{i}]") for i, b in enumerate(raw_bo)))
+    if len(raw_bo) > 50 * MAX_BLACKOUTS:
+        raise InputError("blackouts", f"{len(raw_bo):,} ranges is more than the limit of {MAX_BLACKOUTS}")
+    blackouts = _merged(sorted(parse_range(b, f"blackouts[{i}]") for i, b in enumerate(raw_bo)))
+    if len(blackouts) > MAX_BLACKOUTS:
+        raise InputError("blackouts", f"{len(blackouts):,} separate ranges is more than the limit of {MAX_BLACKOUTS}; "
+                                      f"join neighbouring ones (YYYY-MM-DD..YYYY-MM-DD)")
 
     skip = _str_list(data.get("skip"), "skip")
+    topic_ids = {t.id for t in curriculum.topics}
     for s in skip:
-        if not curriculum.has_topic(s):
+        if s not in topic_ids:
             raise InputError("skip", f"unknown topic '{s}' in {curriculum.id}")
-    electives = _str_list(data.get("electives"), "electives")
+    skip = list(dict.fromkeys(skip))
+    electives = list(dict.fromkeys(_str_list(data.get("electives"), "electives")))
     elective_ids = {e.id for e in curriculum.electives}
     for e in electives:
         if e not in elective_ids:
@@ -506,12 +580,7 @@ def profile_from_mapping(data: Mapping[str, Any], curriculum: Curriculum, *,
         if rv in (None, "", "none", "off", False):
             reminder = None
         else:
-            try:
-                reminder = int(rv)
-            except (TypeError, ValueError):
-                raise InputError("reminder_minutes", f"expected whole minutes, got {rv!r}") from None
-            if not 0 <= reminder <= 24 * 60:
-                raise InputError("reminder_minutes", f"must be between 0 and 1440, got {reminder}")
+            reminder = parse_whole(rv, "reminder_minutes", 0, 24 * 60, "minutes")
 
     buffer_percent = _percent(data, "buffer_percent", DEFAULT_BUFFER_PERCENT, hi=50)
     review_cap = _percent(data, "review_cap_percent", DEFAULT_REVIEW_CAP_PERCENT, hi=50)
@@ -521,10 +590,9 @@ def profile_from_mapping(data: Mapping[str, Any], curriculum: Curriculum, *,
     if data.get("review_days") not in (None, ""):
         raw_rd = data["review_days"]
         items = raw_rd.split(",") if isinstance(raw_rd, str) else raw_rd
-        try:
-            review_days = tuple(sorted({int(x) for x in items}))
-        except (TypeError, ValueError):
-            raise InputError("review_days", f"expected whole days such as 1,7,30, got {raw_rd!r}") from None
+        if not isinstance(items, list | tuple) or len(items) > 20:
+            raise InputError("review_days", f"expected up to 20 whole days such as 1,7,30, got {raw_rd!r}")
+        review_days = tuple(sorted({parse_whole(x, "review_days", 1, 365, "days such as 1,7,30") for x in items}))
         if not review_days or review_days[0] < 1 or review_days[-1] > 365:
             raise InputError("review_days", "use 1 to 365 days after a topic's last session")
     return Profile(
@@ -598,13 +666,7 @@ def _percent(data: Mapping[str, Any], key: str, default: int, *, hi: int) -> int
     value = data.get(key)
     if value in (None, ""):
         return default
-    try:
-        pct = int(value)
-    except (TypeError, ValueError):
-        raise InputError(key, f"expected a whole percentage, got {value!r}") from None
-    if isinstance(value, bool) or not 0 <= pct <= hi or (isinstance(value, float) and value != pct):
-        raise InputError(key, f"must be a whole number from 0 to {hi}, got {value!r}")
-    return pct
+    return parse_whole(value, key, 0, hi, "a whole percentage")
 
 
 def _flag(data: Mapping[str, Any], key: str, default: bool) -> bool:

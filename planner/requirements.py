@@ -12,6 +12,7 @@ import heapq
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from graphlib import TopologicalSorter
 
 from planner.curriculum import Curriculum
 from planner.errors import InputError
@@ -113,23 +114,17 @@ def build_requirements(curriculum: Curriculum, profile: Profile, *, drop: Sequen
         raise InputError("skip", "nothing left to study: every topic is skipped or known")
 
     all_topics = {t.id: t for t in curriculum.topics}
-    memo: dict[str, frozenset[str]] = {}
-
-    def kept_prereqs(tid: str) -> frozenset[str]:
-        """Nearest kept ancestors of a topic, looking through removed ones."""
-        if tid in memo:
-            return memo[tid]
+    # Nearest kept ancestors of each topic, looking through removed ones: filled in prerequisite order (iterative,
+    # so a chain of thousands of skipped topics cannot exhaust the stack).
+    nearest: dict[str, frozenset[str]] = {}
+    for tid in TopologicalSorter({t.id: t.requires for t in curriculum.topics}).static_order():
         out: set[str] = set()
         for q in all_topics[tid].requires:
-            if q in keep:
-                out.add(q)
-            else:
-                out |= kept_prereqs(q)
-        memo[tid] = frozenset(out)
-        return memo[tid]
+            out |= {q} if q in keep else nearest[q]
+        nearest[tid] = frozenset(out)
 
     position = {t.id: i for i, t in enumerate(curriculum.topics)}
-    graph = {tid: kept_prereqs(tid) for tid in keep}
+    graph = {tid: nearest[tid] for tid in keep}
     order = _stable_topological_order(graph, position)
     topics = []
     for tid in order:

@@ -5,6 +5,7 @@ temp files left). Categories: CLI flags, profile YAML, content YAML, plan JSON, 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -22,7 +23,7 @@ from planner.export import plan_to_json
 from planner.profile import profile_from_mapping
 from planner.solve import make_plan
 from planner.store import MAX_IMPORT_BYTES, Store
-from planner.yamlio import MAX_YAML_BYTES
+from planner.yamlio import MAX_PROFILE_BYTES, MAX_YAML_BYTES
 from tests.conftest import ROOT, SQL_PATH
 
 SQL_TEXT = SQL_PATH.read_text(encoding="utf-8")
@@ -136,6 +137,22 @@ def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
 
 def _dup_uid(data: dict[str, Any]) -> None:
     data["sessions"][1]["uid"] = data["sessions"][0]["uid"]
+
+
+def _fifo(ws: Workspace, name: str) -> Path:
+    path = ws.dir / name
+    os.mkfifo(path)
+    return path
+
+
+def _flags(ws: Workspace, *extra: str) -> list[str]:
+    return ws.plan_args("--background", "beginner", "--hours-per-week", "5", *extra)
+
+
+def _plan_text(ws: Workspace, old: str, new: str) -> Path:
+    text = ws.plan.read_text(encoding="utf-8")
+    assert old in text, old
+    return ws.write("edited.json", text.replace(old, new, 1))
 
 
 def _end_before_start(data: dict[str, Any]) -> None:
@@ -283,7 +300,144 @@ CASES = [
     Case("import-duplicate-name", lambda ws: (_state(ws, lambda s: s["learners"].append(dict(s["learners"][0]))),
                                               ["learners[1].name", "twice"]), "import"),
     Case("import-deep-nesting", lambda ws: (b"[" * 400_000 + b"]" * 400_000, ["import"]), "import"),
+    # ------------------------------------------------------------------ loosely read values, refused or read right
+    Case("flag-hours-arabic-indic-digits", lambda ws: (ws.plan_args("--background", "beginner", "--hours-per-week",
+                                                                    "\u0665"), ["--hours-per-week"]), "flags"),
+    Case("flag-days-monkey", lambda ws: (_flags(ws, "--days", "monkey,wed"), ["--days", "monkey"]), "flags"),
+    Case("flag-day-hours-day-twice", lambda ws: (_flags(ws, "--day-hours", "mon=1,monday=2"),
+                                                 ["--day-hours", "mon", "twice"]), "flags"),
+    Case("flag-session-start-day-twice", lambda ws: (_flags(ws, "--session-start", "sat=09:00,sat=10:00"),
+                                                     ["--session-start", "sat", "twice"]), "flags"),
+    Case("flag-holidays-MON", lambda ws: (_flags(ws, "--holidays", "MON"), ["--holidays", "MON"]), "flags"),
+    Case("flag-holidays-SAT", lambda ws: (_flags(ws, "--holidays", "SAT"), ["--holidays", "SAT"]), "flags"),
+    Case("flag-holidays-JAN", lambda ws: (_flags(ws, "--holidays", "jan"), ["--holidays", "jan"]), "flags"),
+    Case("flag-holidays-bad-subdivision", lambda ws: (_flags(ws, "--holidays", "DE-XX"), ["--holidays", "DE-XX"]),
+         "flags"),
+    Case("flag-start-week-date", lambda ws: (_flags(ws, "--start", "2027-W01-1"), ["--start", "YYYY-MM-DD"]),
+         "flags"),
+    Case("flag-start-year-9999", lambda ws: (_flags(ws, "--start", "9999-01-04"), ["--start", "9999"]), "flags"),
+    Case("flag-reminder-fraction", lambda ws: (_flags(ws, "--reminder", "15.5"), ["--reminder", "15.5"]), "flags"),
+    Case("flag-calendar-name-newline", lambda ws: (_flags(ws, "--calendar-name", "Study\nBEGIN:VEVENT"),
+                                                   ["--calendar-name", "\\n"]), "flags"),
+    Case("flag-background-newline", lambda ws: (ws.plan_args("--background", "begin\nner\u2028x", "--hours-per-week",
+                                                             "5"), ["--background", "\\n"]), "flags"),
+    Case("flag-unknown-option-newline", lambda ws: (["plan", "--bogus\nsecond line"], ["--bogus\\n"]), "flags",
+         subprocess=True),
+    Case("flag-replan-hours-infinite", lambda ws: (ws.replan(None, "--today", "2027-02-01", "--hours-per-week",
+                                                             "1e999"), ["--hours-per-week"]), "flags"),
+    Case("profile-holidays-MON", lambda ws: _profile(ws, "background: beginner\nhours_per_week: 5\nholidays: MON\n",
+                                                     "holidays", "holidays", "MON"), "profile"),
+    Case("profile-monkey", lambda ws: _profile(ws, "background: beginner\nhours_per_week: 5\ndays: [monkey]\n",
+                                               "days", "days", "monkey"), "profile"),
+    Case("profile-duplicate-day-key", lambda ws: _profile(ws, "background: beginner\nhours_per_week: 5\n"
+                                                              "day_hours:\n  sat: 3\n  sat: 2\n", "sat: 2", "yaml",
+                                                          "duplicate key"), "profile"),
+    Case("profile-day-twice-by-name", lambda ws: _profile(ws, "background: beginner\nhours_per_week: 5\n"
+                                                              "day_hours: {sat: 3, Saturday: 2}\n", "day_hours",
+                                                          "day_hours", "sat", "twice"), "profile"),
+    Case("profile-true-as-minutes", lambda ws: _profile(ws, "background: beginner\nhours_per_week: 5\n"
+                                                            "reminder_minutes: true\n", "reminder_minutes",
+                                                        "reminder_minutes", "True"), "profile"),
+    Case("profile-sexagesimal-time", lambda ws: _profile(ws, "background: beginner\nhours_per_week: 5\n"
+                                                             "session_start: 19:07\n", "session_start",
+                                                         "session_start", "19:07"), "profile"),
+    Case("profile-arabic-indic-digits", lambda ws: _profile(ws, "background: beginner\nhours_per_week: \u0665\n",
+                                                            "hours_per_week", "hours_per_week"), "profile"),
+    Case("profile-infinite-hours", lambda ws: _profile(ws, "background: beginner\nhours_per_week: .inf\n",
+                                                       "hours_per_week", "hours_per_week"), "profile"),
+    Case("profile-date-year-9999", lambda ws: _profile(ws, "background: beginner\nhours_per_week: 5\nblackouts:\n"
+                                                           "  - 2027-03-01..9999-12-31\n", "blackouts", "blackouts",
+                                                       "9999"), "profile"),
+    Case("profile-control-char-in-comment", lambda ws: _profile(ws, "background: beginner  # \x1b[31mred\n"
+                                                                    "hours_per_week: 5\n", "background", "yaml",
+                                                                "U+001B"), "profile"),
+    Case("profile-newline-in-value", lambda ws: _profile(ws, "background: beginner\nhours_per_week: 5\n"
+                                                             "timezone: \"Europe/Berlin\\nX\"\n", "timezone",
+                                                         "timezone", "\\n"), "profile"),
+    Case("profile-too-many-blackouts", lambda ws: _profile(ws, "background: beginner\nhours_per_week: 5\nblackouts:\n"
+                                                               + _every_other_day(300), "blackouts", "blackouts",
+                                                           "limit of 200"), "profile"),
+    Case("profile-fifo", lambda ws: (ws.plan_args("--profile", str(_fifo(ws, "me.yaml"))),
+                                     ["--profile", "not a regular file"]), "profile", subprocess=True),
+    Case("profile-dev-zero", lambda ws: (ws.plan_args("--profile", "/dev/zero"),
+                                         ["--profile", "not a regular file"]), "profile"),
+    Case("profile-oversize", lambda ws: (ws.plan_args("--profile", str(_sparse(ws.dir / "me.yaml",
+                                                                               MAX_PROFILE_BYTES + 1))),
+                                         ["--profile", "limit"]), "profile"),
+    Case("content-control-char-in-comment", lambda ws: _content(ws, "total_weeks: 8\n", "total_weeks: 8  # \x07\n",
+                                                                "yaml", "U+0007"), "content"),
+    Case("content-infinite-hours", lambda ws: _content(ws, "        hours: 6\n", "        hours: .inf\n",
+                                                       "phases[0].topics[0].hours"), "content"),
+    Case("content-absurd-hours", lambda ws: _content(ws, "        hours: 6\n", "        hours: 1e30\n",
+                                                     "phases[0].topics[0].hours", "10,000"), "content"),
+    Case("content-absurd-weeks", lambda ws: _content(ws, "weeks: {start: 1, end: 4}", "weeks: {start: 1, end: "
+                                                     + "9" * 25 + "}", "phases[0].weeks.end"), "content"),
+    Case("content-31-digit-number", lambda ws: _content(ws, "total_weeks: 8\n", "total_weeks: 1" + "0" * 30 + "\n",
+                                                        "yaml", "digits"), "content"),
+    Case("content-arabic-indic-hours", lambda ws: _content(ws, "        hours: 6\n", "        hours: \u0666\n",
+                                                           "phases[0].topics[0].hours", "number"), "content"),
+    Case("content-path-title-newline", lambda ws: _content(ws, 'title: "SQL Foundations',
+                                                           'title: "SQL\\nFoundations', "title", "one line"),
+         "content"),
+    Case("content-phase-title-newline", lambda ws: _content(ws, "    title: Querying\n",
+                                                            "    title: \"Query\\ning\"\n", "phases[0].title",
+                                                            "one line"), "content"),
+    Case("content-optional-yes", lambda ws: _content(ws, "        requires: [sql-select]\n      - id: sql-aggregates",
+                                                     "        requires: [sql-select]\n        optional: yes\n"
+                                                     "      - id: sql-aggregates", "phases[0].topics[1].optional",
+                                                     "yes", offset=1), "content"),
+    Case("content-fifo", lambda ws: (["check", str(_fifo(ws, "path.yaml"))], ["content", "not a regular file"]),
+         "content", subprocess=True),
+    Case("content-dev-zero", lambda ws: (["check", "/dev/zero"], ["content", "not a regular file"]), "content"),
+    Case("plan-sequence-huge", lambda ws: (ws.replan(_plan_text(ws, '"sequence": 0', '"sequence": ' + "9" * 25),
+                                                     "--today", "2027-02-01"), ["sessions[0].sequence"]), "plan"),
+    Case("plan-sequence-10-to-the-30", lambda ws: (ws.mark(_plan_text(ws, '"sequence": 0', '"sequence": 1' + "0" * 30),
+                                                           "--done", "x"), ["edited.json", "digits"]), "plan"),
+    Case("plan-year-9999", lambda ws: (ws.replan(ws.edited_plan(_set("sessions.0.end", "9999-12-31T20:00:00+00:00")),
+                                                 "--today", "2027-02-01"), ["sessions[0].end", "9999"]), "plan"),
+    Case("plan-path-title-newline", lambda ws: (ws.replan(ws.edited_plan(_set("path.title", "SQL\nBEGIN:VEVENT")),
+                                                          "--today", "2027-02-01"), ["path.title"]), "plan"),
+    Case("plan-nan-literal", lambda ws: (ws.mark(_plan_text(ws, '"done_hours": 0.0', '"done_hours": NaN'), "--done",
+                                                 "x"), ["edited.json", "NaN"]), "plan"),
+    Case("plan-infinite-number", lambda ws: (ws.mark(_plan_text(ws, '"done_hours": 0.0', '"done_hours": 1e999'),
+                                                     "--done", "x"), ["edited.json", "1e999"]), "plan"),
+    Case("plan-true-as-hours", lambda ws: (ws.replan(ws.edited_plan(_set("profile.hours_per_week", True)), "--today",
+                                                     "2027-02-01"), ["profile.hours_per_week"]), "plan"),
+    Case("plan-fifo", lambda ws: (ws.mark(_fifo(ws, "p.json"), "--done", "x"), ["plan", "not a regular file"]),
+         "plan", subprocess=True),
+    Case("plan-dev-zero", lambda ws: (ws.mark(Path("/dev/zero"), "--done", "x"), ["plan", "not a regular file"]),
+         "plan"),
+    # ------------------------------------------------------------------ output files (nothing written on refusal)
+    Case("out-same-path-twice", lambda ws: (_flags(ws, "--csv", str(ws.out_json)), ["out.json", "same file"]),
+         "outputs"),
+    Case("out-same-file-through-symlink", lambda ws: (_flags(ws, "--csv", str(_link(ws, ws.out_ics))),
+                                                      ["link", "same file"]), "outputs"),
+    Case("out-directory", lambda ws: (_flags(ws, "--csv", str(ws.dir)), [str(ws.dir),
+                                                                         "directory"]), "outputs"),
+    Case("out-fifo", lambda ws: (_flags(ws, "--csv", str(_fifo(ws, "out.csv"))), ["out.csv", "not a regular file"]),
+         "outputs", subprocess=True),
+    Case("out-device", lambda ws: (_flags(ws, "--csv", "/dev/null"), ["/dev/null", "not a regular file"]), "outputs"),
+    Case("out-unwritable", lambda ws: (_flags(ws, "--csv", "/proc/planner.csv"), ["/proc/planner.csv",
+                                                                                 "cannot write"]), "outputs"),
+    Case("out-no-such-folder", lambda ws: (_flags(ws, "--csv", str(ws.dir / "nope" / "p.csv")),
+                                           ["p.csv", "no directory"]), "outputs"),
+    Case("out-overwrites-content", lambda ws: (_flags(ws, "--csv", str(ws.content)), ["sql.yaml", "overwrite"]),
+         "outputs"),
+    Case("out-replan-same-path-twice", lambda ws: (ws.replan(None, "--today", "2027-02-01", "--csv",
+                                                             str(ws.out_ics)), ["out.ics", "same file"]), "outputs"),
 ]
+
+
+def _every_other_day(n: int) -> str:
+    """n one-day blackout ranges with a study day between each (they cannot be merged)."""
+    first = dt.date(2027, 1, 1)
+    return "".join(f"  - {first + dt.timedelta(days=2 * i)}..{first + dt.timedelta(days=2 * i)}\n" for i in range(n))
+
+
+def _link(ws: Workspace, target: Path) -> Path:
+    link = ws.dir / "link.ics"
+    link.symlink_to(target)
+    return link
 
 
 def _sparse(path: Path, size: int) -> Path:
@@ -310,7 +464,8 @@ def ws(tmp_path: Path, good_plan_bytes: bytes) -> Workspace:
 
 
 def _snapshot(root: Path) -> dict[Path, bytes]:
-    return {p: p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {p: p.read_bytes() if p.is_file() and not p.is_symlink() else os.readlink(p) if p.is_symlink() else b""
+            for p in sorted(root.rglob("*"))}
 
 
 def _run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -330,7 +485,7 @@ def _run_process(argv: list[str], cwd: Path) -> tuple[int, str, str]:
 
 def test_table_size_and_categories():
     assert len(CASES) >= 30
-    assert {c.category for c in CASES} == {"flags", "profile", "content", "plan", "progress", "import"}
+    assert {c.category for c in CASES} == {"flags", "profile", "content", "plan", "progress", "import", "outputs"}
     assert len({c.id for c in CASES}) == len(CASES)
     assert sum(c.subprocess for c in CASES) >= 2
 

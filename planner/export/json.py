@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from planner.plan import Plan
@@ -96,6 +97,41 @@ def plan_to_json(plan: Plan) -> bytes:
 
 MAX_PLAN_BYTES = 20_000_000
 MAX_TOPIC_HOURS = 10_000  # far above any real topic; keeps hand-edited hours from overflowing the block count
+MAX_SEQUENCE = 1_000_000  # an event's SEQUENCE grows by one per re-plan; RFC 5545 allows at most 2**31 - 1
+MAX_JSON_DIGITS = 30
+
+
+def _whole(value: Any, field: str, lo: int, hi: int) -> int:
+    """A hand-edited whole number, range-checked so it cannot overflow what is built from it."""
+    from planner.errors import InputError
+
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value) or not lo <= value <= hi:
+        raise InputError(field, f"expected a whole number from {lo} to {hi:,}, got {value!r}")
+    return int(value)
+
+
+_LINE_BREAKING = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _one_line(value: Any, field: str) -> str:
+    """The path's title names the calendar (one line): line breaks and control characters are refused."""
+    from planner.errors import InputError
+
+    text = str(value)
+    if _LINE_BREAKING.search(text):
+        raise InputError(field, f"{text[:60]!r} holds a line break or control character")
+    return text
+
+
+def _in_years(stamp: Any, field: str) -> Any:
+    """Dates a plan can hold (profile.MIN_DATE..MAX_DATE): year 9999 would overflow the first day added to it."""
+    from planner.errors import InputError
+    from planner.profile import MAX_DATE, MIN_DATE
+
+    day = stamp.date() if hasattr(stamp, "date") else stamp
+    if not MIN_DATE <= day <= MAX_DATE:
+        raise InputError(field, f"{day} is outside the years {MIN_DATE.year}-{MAX_DATE.year}")
+    return stamp
 
 
 def plan_from_dict(data: Any, curriculum: Any, source: str = "plan") -> Plan:
@@ -134,11 +170,13 @@ def plan_from_dict(data: Any, curriculum: Any, source: str = "plan") -> Plan:
             blocks = round(hours * 60 / BLOCK_MINUTES)
             if blocks <= 0:
                 raise InputError(f"{source}: topics[{i}].hours", "must be positive")
-            topics.append(TopicReq(str(t["id"]), str(t["title"]), int(t["phase"]), blocks,
+            topics.append(TopicReq(str(t["id"]), str(t["title"]),
+                                   _whole(t["phase"], f"{source}: topics[{i}].phase", 0, 999), blocks,
                                    tuple(str(q) for q in t.get("requires", [])), str(t.get("kind", "study")),
                                    bool(t.get("optional", False)), t.get("elective"),
                                    tuple(t.get("resources", [])), None, t.get("deliverable"),
-                                   int(t.get("reviews", 0) or 0), dropped=t.get("dropped") is True))
+                                   _whole(t.get("reviews", 0) or 0, f"{source}: topics[{i}].reviews", 0, 100),
+                                   dropped=t.get("dropped") is True))
         req = Requirements(path_id, profile.background, int(months_min), int(months_max), tuple(topics))
         tz = profile.tz
         ids = {t.id for t in topics}
@@ -159,7 +197,7 @@ def plan_from_dict(data: Any, curriculum: Any, source: str = "plan") -> Plan:
                     stamp = None
                 if stamp is None or stamp.tzinfo is None:  # a naive time would silently take the host's zone
                     raise InputError(f"{field}.{key}", f"{s[key]!r} is not an ISO 8601 date-time with offset")
-                stamps[key] = stamp.astimezone(tz)
+                stamps[key] = _in_years(stamp, f"{field}.{key}").astimezone(tz)
             start, end = stamps["start"], stamps["end"]
             if s["topic"] not in ids:
                 raise InputError(f"{field}.topic", f"unknown topic '{s['topic']}'")
@@ -174,8 +212,9 @@ def plan_from_dict(data: Any, curriculum: Any, source: str = "plan") -> Plan:
                 raise InputError(f"{field}.done_hours", f"{s.get('done_hours')!r} is not between 0 and the "
                                                         f"session's hours")
             sessions.append(Session(str(s["uid"]), str(s["topic"]), str(s.get("kind", "study")), start, end,
-                                    int(s.get("ordinal", 1)), str(s.get("status", "planned")),
-                                    int(s.get("sequence", 0)),
+                                    _whole(s.get("ordinal", 1), f"{field}.ordinal", 0, 100_000),
+                                    str(s.get("status", "planned")),
+                                    _whole(s.get("sequence", 0), f"{field}.sequence", 0, MAX_SEQUENCE),
                                     done_hours if s.get("status") == "missed" else 0.0))  # kept for missed only
         uids = [s.uid for s in sessions]
         if len(set(uids)) != len(uids):
@@ -186,10 +225,14 @@ def plan_from_dict(data: Any, curriculum: Any, source: str = "plan") -> Plan:
                           float(solver.get("build_seconds", 0.0)), int(solver.get("peak_percent", 100)),
                           float(solver.get("focus_seconds", 0.0)), int(solver.get("focus_changed_days", 0)),
                           int(solver.get("focus_days_later", 0)))
+        for key in ("earliest_allowed_finish", "latest_allowed_finish", "paced_from_earliest_finish", "replanned_on"):
+            if summary.get(key):
+                _in_years(dt.date.fromisoformat(summary[key]), f"{source}: summary.{key}")
         ea = summary.get("earliest_allowed_finish")
         la = summary.get("latest_allowed_finish")
         return Plan(
-            path_id=path_id, path_title=str(data["path"].get("title", path_id)), profile=profile, requirements=req,
+            path_id=path_id, path_title=_one_line(data["path"].get("title", path_id), f"{source}: path.title"),
+            profile=profile, requirements=req,
             sessions=tuple(sessions), solver=info,
             phases=tuple(PhaseInfo(p.number, p.title, p.objective, p.weeks) for p in curriculum.phases),
             checklist=checklist_milestones(curriculum.checklist, sessions, req, profile.start),
@@ -213,8 +256,22 @@ def load_plan(path: Any, curriculum: Any) -> Plan:
     from planner.yamlio import read_text
 
     text = read_text(path, "plan", max_bytes=MAX_PLAN_BYTES)
+    def no_constant(name: str) -> Any:
+        raise InputError(str(path), f"not a plan file: {name} is not a number a plan can hold")
+
+    def finite(text: str) -> float:
+        number = float(text)
+        if not math.isfinite(number):
+            raise InputError(str(path), f"not a plan file: {text[:40]} is too large a number")
+        return number
+
+    def whole(text: str) -> int:
+        if len(text.lstrip("-")) > MAX_JSON_DIGITS:
+            raise InputError(str(path), f"not a plan file: a number with more than {MAX_JSON_DIGITS} digits")
+        return int(text)
+
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=no_constant, parse_float=finite, parse_int=whole)
     except json.JSONDecodeError as exc:
         raise InputError(str(path), f"not JSON (line {exc.lineno}: {exc.msg})") from None
     except RecursionError:
