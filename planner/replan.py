@@ -251,7 +251,8 @@ def _assemble(curriculum: Curriculum, plan: Plan, profile: object, req: Requirem
             used.add(s.uid)
             (kept if same else moved).append(s.uid)
             continue
-        old = exact.get((s.topic, s.kind, s.start, s.end))
+        # Reviews match by UID only: a new review landing on an old one's slot must not take its UID.
+        old = exact.get((s.topic, s.kind, s.start, s.end)) if s.kind != "review" else None
         if old is not None and old.uid not in used:
             result.append(replace(s, uid=old.uid, ordinal=old.ordinal, sequence=old.sequence))
             used.add(old.uid)

@@ -327,3 +327,40 @@ def test_ical_js_reads_every_file_of_the_run() -> None:
                 if uid in events:
                     instant = dt.datetime.fromisoformat(start).astimezone(dt.UTC)
                     assert events[uid] == instant.strftime("%Y-%m-%dT%H:%M:%S.000Z"), (f.name, uid)
+
+
+def _replay(steps: list[tuple[str, dict[str, Any]]]) -> None:
+    machine = LearnerYear()
+    for name, kwargs in steps:
+        getattr(machine, name)(**kwargs)
+        machine.checked()
+
+
+def test_replay_review_taking_an_old_reviews_uid() -> None:
+    """Found by the slow run: a new review that landed on an old review's slot took its UID, which a moved review
+    kept as well (a UID twice)."""
+    _replay([
+        ("make", {"start": 216, "path": "ml", "hours": 4, "days": "mon,tue,wed,thu,sat", "background": 0,
+                  "tz": "America/New_York"}),
+        ("live", {"days": 10, "done_share": 5, "minutes": 56, "partial": 0, "seed": 854}),
+        ("live", {"days": 3, "done_share": 5, "minutes": 104, "partial": 0, "seed": 405}),
+        ("re_plan", {"choice": 2, "drop": False, "hours": None, "late": True}),
+        ("topic_done", {"pick": 303}), ("topic_done", {"pick": 132}), ("topic_done", {"pick": 1514}),
+        ("re_plan", {"choice": 2, "drop": False, "hours": -1, "late": False}),
+        ("re_plan", {"choice": 1, "drop": True, "hours": None, "late": True}),
+    ])
+
+
+def test_replay_review_over_a_session_done_ahead() -> None:
+    """Found by the slow run: after topics were marked done ahead, a review overlapped one of their sessions."""
+    _replay([
+        ("make", {"days": "mon,tue,wed,thu,sat", "hours": 6, "path": "sql", "tz": "America/Sao_Paulo",
+                  "background": 0, "start": 100}),
+        ("re_plan", {"choice": 1, "drop": False, "hours": None, "late": True}),
+        ("topic_done", {"pick": 2000}),
+        ("re_plan", {"choice": 0, "drop": True, "hours": None, "late": False}),
+        ("re_plan", {"choice": 0, "drop": True, "hours": None, "late": True}),
+        ("live", {"days": 22, "done_share": 10, "minutes": 12, "partial": 2, "seed": 41514}),
+        ("topic_done", {"pick": 3701}), ("topic_done", {"pick": 230}),
+        ("re_plan", {"choice": 0, "drop": True, "hours": None, "late": True}),
+    ])
