@@ -110,28 +110,40 @@ def shape_for_focus(cal: StudyCalendar, loads: Sequence[int], upper: Sequence[in
                     not_before: int | None = None) -> FocusShape | None:
     """The day loads closest to `loads` (least running-total change, blocks above `upper` penalised) for which
     every day obeys the focus rules, within every day and ISO-week limit, with the same total and no later last
-    day; None when none exist near the curve of `loads` (the caller then gives the plan more days).
+    day; None only when no such loads exist at all (the caller then gives the plan more days).
 
-    "Near": up to two days' worth above the curve, and as much below it, widened twice when too narrow.
-    Falling behind is what the rules cost when every day is full (a catch-up after a missed month), and each
-    conflict costs a block or two until the curve has slack again.
+    The search keeps to a band around the curve: up to two days' worth above it, and as much below it, widened
+    twice when too narrow. Falling behind is what the rules cost when every day is full (a catch-up after a
+    missed month), and each conflict costs a block or two until the curve has slack again. When the band
+    finds nothing, it is moved onto a schedule known to obey the rules, so the answer never depends on it.
     """
     if not loads or _running(loads)[-1] != stream.total:
         return None
     if stream.total == 0:
         return FocusShape(tuple(0 for _ in loads), 0, 0, 0.0)
     widest = max((cal.day_caps[d] for d in range(min(len(loads), len(cal.day_caps)))), default=0)
+    band_cut = True
     for below in (2 * widest + 2, 8 * widest + 8, 24 * widest + 24):
         shape, band_cut = _shortest_path(cal, loads, upper, stream, not_before, 2 * widest + 2, below)
-        if shape is not None or not band_cut:  # capacity, not the band, left no way: a wider band won't help
+        if shape is not None:
             return shape
+        if not band_cut:  # the band below did not stand in the way: a wider one won't help
+            break
     # The rules hold back far more than the band allows (many topics shorter than a day: two a day at most).
     # Search around the fastest schedule that obeys them instead, still scored against the pace curve.
-    fastest = fastest_obeying(cal, len(loads), stream)
-    if fastest is None:
+    fastest = fastest_obeying(cal, len(loads), stream) if band_cut else None
+    if fastest is not None:
+        shape, _ = _shortest_path(cal, loads, upper, stream, not_before, 2 * widest + 2, 2 * widest + 2,
+                                  center=_running(fastest))
+        if shape is not None:
+            return shape
+    # Greedy is not always fastest under the rules: around the exact earliest schedule that obeys them, the
+    # band holds at least that schedule, so this finds loads whenever any exist.
+    exact = obeying_loads(cal, stream, len(loads), not_before)
+    if exact is None:
         return None
     shape, _ = _shortest_path(cal, loads, upper, stream, not_before, 2 * widest + 2, 2 * widest + 2,
-                              center=_running(fastest))
+                              center=_running(exact))
     return shape
 
 
@@ -155,6 +167,115 @@ def fastest_obeying(cal: StudyCalendar, days: int, stream: Stream) -> list[int] 
     return out if run == stream.total else None
 
 
+def earliest_obeying(cal: StudyCalendar, stream: Stream, days: int, not_before: int | None = None) -> int | None:
+    """Index of the first day by whose end a schedule obeying the focus rules and every day and ISO-week limit
+    can finish the stream, within `days` days and not before `not_before`; None when none can."""
+    found = _earliest_path(cal, stream, days, not_before, keep=False)
+    return found[0] if found else None
+
+
+def obeying_loads(cal: StudyCalendar, stream: Stream, days: int, not_before: int | None = None) -> list[int] | None:
+    """Day loads (`days` long) of a schedule that obeys the focus rules and finishes on `earliest_obeying`'s
+    day; None when none can within `days`."""
+    found = _earliest_path(cal, stream, days, not_before, keep=True)
+    return found[1] if found else None
+
+
+def _earliest_path(cal: StudyCalendar, stream: Stream, days: int, not_before: int | None,
+                   keep: bool) -> tuple[int, list[int]] | None:
+    """Exact and without a solver: for each running total only the least used of the current week's limit is
+    kept (with the same total, less used is never worse), so a day costs (totals x loads) numpy work. Totals
+    below what the remaining days could still finish from are dropped, which keeps tight plans (where the rules
+    decide the finish) to a narrow band. `shape_for_focus` searches the same space for the loads nearest a
+    curve, so no finish before this one can obey the rules there either. With `keep`, each day's choices are
+    kept to read the loads back."""
+    total = stream.total
+    n = min(days, len(cal.day_caps))
+    if n <= 0:
+        return None
+    if total == 0:
+        return 0, [0] * days
+    caps = list(cal.day_caps[:n])
+    after = _most_after(cal, caps)
+    most = cal.cumulative(100, n - 1)
+    if most[-1] < total:
+        return None
+    tables = _rule_tables(stream)
+    last_before = None
+    if not_before is not None:
+        last_before = max((d for d in range(min(not_before, n)) if caps[d] > 0), default=None)
+    used = np.zeros(1, dtype=np.int64)  # used[r - lo]: least blocks of this week's limit used, reaching total r
+    lo, hi = 0, 0
+    week = None
+    steps: list[tuple[int, np.ndarray, int]] = []
+    for d in range(n):
+        cap = caps[d]
+        if cap == 0:
+            continue
+        w = cal.week_of(d)
+        if w != week:
+            used = np.where(used < INF, 0, INF)
+            week = w
+        new_lo = max(lo, total - after[d])
+        new_hi = min(total, hi + cap, most[d])
+        if d == last_before:
+            new_hi = min(new_hi, total - 1)
+        if new_lo > new_hi:
+            return None
+        now = np.arange(new_lo, new_hi + 1)
+        xs = np.array([0, *range(MIN_PIECE_BLOCKS if cap >= FOCUS_DAY_BLOCKS else 1, cap + 1)])
+        valid, src = _day_moves(tables, now, xs, lo, hi, cap >= FOCUS_DAY_BLOCKS, total)
+        through = np.where(valid, used[np.clip(src - lo, 0, hi - lo)] + xs[:, None], INF)
+        pick = np.argmin(through, axis=0)
+        best = through[pick, np.arange(len(now))]
+        best[best > cal.week_cap(w)] = INF
+        reach = best < INF
+        if not reach.any():
+            return None
+        first, last = int(np.argmax(reach)), len(reach) - 1 - int(np.argmax(reach[::-1]))
+        used, lo, hi = best[first:last + 1], new_lo + first, new_lo + last
+        if keep:
+            steps.append((d, xs[pick[first:last + 1]], lo))
+        if hi == total and (last_before is None or d > last_before):
+            out = [0] * days
+            r = total
+            for day, chosen, day_lo in reversed(steps):
+                x = int(chosen[r - day_lo])
+                out[day] = x
+                r -= x
+            return d, out
+    return None
+
+
+def _rule_tables(stream: Stream) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per running total: a day may not start there (a topic's last block alone), may not end there (the next
+    topic's first block alone); and the topic of each block."""
+    total = stream.total
+    lone_start = np.zeros(total + 1, dtype=bool)
+    lone_end = np.zeros(total + 1, dtype=bool)
+    starts, ends = stream.lone_blocks()
+    lone_start[np.array(sorted(r for r in starts if 0 <= r <= total), dtype=np.int64)] = True
+    lone_end[np.array(sorted(r for r in ends if 0 <= r <= total), dtype=np.int64)] = True
+    topic_of_block = np.repeat(np.arange(len(stream.lengths)), stream.lengths)
+    return lone_start, lone_end, topic_of_block
+
+
+def _day_moves(tables: tuple[np.ndarray, np.ndarray, np.ndarray], now: np.ndarray, xs: np.ndarray, r_lo: int,
+               r_hi: int, strict: bool, total: int) -> tuple[np.ndarray, np.ndarray]:
+    """(loads x totals now) whether a day of each load ending at each total obeys the rules and starts inside
+    [r_lo, r_hi], and the total it starts from."""
+    lone_start, lone_end, topic_of_block = tables
+    src = now[None, :] - xs[:, None]
+    valid = (src >= r_lo) & (src <= r_hi)
+    moved = xs[:, None] > 0
+    if strict:
+        valid &= ~moved | (~lone_end[now][None, :] & ~lone_start[np.clip(src, 0, total)])
+    first_block = topic_of_block[np.clip(src, 0, total - 1)]
+    last_block = topic_of_block[np.clip(now - 1, 0, total - 1)][None, :]
+    valid &= ~moved | (last_block - first_block < MAX_TOPICS_PER_DAY)
+    return valid, src
+
+
 def _shortest_path(cal: StudyCalendar, loads: Sequence[int], upper: Sequence[int], stream: Stream,
                    not_before: int | None, above: int, below: int,
                    center: Sequence[int] | None = None) -> tuple[FocusShape | None, bool]:
@@ -168,12 +289,7 @@ def _shortest_path(cal: StudyCalendar, loads: Sequence[int], upper: Sequence[int
     caps = [cal.day_caps[d] if d < len(cal.day_caps) else 0 for d in range(n)]
     target = _running(loads)
     middle = list(center) if center is not None else target  # the band's centre; the cost is always the target
-    lone_start = np.zeros(total + 1, dtype=bool)
-    lone_end = np.zeros(total + 1, dtype=bool)
-    starts, ends = stream.lone_blocks()
-    lone_start[np.array(sorted(r for r in starts if 0 <= r <= total), dtype=np.int64)] = True
-    lone_end[np.array(sorted(r for r in ends if 0 <= r <= total), dtype=np.int64)] = True
-    topic_of_block = np.repeat(np.arange(len(stream.lengths)), stream.lengths)
+    tables = _rule_tables(stream)
     most = cal.cumulative(100, n - 1)
     after = _most_after(cal, caps)  # after[d]: most blocks the days after d can hold
     last_before = None
@@ -212,14 +328,7 @@ def _shortest_path(cal: StudyCalendar, loads: Sequence[int], upper: Sequence[int
         strict = cal.focus_cap(d) >= FOCUS_DAY_BLOCKS
         cap_peak = upper[d] if d < len(upper) else caps[d]
         xs = np.array([0, *range(MIN_PIECE_BLOCKS if strict else 1, caps[d] + 1)])
-        src = now[None, :] - xs[:, None]  # (loads, totals now): where each load would have started the day
-        valid = (src >= r_lo) & (src <= r_hi)
-        moved = xs[:, None] > 0
-        if strict:
-            valid &= ~moved | (~lone_end[now][None, :] & ~lone_start[np.clip(src, 0, total)])
-        first_block = topic_of_block[np.clip(src, 0, total - 1)]
-        last_block = topic_of_block[np.clip(now - 1, 0, total - 1)][None, :]
-        valid &= ~moved | (last_block - first_block < MAX_TOPICS_PER_DAY)
+        valid, src = _day_moves(tables, now, xs, r_lo, r_hi, strict, total)
         step = np.where(valid, gap[None, :] + OVER_PEAK_WEIGHT * np.maximum(0, xs - cap_peak)[:, None], INF)
         through = cost[:, np.clip(src - r_lo, 0, r_hi - r_lo)] + step[None, :, :]  # (week start, load, now)
         pick = np.argmin(through, axis=1)  # ties: the smallest load

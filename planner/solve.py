@@ -8,7 +8,14 @@ from dataclasses import dataclass, replace
 from planner.availability import FreeTime
 from planner.curriculum import Curriculum
 from planner.errors import PlanningTimeout
-from planner.focus import FocusShape, Stream, fastest_obeying, last_study_day, shape_for_focus
+from planner.focus import (
+    FocusShape,
+    Stream,
+    earliest_obeying,
+    fastest_obeying,
+    last_study_day,
+    shape_for_focus,
+)
 from planner.model import (
     SOLVER_TIME_LIMIT_S,
     DayLoadProblem,
@@ -180,17 +187,16 @@ def focused_day_loads(cal: StudyCalendar, req: Requirements, first_possible: int
     """The pace model's day loads, shaped so every day obeys the focus rules, finishing as early as the rules
     allow (never before `not_before`, never after `latest`); None when no finish up to `latest` works.
 
-    When the first few finishes past the earliest do not work (they do in the benchmark grid), the latest one
-    is tried before the rest: it has the most room, so if it fails the answer is None without every step in
-    between (the minimum-hours search asks this question many times)."""
+    The finish comes from arithmetic first: the earliest day the rules allow (`focus.earliest_obeying`), so
+    no solve is spent on days before it, and None costs no solve at all. The focus pass finds loads there
+    whenever any exist, so one solve is the rule; the later finishes below stay as a guard for the solver's
+    own limits."""
     stream = topic_stream(req)
-    start = max(first_possible, not_before or 0)
+    obeying = _obeying_finish(cal, req, first_possible, latest, not_before)
     last = cal.last_study_day_on_or_before(latest)
-    if last is None or start > last:
+    if obeying is None or last is None:
         return None
-    # A day touches at most two topics, so there must be at least half as many study days as topics.
-    if 2 * sum(1 for c in cal.day_caps[: last + 1] if c > 0) < len(req.topics):
-        return None
+    start = obeying
     tried: set[int] = set()
     quick = _focused_from(cal, req, stream, start, last, not_before, tried, FOCUS_EXTRA_DAYS[:QUICK_STEPS])
     if quick is not None:
@@ -208,6 +214,26 @@ def focused_day_loads(cal: StudyCalendar, req: Requirements, first_possible: int
             fitted = _focused_from(cal, req, stream, max(last_study_day(fastest), start), last, not_before, tried,
                                    FOCUS_EXTRA_DAYS)
     return fitted or at_latest
+
+
+def _obeying_finish(cal: StudyCalendar, req: Requirements, first_possible: int, latest: int,
+                    not_before: int | None) -> int | None:
+    """The earliest finish, no earlier than `first_possible` and `not_before` and no later than `latest`, that
+    the focus rules and every limit allow; None when there is none. Arithmetic only (a shortest path over
+    running totals), so the minimum-hours search can ask it at every step."""
+    start = max(first_possible, not_before or 0)
+    last = cal.last_study_day_on_or_before(latest)
+    if last is None or start > last:
+        return None
+    # A day touches at most two topics, so there must be at least half as many study days as topics.
+    if 2 * sum(1 for c in cal.day_caps[: last + 1] if c > 0) < len(req.topics):
+        return None
+    stream = topic_stream(req)
+    near = min(last, _study_day_from(cal, start + FOCUS_EXTRA_DAYS[-1]))  # a narrower band first: cheaper
+    obeying = earliest_obeying(cal, stream, near + 1, not_before)
+    if obeying is None and near < last:
+        obeying = earliest_obeying(cal, stream, last + 1, not_before)
+    return None if obeying is None else max(obeying, start)
 
 
 def _study_day_from(cal: StudyCalendar, day: int) -> int:
@@ -278,40 +304,43 @@ def minimum_hours_per_week(profile: Profile, req: Requirements, above: float | N
             hi = mid
         else:
             lo = mid + 1
-    # Confirm with the solver, stepping up where the focus rules (or rounding in the day split) need more than
-    # the capacity arithmetic says; a few steps always do, so the search stops there.
+    # Step up where the focus rules (or rounding in the day split) need more than the capacity arithmetic says;
+    # a few steps always do, so the search stops there. Each step asks the rules' own arithmetic, which is
+    # exact: the plan at the figure found is made with the same answer (make_plan's focus pass finds loads
+    # whenever it says some exist), so no solve is needed to confirm it.
     # Above the learner's own hours only: the 45-minute rule starts at 1.5-h days, so fewer hours can fit
     # where more do not, and "study at least" must mean more than now.
     if above is not None:
         lo = max(lo, int(above / HOURS_RESOLUTION) + 1)
     for step in range(lo, min(lo + CONFIRM_STEPS, steps) + 1):
         candidate = profile.with_hours_per_week(step * HOURS_RESOLUTION)
-        if _solve_ok(candidate, req):
+        if _rules_fit(candidate, req):
             return step * HOURS_RESOLUTION
-        if step == lo + QUICK_STEPS and not _solve_ok(profile.with_hours_per_week(steps * HOURS_RESOLUTION), req):
+        if step == lo + QUICK_STEPS and not _rules_fit(profile.with_hours_per_week(steps * HOURS_RESOLUTION), req):
             return None  # not even the most hours obey the rules in time: no figure to step up to
     return None
 
 
-def _solve_ok(profile: Profile, req: Requirements) -> bool:
+def _rules_fit(profile: Profile, req: Requirements) -> bool:
+    """Whether make_plan finds a plan for this profile: capacity, range and focus rules, without a solve."""
     cal = _calendar(profile, req)
     window = finish_window(req, cal)
     first = cal.earliest_finish(req.total_blocks)
     if first is None or first > window.latest:
         return False
-    return focused_day_loads(cal, req, first, window.latest, window.earliest) is not None
+    return _obeying_finish(cal, req, first, window.latest, window.earliest) is not None
 
 
 def _earliest_focused_finish(cal: StudyCalendar, req: Requirements, latest_index: int) -> int | None:
-    """The earliest finish that obeys the focus rules, solved for when it decides whether the plan fits (the
-    capacity bound lands within a few weeks of the range's end); further out the capacity bound itself, which
-    the rules move by days, not weeks (docs/learning.md)."""
+    """The earliest finish that obeys the focus rules, by their exact arithmetic (no solve), where it decides
+    whether the plan fits (the capacity bound lands within a few weeks of the range's end); further out the
+    capacity bound itself, which the rules move by days, not weeks (docs/learning.md)."""
     first = cal.earliest_finish(req.total_blocks)
     if first is None or first > latest_index + FOCUS_EXTRA_DAYS[-1]:
         return first
-    fitted = focused_day_loads(cal, req, first, min(len(cal.day_caps) - 1, first + FOCUS_EXTRA_DAYS[-1]), None)
-    if fitted is not None:
-        return last_study_day(fitted[1].loads, default=first)
+    obeying = _obeying_finish(cal, req, first, min(len(cal.day_caps) - 1, first + FOCUS_EXTRA_DAYS[-1]), None)
+    if obeying is not None:
+        return obeying
     # The rules hold the plan back by more than days (many topics shorter than a day, two a day at most): the
     # fastest schedule that obeys them says when.
     fastest = fastest_obeying(cal, len(cal.day_caps), topic_stream(req))
