@@ -330,10 +330,15 @@ def _shortest_path(cal: StudyCalendar, loads: Sequence[int], upper: Sequence[int
         xs = np.array([0, *range(MIN_PIECE_BLOCKS if strict else 1, caps[d] + 1)])
         valid, src = _day_moves(tables, now, xs, r_lo, r_hi, strict, total)
         step = np.where(valid, gap[None, :] + OVER_PEAK_WEIGHT * np.maximum(0, xs - cap_peak)[:, None], INF)
-        through = cost[:, np.clip(src - r_lo, 0, r_hi - r_lo)] + step[None, :, :]  # (week start, load, now)
-        pick = np.argmin(through, axis=1)  # ties: the smallest load
-        best = np.take_along_axis(through, pick[:, None, :], axis=1)[:, 0, :]
-        chosen = xs[pick]
+        index = np.clip(src - r_lo, 0, r_hi - r_lo)
+        # (week start, now) for each load in turn; a strictly better cost replaces, so ties keep the smallest load
+        best = cost[:, index[0]] + step[0][None, :]
+        chosen = np.full(best.shape, xs[0], dtype=np.int64)
+        for i in range(1, len(xs)):
+            through = cost[:, index[i]] + step[i][None, :]
+            better = through < best
+            np.copyto(best, through, where=better)
+            chosen[better] = xs[i]
         best = np.where(now[None, :] - a_vals[:, None] > cal.week_cap(w), INF, np.minimum(best, INF))
         if best.min() >= INF:  # no way through this day
             return None, band_cut
