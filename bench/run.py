@@ -3,6 +3,7 @@
     python bench/run.py                       # full run, writes docs/benchmarks.md and docs/bench-scaling.png
     python bench/run.py --quick               # a smaller grid, for a smoke check
     python bench/run.py --out /tmp/bench.md   # write the report elsewhere
+    python bench/run.py --before e6b80f6      # also the slow cases and the CLI on that revision's engine, alternating
 
 Every case runs in its own subprocess, so peak RSS (ru_maxrss) is per case and timings start cold, as in the CLI.
 Re-planning and the dashboard (streamlit AppTest) are timed warm inside their worker; the profiles need pyinstrument
@@ -40,8 +41,14 @@ FACTORS = (1, 2, 4, 8)
 FACTORS_QUICK = (1, 8)
 HORIZONS = (6, 12, 24, 36)
 HORIZONS_QUICK = (12, 36)
-CLI_RUNS = 5
-CLI_RUNS_QUICK = 3
+CLI_RUNS = 9  # alternating with the bare import; the median of each
+CLI_RUNS_QUICK = 7
+CLI_HOURS = 18
+LONG_RANGE = (30, 36)  # the complete beginner's range stretched to these months, for long-range answers
+LONG_HOURS = (5, 8, 9, 10, 11)
+LONG_HOURS_QUICK = (9, 11)
+COMPARE_RUNS = 3  # before/after: each side this many times, alternating
+COMPARE_RUNS_QUICK = 1
 SCALE_MARGIN = 1.1  # synthetic weekly hours = needed hours / weeks in the horizon × this, rounded up to 0.5 h
 MAX_WEEKLY = 100.0  # the planner's limit on hours_per_week
 MAX_DAY = 14.0  # explicit day hours stay ≤ 14 h (a weekend day from 10:00 to midnight)
@@ -60,7 +67,9 @@ TARGETS = {
     "median": "median solve ≤ 0.3 s",
     "worst": "worst solve ≤ 1 s",
     "bound": "0 days over the lower bound where the range allows it, apart from ≤ 14 days the focus rules take",
-    "scale8": "8× path ≤ 5 s with gap ≤ 1 %",
+    "scale8": "8× path ≤ 2 s with gap ≤ 1 %",
+    "scale1": "1× path over 36 months ≤ 1 s",
+    "infeasible": "worst infeasible answer ≤ 1 s (grid and a 30-36-month range)",
     "rss": "peak RSS ≤ 300 MB",
     "cli": "CLI ≤ 2× bare import",
     "replan": "re-plan ≤ 0.5 s (median of 5, warm)",
@@ -227,6 +236,67 @@ def worker_scale(factor: int, months: int) -> dict[str, Any]:
                    bound=s.bound, gap=gap, peak_percent=s.peak_percent, violations=len(validate_plan(result)))
     out["rss_mb"] = _rss_mb()
     return out
+
+
+def long_range_content(folder: Path) -> Path:
+    """A copy of the default path with the complete beginner's range stretched to LONG_RANGE months."""
+    text = CONTENT.read_text(encoding="utf-8")
+    old = "timeline_months: {min: 14, max: 20}"
+    if old not in text:
+        raise RuntimeError(f"{CONTENT.name}: the complete beginner's range is no longer {old!r}; update the bench")
+    path = folder / "long-range.yaml"
+    path.write_text(text.replace(old, f"timeline_months: {{min: {LONG_RANGE[0]}, max: {LONG_RANGE[1]}}}"),
+                    encoding="utf-8")
+    return path
+
+
+def _case_inputs(spec: dict[str, Any], folder: Path) -> tuple[Any, Any]:
+    """Curriculum and profile of one timed case: a grid case, a long-range case or a synthetic path."""
+    from planner.curriculum import load_curriculum
+    from planner.profile import WEEKDAYS, profile_from_mapping
+
+    if spec["path"] == "default":
+        curriculum = load_curriculum(CONTENT)
+        return curriculum, _profile(curriculum, spec["background"], spec["hours"])
+    if spec["path"] == "long":
+        curriculum = load_curriculum(long_range_content(folder))
+        return curriculum, _profile(curriculum, "complete_beginner", spec["hours"])
+    curriculum = synthetic_curriculum(spec["factor"], spec["months"])
+    return curriculum, profile_from_mapping({"background": "synthetic", "hours_per_week": spec["hours"],
+                                             "start": START, "timezone": TIMEZONE, "holidays": HOLIDAYS,
+                                             "day_hours": {d: spec["day_hours"] for d in WEEKDAYS}}, curriculum)
+
+
+def _answer(result: Any) -> dict[str, Any]:
+    """What a case answered, compact enough to compare two engines: figures, or a digest of the sessions."""
+    import hashlib
+
+    from planner.solve import Infeasible
+
+    if isinstance(result, Infeasible):
+        return {"status": "INFEASIBLE", "min_hours": result.min_hours_per_week,
+                "earliest": result.earliest_finish.isoformat() if result.earliest_finish else None,
+                "earliest_months": result.earliest_finish_months,
+                "drop_finish": result.drop.finish.isoformat() if result.drop and result.drop.finish else None}
+    h = hashlib.sha256()
+    for x in result.sessions:
+        h.update(f"{x.uid}|{x.topic}|{x.kind}|{x.start.isoformat()}|{x.end.isoformat()}\n".encode())
+    return {"status": result.solver.status, "finish": result.finish.isoformat(), "months": result.months,
+            "sessions": len(result.sessions), "digest": h.hexdigest()[:16],
+            "focus_later": result.solver.focus_days_later, "solve": result.solver.seconds,
+            "focus": result.solver.focus_seconds}
+
+
+def worker_case(spec: dict[str, Any]) -> dict[str, Any]:
+    """One make_plan call, cold, timed end to end (whichever engine is first on the path)."""
+    from planner.solve import make_plan
+
+    with tempfile.TemporaryDirectory() as tmp:
+        curriculum, profile = _case_inputs(spec, Path(tmp))
+        t0 = time.perf_counter()
+        result = make_plan(curriculum, profile)
+        wall = time.perf_counter() - t0
+    return {**spec, "wall": wall, **_answer(result), "rss_mb": _rss_mb()}
 
 
 def worker_replan(background: str, hours: float) -> dict[str, Any]:
@@ -415,10 +485,14 @@ def importtime(cli_args: tuple[str, ...], top: int = 10) -> dict[str, Any]:
                     for c, s, n, d in rows[:top]]}
 
 
-def run_worker(kind: str, *args: Any) -> dict[str, Any]:
+def run_worker(kind: str, *args: Any, engine: Path | None = None) -> dict[str, Any]:
+    """A worker in its own process; `engine`: a source tree whose `planner` package is used instead of ours."""
     spec = json.dumps([kind, *args])
+    env = dict(os.environ)
+    if engine is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(engine), *filter(None, [env.get("PYTHONPATH")])])
     proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker", spec],
-                          capture_output=True, text=True, check=False, cwd=ROOT)
+                          capture_output=True, text=True, check=False, cwd=ROOT, env=env)
     if proc.returncode != 0:
         raise RuntimeError(f"worker {spec} failed:\n{proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -427,25 +501,109 @@ def run_worker(kind: str, *args: Any) -> dict[str, Any]:
 # ---------------------------------------------------------------- CLI end to end
 
 
-def cli_timing(runs: int) -> dict[str, Any]:
-    bare = [sys.executable, "-c", "import ortools.sat.python.cp_model, pandas, icalendar"]
-    cli_times: list[float] = []
-    bare_times: list[float] = []
+def cli_command(out_dir: Path) -> list[str]:
+    return [sys.executable, "-m", "planner", "plan", "--background", "ml_background", "--hours-per-week",
+            str(CLI_HOURS), "--start", START, "--json", str(out_dir / "plan.json"), "--ics", str(out_dir / "plan.ics")]
+
+
+BARE_IMPORT = "import ortools.sat.python.cp_model, pandas, icalendar"
+
+
+def cli_timing(runs: int, before: Path | None = None) -> dict[str, Any]:
+    """The CLI against a bare import of its heavy dependencies, alternating in one loop (and the CLI of the
+    `before` tree, run from there, when given), so drift in machine load hits each the same way."""
+    bare = [sys.executable, "-c", BARE_IMPORT]
+    times: dict[str, list[float]] = {"bare": [], "cli": [], "before": []}
     with tempfile.TemporaryDirectory() as tmp:
-        cli = [sys.executable, "-m", "planner", "plan", "--background", "ml_background", "--hours-per-week", "30",
-               "--start", START, "--json", str(Path(tmp) / "plan.json")]
-        for _ in range(runs):  # interleaved, so drift in machine load hits both the same way
-            for cmd, times in ((bare, bare_times), (cli, cli_times)):
+        commands = [("bare", bare, ROOT), ("cli", cli_command(Path(tmp)), ROOT)]
+        if before is not None:  # `-m planner` imports from the working directory first
+            commands.append(("before", cli_command(Path(tmp)), before))
+        for _ in range(runs):
+            for name, cmd, cwd in commands:
                 t0 = time.perf_counter()
-                proc = subprocess.run(cmd, check=False, capture_output=True, text=True, cwd=ROOT)
-                times.append(time.perf_counter() - t0)
+                proc = subprocess.run(cmd, check=False, capture_output=True, text=True, cwd=cwd)
+                times[name].append(time.perf_counter() - t0)
                 if proc.returncode not in (0, 3):  # 3: the plan does not fit (an answer, not a failure)
                     last = (proc.stderr.strip().splitlines() or ["?"])[-1]
                     return {"cli": math.nan, "bare": math.nan, "ratio": math.inf, "runs": runs, "cli_all": [],
-                            "bare_all": [], "error": f"`{' '.join(cmd[1:3])} …` exit {proc.returncode}: {last}"}
-    cli_med, bare_med = statistics.median(cli_times), statistics.median(bare_times)
-    return {"cli": cli_med, "bare": bare_med, "ratio": cli_med / bare_med, "runs": runs,
-            "cli_all": cli_times, "bare_all": bare_times}
+                            "bare_all": [], "error": f"`{' '.join(cmd[1:3])} …` ({name}) exit {proc.returncode}: "
+                                                     f"{last}"}
+    cli_med, bare_med = statistics.median(times["cli"]), statistics.median(times["bare"])
+    out = {"cli": cli_med, "bare": bare_med, "ratio": cli_med / bare_med, "runs": runs,
+           "cli_all": times["cli"], "bare_all": times["bare"]}
+    if before is not None:
+        out.update(before=statistics.median(times["before"]), before_all=times["before"],
+                   before_ratio=statistics.median(times["before"]) / bare_med)
+    return out
+
+
+# ---------------------------------------------------------------- before and after, in one run
+
+
+def checkout(rev: str, folder: Path) -> Path:
+    """The source tree of `rev` (git archive), to run its engine next to ours."""
+    import io
+    import tarfile
+
+    data = subprocess.run(["git", "-C", str(ROOT), "archive", rev], capture_output=True, check=True).stdout
+    dest = folder / "before"
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        tar.extractall(dest, filter="data")
+    return dest
+
+
+def compare_cases(grid: list[dict[str, Any]], scale: list[dict[str, Any]],
+                  long: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The slow cases of the issue: the slowest infeasible answers of the grid and of the long range, and the
+    36-month synthetic paths at the weekly hours the scaling table used."""
+    cases: list[dict[str, Any]] = []
+    slow_grid = sorted((r for r in grid if r["status"] == "INFEASIBLE"), key=lambda r: -r["wall"])[:2]
+    cases += [{"path": "default", "background": r["background"], "hours": r["hours"]} for r in slow_grid]
+    cases += [{"path": "long", "hours": r["hours"]} for r in long]
+    cases += [{"path": "synthetic", "factor": r["factor"], "months": r["months"], "hours": r["hours"],
+               "day_hours": r["day_hours"]} for r in scale if r["months"] == 36 and "sessions" in r]
+    return cases
+
+
+def compare(before: Path, cases: list[dict[str, Any]], runs: int) -> list[dict[str, Any]]:
+    out = []
+    for spec in cases:
+        walls: dict[str, list[float]] = {"before": [], "after": []}
+        answers: dict[str, dict[str, Any]] = {}
+        for _ in range(runs):
+            for side, engine in (("before", before), ("after", None)):
+                r = run_worker("case", spec, engine=engine)
+                walls[side].append(r["wall"])
+                answers[side] = r
+        row = {"spec": spec, "before": statistics.median(walls["before"]), "after": statistics.median(walls["after"]),
+               "before_all": walls["before"], "after_all": walls["after"], "answer_before": answers["before"],
+               "answer_after": answers["after"]}
+        out.append(row)
+        print(f"compare {_case_name(spec):38s} before {row['before']:.3f} s after {row['after']:.3f} s "
+              f"{_same(row)}", flush=True)
+    return out
+
+
+def _case_name(spec: dict[str, Any]) -> str:
+    if spec["path"] == "default":
+        return f"{spec['background']} {spec['hours']:g} h/week"
+    if spec["path"] == "long":
+        return f"complete_beginner {LONG_RANGE[0]}-{LONG_RANGE[1]} months, {spec['hours']:g} h/week"
+    return f"{spec['factor']}× path, {spec['months']} months, {spec['hours']:g} h/week"
+
+
+def _same(row: dict[str, Any]) -> str:
+    a, b = row["answer_before"], row["answer_after"]
+    if a["status"] == "INFEASIBLE" or b["status"] == "INFEASIBLE":
+        if a["status"] != b["status"]:
+            return f"answer changed: {a['status']} → {b['status']}"
+        keys = ("min_hours", "earliest", "drop_finish")
+        return "same answer" if all(a[k] == b[k] for k in keys) else \
+            "changed: " + ", ".join(f"{k} {a[k]} → {b[k]}" for k in keys if a[k] != b[k])
+    if a["digest"] == b["digest"]:
+        return "same sessions"
+    return (f"other sessions: finish {a['finish']} → {b['finish']}, focus days {a['focus_later']} → "
+            f"{b['focus_later']}, sessions {a['sessions']} → {b['sessions']}")
 
 
 # ---------------------------------------------------------------- report
@@ -480,7 +638,8 @@ def _viol(d: dict[str, int]) -> str:
 
 
 def evaluate(grid: list[dict[str, Any]], scale: list[dict[str, Any]], cli: dict[str, Any],
-             rss_max: float, replans: list[dict[str, Any]]) -> dict[str, tuple[bool, str]]:
+             rss_max: float, replans: list[dict[str, Any]],
+             long: list[dict[str, Any]] | None = None) -> dict[str, tuple[bool, str]]:
     solved = [r for r in grid if r["status"] != "INFEASIBLE"]
     optimal = sum(r["status"] == "OPTIMAL" for r in solved)
     infeasible = len(grid) - len(solved)
@@ -490,7 +649,9 @@ def evaluate(grid: list[dict[str, Any]], scale: list[dict[str, Any]], cli: dict[
     worst = max(solves, default=0.0)
     over = [r for r in solved if r["over"] != r["focus_later"] or r["focus_later"] > 14]
     eight = [r for r in scale if r["factor"] == 8 and r["status"] != "impossible"]
-    eight_bad = [r for r in eight if r["status"] == "INFEASIBLE" or r["wall"] > 5 or r["gap"] > 0.01]
+    eight_bad = [r for r in eight if r["status"] == "INFEASIBLE" or r["wall"] > 2 or r["gap"] > 0.01]
+    one = [r for r in scale if r["factor"] == 1 and r["months"] == 36 and "sessions" in r]
+    name, worst_answer = worst_infeasible(grid, long or [])
     out = {
         "optimal": (share >= 0.95, f"{optimal}/{len(solved)} solved cases OPTIMAL, {infeasible} correct "
                                    f"infeasible answers: {share:.0%} of {len(grid)}"),
@@ -505,6 +666,10 @@ def evaluate(grid: list[dict[str, Any]], scale: list[dict[str, Any]], cli: dict[
                    f"{len(eight)} feasible 8× cases, worst make_plan {max((r['wall'] for r in eight), default=0):.2f}"
                    f" s, worst gap {max((r.get('gap', 1) for r in eight), default=0):.2e}"
                    + ("" if not eight_bad else "; missed: " + ", ".join(f"{r['months']} mo" for r in eight_bad))),
+        "scale1": (bool(one) and all(r["wall"] <= 1 for r in one),
+                   ", ".join(f"{r['wall']:.2f} s ({r['hours']:g} h/week, {r['sessions']} sessions)" for r in one)
+                   or "not run"),
+        "infeasible": (worst_answer <= 1, f"{worst_answer:.2f} s ({name})"),
         "rss": (rss_max <= 300, f"{rss_max:.0f} MB"),
         "cli": (cli["ratio"] <= 2.0, f"{cli['cli']:.2f} s vs {cli['bare']:.2f} s = {cli['ratio']:.2f}×"
                 if "error" not in cli else f"not measured: {cli['error']}"),
@@ -529,8 +694,9 @@ def render(args: argparse.Namespace, grid: list[dict[str, Any]], scale: list[dic
            extra: dict[str, Any]) -> str:
     m = machine()
     replans, dash, profiles, imports = extra["replan"], extra["dashboard"], extra["profiles"], extra["imports"]
-    rss_max = max([r["rss_mb"] for r in grid + scale + replans + profiles] + [parent_rss])
-    targets = evaluate(grid, scale, cli, rss_max, replans)
+    long, compared = extra["long"], extra["compared"]
+    rss_max = max([r["rss_mb"] for r in grid + scale + replans + profiles + long] + [parent_rss])
+    targets = evaluate(grid, scale, cli, rss_max, replans, long)
     cmd = "python bench/run.py" + (" --quick" if args.quick else "") + (
         f" --out {args.out}" if args.out != "docs/benchmarks.md" else "")
     lines = [
@@ -546,8 +712,8 @@ def render(args: argparse.Namespace, grid: list[dict[str, Any]], scale: list[dic
         "",
         "Every grid and scaling case runs in a fresh subprocess: times are cold (first call in a process, as in the",
         "CLI) and peak RSS is that process's `ru_maxrss`. Build and solve seconds are the engine's own `SolverInfo`",
-        "figures; wall is `make_plan` end to end (for an infeasible case: the whole answer, including the",
-        "minimum weekly hours search, which confirms its figure with a solve). Re-planning and the dashboard are",
+        "figures; wall is `make_plan` end to end (for an infeasible case: the whole answer, minimum weekly hours,",
+        "earliest finish and what dropping optional topics gives). Re-planning and the dashboard are",
         "timed warm (after a warm-up in the same process), as a running dashboard sees them. No target is",
         "asserted in the test suite; this report is where they are checked.",
         "",
@@ -585,6 +751,8 @@ def render(args: argparse.Namespace, grid: list[dict[str, Any]], scale: list[dic
                          f"{r['solve']:.3f} | {r['focus']:.3f} | {r['wall']:.3f} | {r['finish']} | "
                          f"{r['months']:.1f} | {over} | {r['focus_later']} | {r['sessions']} | {r['violations']} | "
                          f"{r['rss_mb']:.0f} | — |")
+    lines += _render_long(long)
+    lines += _render_compared(compared, extra["before"], cli)
     lines += [
         "",
         "## Baseline: greedy earliest fit (`bench/greedy.py`) next to the solver",
@@ -648,13 +816,16 @@ def render(args: argparse.Namespace, grid: list[dict[str, Any]], scale: list[dic
     lines += _render_profiles(profiles, imports)
     lines += ["## CLI end to end",
               "",
-              f"Median of {cli['runs']} runs each, interleaved in the same run:",
+              f"Median of {cli['runs']} runs each, alternating in one loop (bare import, CLI"
+              + (", CLI of the engine before" if "before" in cli else "") + "):",
               "",
               "| command | median s | all runs s |",
               "|---|---:|---|",
-              f"| `python -m planner plan --background ml_background --hours-per-week 30 --start {START} "
-              f"--json <tmp>` | {cli['cli']:.3f} | {', '.join(f'{x:.2f}' for x in cli['cli_all'])} |",
-              f"| `python -c \"import ortools.sat.python.cp_model, pandas, icalendar\"` | {cli['bare']:.3f} | "
+              f"| `python -m planner plan --background ml_background --hours-per-week {CLI_HOURS} --start {START} "
+              f"--json <tmp> --ics <tmp>` | {cli['cli']:.3f} | {', '.join(f'{x:.2f}' for x in cli['cli_all'])} |",
+              *([f"| the same, engine before | {cli['before']:.3f} | "
+                 f"{', '.join(f'{x:.2f}' for x in cli['before_all'])} |"] if "before" in cli else []),
+              f"| `python -c \"{BARE_IMPORT}\"` | {cli['bare']:.3f} | "
               f"{', '.join(f'{x:.2f}' for x in cli['bare_all'])} |",
               "",
               f"Ratio: **{cli['ratio']:.2f}×** (target ≤ 2×).",
@@ -664,6 +835,47 @@ def render(args: argparse.Namespace, grid: list[dict[str, Any]], scale: list[dic
               f"(Streamlit + AppTest, not counted in the target): {dash['rss_mb']:.0f} MB.",
               ""]
     return "\n".join(lines)
+
+
+def _render_long(long: list[dict[str, Any]]) -> list[str]:
+    if not long:
+        return []
+    lines = ["", f"## Long range: the complete beginner over {LONG_RANGE[0]}-{LONG_RANGE[1]} months", "",
+             f"A copy of the default path (made in a temporary directory) with the complete beginner's range "
+             f"stretched to {LONG_RANGE[0]}-{LONG_RANGE[1]}",
+             "months; otherwise as the grid. Wall: `make_plan` end to end, the whole answer.", "",
+             "| h/week | answer | wall s | finish or earliest finish | min h/week |", "|---:|---|---:|---|---:|"]
+    for r in long:
+        if r["status"] == "INFEASIBLE":
+            lines.append(f"| {r['hours']:g} | does not fit | {r['wall']:.3f} | earliest {r['earliest'] or '—'} "
+                         f"({_f(r['earliest_months'], 1)} months) | {r['min_hours'] if r['min_hours'] else '—'} |")
+        else:
+            lines.append(f"| {r['hours']:g} | {r['status']}, {r['sessions']} sessions | {r['wall']:.3f} | "
+                         f"{r['finish']} ({r['months']:.1f} months) | — |")
+    return lines
+
+
+def _render_compared(compared: list[dict[str, Any]], rev: str | None, cli: dict[str, Any]) -> list[str]:
+    if not compared:
+        return []
+    lines = ["", f"## Before and after, side by side in this run (before: `{rev}`)", "",
+             f"The engine of `{rev}` (`git archive` into a temporary directory, first on `PYTHONPATH`) and this one,",
+             "each case in a fresh process, the two sides alternating, median of "
+             f"{len(compared[0]['after_all'])} each. Wall: `make_plan` end to end.",
+             "The last column compares the answers: the sessions (uid, topic, times) of a plan, the figures of",
+             "a does-not-fit answer.", "",
+             "| case | before s | after s | speed-up | before runs | after runs | answer |",
+             "|---|---:|---:|---:|---|---|---|"]
+    for row in compared:
+        lines.append(f"| {_case_name(row['spec'])} | {row['before']:.3f} | {row['after']:.3f} | "
+                     f"{row['before'] / max(row['after'], 1e-9):.1f}× | "
+                     f"{', '.join(f'{x:.2f}' for x in row['before_all'])} | "
+                     f"{', '.join(f'{x:.2f}' for x in row['after_all'])} | {_same(row)} |")
+    if "before" in cli:
+        lines += ["", f"CLI (`planner plan … --json … --ics …`, the same alternating loop as below): before "
+                      f"{cli['before']:.3f} s = {cli['before_ratio']:.2f}× the bare import, after {cli['cli']:.3f} s "
+                      f"= {cli['ratio']:.2f}×."]
+    return lines
 
 
 def _render_dashboard_target(dash: dict[str, Any]) -> list[str]:
@@ -836,12 +1048,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smaller grid and fewer CLI runs")
     ap.add_argument("--out", default="docs/benchmarks.md", help="report path (default: docs/benchmarks.md)")
+    ap.add_argument("--before", metavar="REV",
+                    help="also time the slow cases and the CLI with the engine of this git revision, side by side")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
         kind, *rest = json.loads(args.worker)
         workers = {"grid": worker_grid, "scale": worker_scale, "replan": worker_replan,
-                   "dashboard": worker_dashboard, "profile": worker_profile}
+                   "dashboard": worker_dashboard, "profile": worker_profile, "case": worker_case}
         result = workers[kind](*rest)
         print(json.dumps(result))
         return 0
@@ -862,6 +1076,12 @@ def main(argv: list[str] | None = None) -> int:
             scale.append(r)
             print(f"scale {factor}x {months:>2} mo: {r['status']:10s} {r.get('hours', r['need'])} h/week "
                   f"sessions {r.get('sessions', '-')} wall {r.get('wall', math.nan):.3f} s", flush=True)
+    long = []
+    for h in LONG_HOURS_QUICK if args.quick else LONG_HOURS:
+        r = run_worker("case", {"path": "long", "hours": h})
+        long.append(r)
+        print(f"long range {LONG_RANGE[0]}-{LONG_RANGE[1]} months {h:>3} h: {r['status']:10s} wall {r['wall']:.3f} s",
+              flush=True)
     replans = []
     for bg, h in REPLAN_CASES_QUICK if args.quick else REPLAN_CASES:
         r = run_worker("replan", bg, h)
@@ -877,19 +1097,52 @@ def main(argv: list[str] | None = None) -> int:
     imports = [importtime(a) for a in IMPORT_COMMANDS]
     print("importtime: " + ", ".join(f"{i['args'].split()[0]} {i['total_import_s']:.2f} s" for i in imports),
           flush=True)
-    cli = cli_timing(CLI_RUNS_QUICK if args.quick else CLI_RUNS)
+    with tempfile.TemporaryDirectory() as tmp:
+        before = checkout(args.before, Path(tmp)) if args.before else None
+        compared = []
+        if before is not None:
+            compared = compare(before, compare_cases(grid, scale, long),
+                               COMPARE_RUNS_QUICK if args.quick else COMPARE_RUNS)
+        cli = cli_timing(CLI_RUNS_QUICK if args.quick else CLI_RUNS, before)
     print(f"cli {cli['cli']:.3f} s vs bare {cli['bare']:.3f} s: {cli['ratio']:.2f}x {cli.get('error', '')}",
           flush=True)
     out = Path(args.out)
     if not out.is_absolute():
         out = ROOT / out
     plot_note = plot(scale, out.parent / "bench-scaling.png")
-    extra = {"replan": replans, "dashboard": dash, "profiles": profiles, "imports": imports, "load": (load_start,)}
+    extra = {"replan": replans, "dashboard": dash, "profiles": profiles, "imports": imports, "load": (load_start,),
+             "long": long, "compared": compared, "before": args.before}
     text = render(args, grid, scale, cli, plot_note, time.perf_counter() - t0, _rss_mb(), extra)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
+    print("\n".join(summary(grid, scale, cli, long)))
     print(f"wrote {out}")
     return 0
+
+
+def summary(grid: list[dict[str, Any]], scale: list[dict[str, Any]], cli: dict[str, Any],
+            long: list[dict[str, Any]]) -> list[str]:
+    """The figures the issue asks for, on the terminal: CLI ratio, worst infeasible answer, scaling table."""
+    lines = ["", f"CLI ratio: {cli['ratio']:.2f}× ({cli['cli']:.3f} s vs bare import {cli['bare']:.3f} s, median of "
+                 f"{cli['runs']} alternating runs)"]
+    if "before" in cli:
+        lines.append(f"  before: {cli['before']:.3f} s = {cli['before_ratio']:.2f}×")
+    name, wall = worst_infeasible(grid, long)
+    lines += [f"Worst infeasible answer: {wall:.3f} s ({name})", "", "Scaling (make_plan wall s):",
+              "  path  " + "".join(f"{m:>9} mo" for m in sorted({r['months'] for r in scale}))]
+    for factor in sorted({r["factor"] for r in scale}):
+        cells = []
+        for r in sorted((r for r in scale if r["factor"] == factor), key=lambda r: r["months"]):
+            cells.append(f"{r['wall']:>12.3f}" if "sessions" in r else f"{'—':>12}")
+        lines.append(f"  {factor}×    " + "".join(cells))
+    return lines
+
+
+def worst_infeasible(grid: list[dict[str, Any]], long: list[dict[str, Any]]) -> tuple[str, float]:
+    rows = [(f"{r['background']} {r['hours']:g} h/week", r["wall"]) for r in grid if r["status"] == "INFEASIBLE"]
+    rows += [(f"complete_beginner over {LONG_RANGE[0]}-{LONG_RANGE[1]} months, {r['hours']:g} h/week", r["wall"])
+             for r in long if r["status"] == "INFEASIBLE"]
+    return max(rows, key=lambda x: x[1]) if rows else ("none", 0.0)
 
 
 if __name__ == "__main__":
