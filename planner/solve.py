@@ -41,8 +41,8 @@ from planner.reviews import place_reviews
 
 HOURS_RESOLUTION = 0.5  # minimum weekly hours are reported in half hours: the plan's 30-minute block
 DROP_MARGINS = (0, 8, 24, 64)  # extra blocks freed when dropping optional topics, tried in turn
-QUICK_STEPS = 4  # finishes tried (and minimum-hours steps confirmed) before the costlier checks at the extremes
-CONFIRM_STEPS = 12  # half-hour steps above the capacity bound tried when confirming a minimum by solving
+QUICK_STEPS = 4  # finishes tried (and minimum-hours steps checked) before the checks at the extremes
+CONFIRM_STEPS = 12  # half-hour steps above the capacity bound tried for a minimum that obeys the focus rules
 
 
 @dataclass(frozen=True)
@@ -294,10 +294,10 @@ def _fits(profile: Profile, req: Requirements) -> bool:
 
 
 def minimum_hours_per_week(profile: Profile, req: Requirements, above: float | None = None) -> float | None:
-    """Smallest weekly hours (in half hours) at which the plan fits, confirmed by a solve at that figure.
+    """Smallest weekly hours (in half hours) at which the plan fits, focus rules included, without a solve.
 
-    Capacity grows with weekly hours, so a binary search over half-hour steps finds the threshold; the
-    answer is feasible there and infeasible one step below.
+    Capacity grows with weekly hours, so a binary search over half-hour steps finds the capacity threshold;
+    the rules' exact arithmetic then steps up from there to the first figure make_plan plans at.
     """
     steps = int(MAX_HOURS_PER_WEEK / HOURS_RESOLUTION)
     lo, hi = int(MIN_HOURS_PER_WEEK / HOURS_RESOLUTION), steps
