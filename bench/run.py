@@ -671,7 +671,8 @@ def evaluate(grid: list[dict[str, Any]], scale: list[dict[str, Any]], cli: dict[
                   "over: " + ", ".join(f"{r['background']} {r['hours']} h +{r['over']} d" for r in over)),
         "scale8": (bool(eight) and not eight_bad,
                    f"{len(eight)} feasible 8× cases, worst make_plan {max((r['wall'] for r in eight), default=0):.2f}"
-                   f" s, worst gap {max((r.get('gap', 1) for r in eight), default=0):.2e}"
+                   f" s (CPU {max((r.get('cpu', 0) for r in eight), default=0):.2f} s), worst gap "
+                   f"{max((r.get('gap', 1) for r in eight), default=0):.2e}"
                    + ("" if not eight_bad else "; missed: " + ", ".join(f"{r['months']} mo" for r in eight_bad))),
         "scale1": (bool(one) and all(r["wall"] <= 1 for r in one),
                    ", ".join(f"{r['wall']:.2f} s ({r['hours']:g} h/week, {r['sessions']} sessions)" for r in one)
@@ -705,7 +706,8 @@ def render(args: argparse.Namespace, grid: list[dict[str, Any]], scale: list[dic
     rss_max = max([r["rss_mb"] for r in grid + scale + replans + profiles + long] + [parent_rss])
     targets = evaluate(grid, scale, cli, rss_max, replans, long)
     cmd = "python bench/run.py" + (" --quick" if args.quick else "") + (
-        f" --out {args.out}" if args.out != "docs/benchmarks.md" else "")
+        f" --out {args.out}" if args.out != "docs/benchmarks.md" else "") + (
+        f" --before {args.before}" if args.before else "")
     lines = [
         "# Benchmarks",
         "",
