@@ -223,8 +223,9 @@ def _earliest_path(cal: StudyCalendar, stream: Stream, days: int, not_before: in
         if new_lo > new_hi:
             return None
         now = np.arange(new_lo, new_hi + 1)
-        xs = np.array([0, *range(MIN_PIECE_BLOCKS if cap >= FOCUS_DAY_BLOCKS else 1, cap + 1)])
-        valid, src = _day_moves(tables, now, xs, lo, hi, cap >= FOCUS_DAY_BLOCKS, total)
+        strict = cal.focus_cap(d) >= FOCUS_DAY_BLOCKS  # busy events shorten a day, not loosen its rules
+        xs = np.array([0, *range(MIN_PIECE_BLOCKS if strict else 1, cap + 1)])
+        valid, src = _day_moves(tables, now, xs, lo, hi, strict, total)
         through = np.where(valid, used[np.clip(src - lo, 0, hi - lo)] + xs[:, None], INF)
         pick = np.argmin(through, axis=0)
         best = through[pick, np.arange(len(now))]

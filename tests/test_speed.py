@@ -43,12 +43,13 @@ def test_grid_answers_are_the_pinned_ones(ml, background):
 # ---------------------------------------------------------------- the rules' arithmetic, against a brute force
 
 
-def _load_ok(stream: Stream, before: int, load: int, cap: int) -> bool:
+def _load_ok(stream: Stream, before: int, load: int, cap: int, window: int | None = None) -> bool:
+    window = cap if window is None else window
     if load == 0:
         return True
-    if cap >= FOCUS_DAY_BLOCKS and load < MIN_PIECE_BLOCKS:
+    if window >= FOCUS_DAY_BLOCKS and load < MIN_PIECE_BLOCKS:
         return False
-    return load <= cap and not day_breaks_rules(stream, before, before + load, cap)
+    return load <= cap and not day_breaks_rules(stream, before, before + load, window)
 
 
 def _brute_earliest(cal: StudyCalendar, stream: Stream, days: int, not_before: int | None) -> int | None:
@@ -67,7 +68,8 @@ def _brute_earliest(cal: StudyCalendar, stream: Stream, days: int, not_before: i
             states = {(r, 0) for r, _ in states}
             week = w
         states = {(r + x, u + x) for r, u in states for x in range(cap + 1)
-                  if r + x <= stream.total and u + x <= cal.week_cap(w) and _load_ok(stream, r, x, cap)}
+                  if r + x <= stream.total and u + x <= cal.week_cap(w)
+                  and _load_ok(stream, r, x, cap, cal.focus_cap(d))}
         if d == last_before:
             states = {(r, u) for r, u in states if r < stream.total}
         if any(r == stream.total for r, _ in states) and (last_before is None or d > last_before):
@@ -81,7 +83,9 @@ def _cases(draw: st.DrawFn) -> tuple[StudyCalendar, Stream, int, int | None]:
     days = draw(st.integers(3, 21))
     caps = tuple(draw(st.lists(st.sampled_from([0, 1, 2, 3, 4, 5]), min_size=days, max_size=days)))
     start = dt.date(2027, 1, 4) + dt.timedelta(days=draw(st.integers(0, 6)))
-    cal = StudyCalendar(start, caps, weekly_cap=draw(st.integers(3, 24)), first_week_used=draw(st.integers(0, 3)))
+    windows = tuple(c + draw(st.sampled_from([0, 0, 1, 3])) for c in caps) if draw(st.booleans()) else ()
+    cal = StudyCalendar(start, caps, weekly_cap=draw(st.integers(3, 24)), first_week_used=draw(st.integers(0, 3)),
+                        window_caps=windows)
     not_before = draw(st.none() | st.integers(0, days))
     return cal, Stream(lengths), days, not_before
 
@@ -102,7 +106,7 @@ def test_earliest_obeying_agrees_with_a_brute_force(case):
     for d, x in enumerate(loads):
         if cal.week_of(d) != week:
             week, used = cal.week_of(d), 0
-        assert _load_ok(stream, run, x, cal.day_caps[d]), (d, run, x)
+        assert _load_ok(stream, run, x, cal.day_caps[d], cal.focus_cap(d)), (d, run, x)
         run, used = run + x, used + x
         assert used <= cal.week_cap(cal.week_of(d))
     if not_before is not None:  # the last study day before `not_before` has not finished the stream
