@@ -1,0 +1,225 @@
+"""The subscription feed: `GET /feed/<token>.ics` serves a learner's live plan from the dashboard's database.
+
+Calendar apps poll a subscribed URL and replace their copy with what they get, so an accepted re-plan reaches
+every device at the next fetch. The body is the .ics export without cancelled events (absence is what removes an
+event from a subscription), with REFRESH-INTERVAL/X-PUBLISHED-TTL of one hour and a DTSTAMP fixed to when this
+content was first served. The ETag is the hash of the content, so polls between changes cost a 304. Responses vary
+on Accept-Encoding (gzip cuts the default plan from ~440 kB to ~36 kB). Unknown, malformed and rotated tokens all
+get the same 404; the access log is off, since every request path carries a token.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import gzip
+import json
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from icalendar import vDuration
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from planner.curriculum import Curriculum, default_content_path, load_curriculum
+from planner.errors import InputError
+from planner.export.json import plan_from_dict
+from planner.feedtokens import FeedTokens
+from planner.livecal import content_hash, live_calendar, set_stamp
+from planner.store import Store
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8502
+REFRESH = dt.timedelta(hours=1)
+MEDIA_TYPE = "text/calendar; charset=utf-8"
+CACHE_ENTRIES = 32
+log = logging.getLogger("planner.feed")
+
+
+@lru_cache(maxsize=8)
+def _curricula() -> dict[str, Path]:
+    """Path id → content file, for the paths shipped beside the default one."""
+    out: dict[str, Path] = {}
+    for path in sorted(default_content_path().parent.glob("*.yaml")):
+        try:
+            out.setdefault(load_curriculum(path).id, path)
+        except InputError:
+            continue
+    return out
+
+
+@lru_cache(maxsize=8)
+def curriculum_for_id(path_id: str) -> Curriculum:
+    path = _curricula().get(path_id)
+    if path is None:
+        raise InputError("plan: path.id", f"no content file for path '{path_id}'")
+    return load_curriculum(path)
+
+
+@dataclass(frozen=True)
+class FeedDocument:
+    body: bytes
+    etag: str  # quoted entity tag
+    last_modified: dt.datetime  # UTC, whole seconds
+    _gzip: list[bytes]  # filled on first use
+
+    @property
+    def gzipped(self) -> bytes:
+        if not self._gzip:
+            self._gzip.append(gzip.compress(self.body, compresslevel=6, mtime=0))
+        return self._gzip[0]
+
+
+def feed_calendar(plan_data: dict[str, Any] | None) -> bytes:
+    """The feed's bytes for a saved plan (placeholder DTSTAMPs); an empty calendar when there is no plan."""
+    from icalendar import Calendar
+
+    from planner.export.ics import PRODID
+
+    if plan_data is None:
+        cal = Calendar()
+        cal.add("prodid", PRODID)
+        cal.add("version", "2.0")
+        cal.add("name", "Study plan")
+        cal.add("x-wr-calname", "Study plan")
+    else:
+        path_id = str((plan_data.get("path") or {}).get("id", ""))
+        cal = live_calendar(plan_from_dict(plan_data, curriculum_for_id(path_id)))
+        cal.pop("METHOD", None)  # a feed is not an iTIP message; libical rejects PUBLISH without ORGANIZER
+    cal.add("refresh-interval", vDuration(REFRESH), parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", vDuration(REFRESH))
+    return cal.to_ical()
+
+
+class FeedBuilder:
+    """Builds learners' feeds, keeping recent ones in memory keyed by the saved plan's exact JSON."""
+
+    def __init__(self, db: str | Path):
+        self.store = Store(db)
+        self.tokens = FeedTokens(self.store.path)
+        self._cache: OrderedDict[tuple[str, str], FeedDocument] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def document(self, token: str) -> FeedDocument | None:
+        name = self.tokens.learner_for(token)
+        if name is None:
+            return None
+        learner = self.store.load(name)
+        if learner is None:  # deleted: its URL must not serve a later learner of the same name
+            self.tokens.forget(name)
+            return None
+        key = (name, content_hash(json.dumps(learner.plan, sort_keys=True).encode()))
+        with self._lock:
+            doc = self._cache.get(key)
+            if doc is not None:
+                self._cache.move_to_end(key)
+                return doc
+        raw = feed_calendar(learner.plan)
+        digest = content_hash(raw)
+        published = self.tokens.published(name, digest, _saved_time(learner.updated_at))
+        doc = FeedDocument(set_stamp(raw, published), f'"{digest[:32]}"', published, [])
+        with self._lock:
+            self._cache[key] = doc
+            while len(self._cache) > CACHE_ENTRIES:
+                self._cache.popitem(last=False)
+        return doc
+
+
+def _saved_time(text: str) -> dt.datetime:
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return dt.datetime.now(dt.UTC)
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+def _wants_gzip(header: str) -> bool:
+    for part in header.split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip().lower() in ("gzip", "*"):
+            q = 1.0
+            for p in params.split(";"):
+                k, _, v = p.strip().partition("=")
+                if k.strip().lower() == "q":
+                    try:
+                        q = float(v)
+                    except ValueError:
+                        q = 0.0
+            return q > 0
+    return False
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    """Weak comparison (RFC 9110 §13.1.2): a gzip variant's tag matches too."""
+    if header.strip() == "*":
+        return True
+    opaque = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") in (opaque, opaque[:-1] + '-gz"') for tag in header.split(","))
+
+
+def _not_modified_since(header: str, last_modified: dt.datetime) -> bool:
+    try:
+        since = email.utils.parsedate_to_datetime(header)
+    except (TypeError, ValueError, IndexError):
+        return False
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=dt.UTC)
+    return last_modified <= since
+
+
+_NOT_FOUND = "not found\n"
+_SECURITY = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+
+
+def create_app(db: str | Path | None = None) -> Starlette:
+    """The feed app for the database at `db` (default: $PLANNER_DB, as the dashboard)."""
+    builder = FeedBuilder(db if db is not None else Store().path)
+
+    def feed(request: Request) -> Response:
+        token = str(request.path_params["token"])
+        doc = builder.document(token)
+        if doc is None:
+            return PlainTextResponse(_NOT_FOUND, status_code=404, headers={"Cache-Control": "no-store", **_SECURITY})
+        gz = _wants_gzip(request.headers.get("accept-encoding", ""))
+        etag = doc.etag[:-1] + '-gz"' if gz else doc.etag
+        headers = {
+            "ETag": etag,
+            "Last-Modified": email.utils.format_datetime(doc.last_modified, usegmt=True),
+            "Cache-Control": "private, no-cache",
+            "Vary": "Accept-Encoding",
+            **_SECURITY,
+        }
+        inm = request.headers.get("if-none-match")
+        ims = request.headers.get("if-modified-since")
+        if (inm is not None and _etag_matches(inm, doc.etag)) or (
+                inm is None and ims is not None and _not_modified_since(ims, doc.last_modified)):
+            return Response(status_code=304, headers=headers)
+        headers["Content-Disposition"] = 'inline; filename="study-plan.ics"'
+        if gz:
+            headers["Content-Encoding"] = "gzip"
+            return Response(doc.gzipped, media_type=MEDIA_TYPE, headers=headers)
+        return Response(doc.body, media_type=MEDIA_TYPE, headers=headers)
+
+    def health(request: Request) -> Response:
+        return PlainTextResponse("ok\n")
+
+    def not_found(request: Request, exc: Exception) -> Response:
+        return PlainTextResponse(_NOT_FOUND, status_code=404, headers={"Cache-Control": "no-store", **_SECURITY})
+
+    return Starlette(routes=[Route("/feed/{token}.ics", feed, methods=["GET"]), Route("/healthz", health)],
+                     exception_handlers={404: not_found})
+
+
+def serve(db: str | Path | None = None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
+    """Run the feed app under uvicorn until interrupted (no access log: request paths hold tokens)."""
+    import uvicorn
+
+    uvicorn.run(create_app(db), host=host, port=port, access_log=False, log_level="warning",
+                server_header=False, proxy_headers=False)
