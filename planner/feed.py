@@ -213,8 +213,10 @@ def create_app(db: str | Path | None = None) -> Starlette:
     def not_found(request: Request, exc: Exception) -> Response:
         return PlainTextResponse(_NOT_FOUND, status_code=404, headers={"Cache-Control": "no-store", **_SECURITY})
 
-    return Starlette(routes=[Route("/feed/{token}.ics", feed, methods=["GET"]), Route("/healthz", health)],
-                     exception_handlers={404: not_found})
+    app = Starlette(routes=[Route("/feed/{token}.ics", feed, methods=["GET"]), Route("/healthz", health)],
+                    exception_handlers={404: not_found})
+    app.router.redirect_slashes = False  # a redirect would echo the token back for any trailing-slash variant
+    return app
 
 
 def serve(db: str | Path | None = None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:

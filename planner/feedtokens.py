@@ -140,3 +140,8 @@ def webcal_url(url: str) -> str:
 def rotate_token(store: Store, name: str) -> str:
     """A new secret URL path for the learner; the old one answers 404 from now on."""
     return f"/feed/{FeedTokens(store.path).rotate(_saved_name(store, name))}.ics"
+
+
+def forget_learner(store: Store, name: str) -> None:
+    """Call when deleting a learner: its feed URL stops working and is never handed to a later namesake."""
+    FeedTokens(store.path).forget(" ".join(str(name).split()))

@@ -15,6 +15,7 @@ import pytest
 from icalendar import Calendar
 
 from planner.caldav_sync import PASSWORD_ENV, SyncError, sync_plan
+from planner.cli import main
 from planner.curriculum import Curriculum
 from planner.export import plan_to_json
 from planner.livecal import event_resources, live_calendar
@@ -225,11 +226,13 @@ def test_foreign_events_are_never_touched(small_plan, replanned, server, calenda
     assert all(row[1].endswith("@study-planner") for row in state_rows(db))
 
 
-def test_wrong_password_bad_url_and_no_server_leave_everything_unchanged(small_plan, server, calendar, tmp_path):
+def test_wrong_password_bad_url_and_no_server_leave_everything_unchanged(small_plan, server, calendar, tmp_path,
+                                                                        monkeypatch, capsys):
     db, plan_file = tmp_path / "planner.db", tmp_path / "plan.json"
     plan_file.write_bytes(plan_to_json(small_plan))
-    assert run_cli("sync", str(plan_file), "--caldav", calendar, "--user", USER, db=db).returncode == 0
+    sync_plan(small_plan, calendar, USER, PASSWORD, db=db)
     rows, events = state_rows(db), server_events(calendar)
+    monkeypatch.setenv("PLANNER_DB", str(db))
     cases = [
         (("--caldav", calendar, "--user", USER), "wrong-password", "refused the login"),
         (("--caldav", calendar, "--user", "mallory"), PASSWORD, "refused the login"),
@@ -240,13 +243,17 @@ def test_wrong_password_bad_url_and_no_server_leave_everything_unchanged(small_p
         (("--caldav", f"http://ada:{PASSWORD}@127.0.0.1/cal/"), PASSWORD, "not in the URL"),
     ]
     for args, password, words in cases:
-        done = run_cli("sync", str(plan_file), *args, password=password, db=db)
-        assert done.returncode == 2, (args, done.stdout, done.stderr)
-        lines = done.stderr.strip().splitlines()
-        assert len(lines) == 1 and words in lines[0], (args, done.stderr)
-        assert "Traceback" not in done.stderr and done.stdout == ""
-        assert PASSWORD not in done.stderr and "wrong-password" not in done.stderr
+        monkeypatch.setenv(PASSWORD_ENV, password)
+        code = main(["sync", str(plan_file), *args])
+        out, err = capsys.readouterr()
+        assert code == 2, (args, out, err)
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and words in lines[0], (args, err)
+        assert out == "" and PASSWORD not in err and "wrong-password" not in err
         assert state_rows(db) == rows
+    done = run_cli("sync", str(plan_file), "--caldav", calendar, "--user", USER, password="wrong", db=db)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "refused the login" in done.stderr
+    assert "Traceback" not in done.stderr and state_rows(db) == rows
     assert server_events(calendar) == events
     with pytest.raises(SyncError, match="refused the login"):
         sync_plan(small_plan, calendar, USER, "nope", db=db)
