@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
-from planner.livecal import Resource, event_resources, live_calendar, set_stamp
+from planner.livecal import Resource, live_calendar, set_stamp
 from planner.plan import UID_DOMAIN, Plan
 
 PASSWORD_ENV = "PLANNER_CALDAV_PASSWORD"
@@ -247,7 +247,7 @@ def sync_plan(plan: Plan, url: str, user: str | None, password: str | None, *, d
     t0 = time.perf_counter()
     calendar = check_url(url)
     state = SyncState(db if db is not None else default_db_path())
-    resources: list[Resource] = list(event_resources(live_calendar(plan)))
+    resources: list[Resource] = list(live_calendar(plan).resources())
     server = _Server(calendar, user, password)
     try:
         on_server = server.calendar_etags()

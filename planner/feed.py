@@ -32,7 +32,7 @@ from planner.curriculum import Curriculum, default_content_path, load_curriculum
 from planner.errors import InputError
 from planner.export.json import plan_from_dict
 from planner.feedtokens import FeedTokens
-from planner.livecal import content_hash, live_calendar, set_stamp
+from planner.livecal import LiveCalendar, content_hash, live_calendar, set_stamp
 from planner.store import Store
 
 DEFAULT_HOST = "127.0.0.1"
@@ -79,23 +79,16 @@ class FeedDocument:
 
 def feed_calendar(plan_data: dict[str, Any] | None) -> bytes:
     """The feed's bytes for a saved plan (placeholder DTSTAMPs); an empty calendar when there is no plan."""
-    from icalendar import Calendar
-
     from planner.export.ics import PRODID
 
+    refresh = (b"REFRESH-INTERVAL;VALUE=DURATION:" + vDuration(REFRESH).to_ical(),
+               b"X-PUBLISHED-TTL:" + vDuration(REFRESH).to_ical())
     if plan_data is None:
-        cal = Calendar()
-        cal.add("prodid", PRODID)
-        cal.add("version", "2.0")
-        cal.add("name", "Study plan")
-        cal.add("x-wr-calname", "Study plan")
-    else:
-        path_id = str((plan_data.get("path") or {}).get("id", ""))
-        cal = live_calendar(plan_from_dict(plan_data, curriculum_for_id(path_id)))
-        cal.pop("METHOD", None)  # a feed is not an iTIP message; libical rejects PUBLISH without ORGANIZER
-    cal.add("refresh-interval", vDuration(REFRESH), parameters={"VALUE": "DURATION"})
-    cal.add("x-published-ttl", vDuration(REFRESH))
-    return cal.to_ical()
+        empty = LiveCalendar((b"VERSION:2.0", b"PRODID:" + PRODID.encode(), b"NAME:Study plan",
+                              b"X-WR-CALNAME:Study plan"), {}, ())
+        return empty.to_ical(refresh)
+    path_id = str((plan_data.get("path") or {}).get("id", ""))
+    return live_calendar(plan_from_dict(plan_data, curriculum_for_id(path_id))).to_ical(refresh)
 
 
 class FeedBuilder:
@@ -115,21 +108,32 @@ class FeedBuilder:
         if learner is None:  # deleted: its URL must not serve a later learner of the same name
             self.tokens.forget(name)
             return None
+        saved = (name, learner.updated_at)  # cheap key: a hit costs no hashing of the plan
+        with self._lock:
+            doc = self._cache.get(saved)
+            if doc is not None:
+                self._cache.move_to_end(saved)
+                return doc
         key = (name, content_hash(json.dumps(learner.plan, sort_keys=True).encode()))
         with self._lock:
             doc = self._cache.get(key)
-            if doc is not None:
-                self._cache.move_to_end(key)
-                return doc
+        if doc is not None:  # saved again with the same plan
+            self._remember(saved, doc)
+            return doc
         raw = feed_calendar(learner.plan)
         digest = content_hash(raw)
         published = self.tokens.published(name, digest, _saved_time(learner.updated_at))
         doc = FeedDocument(set_stamp(raw, published), f'"{digest[:32]}"', published, [])
+        self._remember(key, doc)
+        self._remember(saved, doc)
+        return doc
+
+    def _remember(self, key: tuple[str, str], doc: FeedDocument) -> None:
         with self._lock:
             self._cache[key] = doc
+            self._cache.move_to_end(key)
             while len(self._cache) > CACHE_ENTRIES:
                 self._cache.popitem(last=False)
-        return doc
 
 
 def _saved_time(text: str) -> dt.datetime:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import signal
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from icalendar import Calendar
@@ -18,7 +20,7 @@ from planner.caldav_sync import PASSWORD_ENV, SyncError, sync_plan
 from planner.cli import main
 from planner.curriculum import Curriculum
 from planner.export import plan_to_json
-from planner.livecal import event_resources, live_calendar
+from planner.livecal import live_calendar
 from planner.plan import Plan
 from planner.progress import mark_done_through
 from planner.replan import Replanned, replan
@@ -38,6 +40,12 @@ def server(tmp_path_factory: pytest.TempPathFactory):
 def small_plan(sql: Curriculum) -> Plan:
     """The SQL path at 6 h/week in New York: 61 sessions, with a VTIMEZONE."""
     return plan_ok(sql, background="beginner", hours_per_week=6, timezone="America/New_York")
+
+
+@pytest.fixture(scope="module")
+def tiny_plan(small_plan: Plan) -> Plan:
+    """Its first 15 sessions: enough for the tests that do not need a whole plan, and quicker to upload."""
+    return dataclasses.replace(small_plan, sessions=small_plan.sessions[:15])
 
 
 @pytest.fixture(scope="module")
@@ -149,8 +157,8 @@ def test_replan_sync_writes_only_the_changes(small_plan, replanned, calendar, tm
     d = replanned.diff
     live_new = {s.uid for s in replanned.plan.active_sessions}
     # changed: moved sessions, and kept ones whose text changed (e.g. "session 2 of 9" became "of 12")
-    before = {r.uid: r.hash for r in event_resources(live_calendar(small_plan))}
-    after = {r.uid: r.hash for r in event_resources(live_calendar(replanned.plan))}
+    before = {r.uid: r.hash for r in live_calendar(small_plan).resources()}
+    after = {r.uid: r.hash for r in live_calendar(replanned.plan).resources()}
     changed = {uid for uid in after if uid in before and after[uid] != before[uid]}
     assert set(d.moved) <= changed
     expected = (f"created {len(d.added)}, updated {len(changed)}, deleted {len(d.removed)}, "
@@ -167,7 +175,7 @@ def test_replan_sync_writes_only_the_changes(small_plan, replanned, calendar, tm
     assert again.stdout.startswith(f"created 0, updated 0, deleted 0, unchanged {len(live_new)}")
 
 
-def test_interrupted_sync_completes_on_the_next_run(small_plan, calendar, tmp_path):
+def test_interrupted_sync_completes_on_the_next_run(tiny_plan, calendar, tmp_path):
     db = tmp_path / "planner.db"
     writes: list[str] = []
 
@@ -177,12 +185,12 @@ def test_interrupted_sync_completes_on_the_next_run(small_plan, calendar, tmp_pa
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        sync_plan(small_plan, calendar, USER, PASSWORD, db=db, on_write=stop_after_five)
+        sync_plan(tiny_plan, calendar, USER, PASSWORD, db=db, on_write=stop_after_five)
     assert len(state_rows(db)) == 5
-    n = len(small_plan.active_sessions)
-    rest = sync_plan(small_plan, calendar, USER, PASSWORD, db=db)
+    n = len(tiny_plan.active_sessions)
+    rest = sync_plan(tiny_plan, calendar, USER, PASSWORD, db=db)
     assert (rest.created, rest.updated, rest.deleted, rest.unchanged) == (n - 5, 0, 0, 5)
-    assert_holds(calendar, small_plan)
+    assert_holds(calendar, tiny_plan)
 
 
 def test_killed_sync_process_completes_on_the_next_run(small_plan, calendar, tmp_path):
@@ -226,11 +234,11 @@ def test_foreign_events_are_never_touched(small_plan, replanned, server, calenda
     assert all(row[1].endswith("@study-planner") for row in state_rows(db))
 
 
-def test_wrong_password_bad_url_and_no_server_leave_everything_unchanged(small_plan, server, calendar, tmp_path,
+def test_wrong_password_bad_url_and_no_server_leave_everything_unchanged(tiny_plan, server, calendar, tmp_path,
                                                                         monkeypatch, capsys):
     db, plan_file = tmp_path / "planner.db", tmp_path / "plan.json"
-    plan_file.write_bytes(plan_to_json(small_plan))
-    sync_plan(small_plan, calendar, USER, PASSWORD, db=db)
+    plan_file.write_bytes(plan_to_json(tiny_plan))
+    sync_plan(tiny_plan, calendar, USER, PASSWORD, db=db)
     rows, events = state_rows(db), server_events(calendar)
     monkeypatch.setenv("PLANNER_DB", str(db))
     cases = [
@@ -256,12 +264,12 @@ def test_wrong_password_bad_url_and_no_server_leave_everything_unchanged(small_p
     assert "Traceback" not in done.stderr and state_rows(db) == rows
     assert server_events(calendar) == events
     with pytest.raises(SyncError, match="refused the login"):
-        sync_plan(small_plan, calendar, USER, "nope", db=db)
+        sync_plan(tiny_plan, calendar, USER, "nope", db=db)
 
 
-def test_password_only_from_environment_or_prompt_and_never_stored(small_plan, calendar, tmp_path):
+def test_password_only_from_environment_or_prompt_and_never_stored(tiny_plan, calendar, tmp_path):
     db, plan_file = tmp_path / "planner.db", tmp_path / "plan.json"
-    plan_file.write_bytes(plan_to_json(small_plan))
+    plan_file.write_bytes(plan_to_json(tiny_plan))
     no_password = run_cli("sync", str(plan_file), "--caldav", calendar, "--user", USER, password=None, db=db)
     assert no_password.returncode == 2 and PASSWORD_ENV in no_password.stderr  # no terminal to prompt on
     flag = run_cli("sync", str(plan_file), "--caldav", calendar, "--user", USER, "--password", PASSWORD, db=db)
@@ -270,3 +278,32 @@ def test_password_only_from_environment_or_prompt_and_never_stored(small_plan, c
     assert done.returncode == 0 and PASSWORD not in done.stdout + done.stderr
     for path in tmp_path.iterdir():  # the database (and its WAL), the plan file
         assert PASSWORD.encode() not in path.read_bytes(), path
+
+
+def test_server_error_midway_stops_with_one_line_and_the_next_run_completes(tiny_plan, server, calendar, tmp_path):
+    """A server failing mid-sync (its calendar's properties file broken: Radicale answers 500 to everything)."""
+    db = tmp_path / "planner.db"
+    props = server.folder / "collections" / "collection-root" / urlsplit(calendar).path.strip("/") / ".Radicale.props"
+    good = props.read_bytes()
+    written: list[str] = []
+
+    def break_after_three(action: str, uid: str) -> None:
+        written.append(uid)
+        if len(written) == 3:
+            props.write_text("{not json")
+
+    try:
+        with pytest.raises(SyncError, match="server error 500") as info:
+            sync_plan(tiny_plan, calendar, USER, PASSWORD, db=db, on_write=break_after_three)
+        assert "\n" not in str(info.value) and PASSWORD not in str(info.value)
+        assert [row[1] for row in state_rows(db)] == sorted(written)  # exactly what the server accepted
+        rows = state_rows(db)
+        with pytest.raises(SyncError, match="server error 500"):  # failing from the start: nothing recorded
+            sync_plan(tiny_plan, calendar, USER, PASSWORD, db=db)
+        assert state_rows(db) == rows
+    finally:
+        props.write_bytes(good)
+    n = len(tiny_plan.active_sessions)
+    rest = sync_plan(tiny_plan, calendar, USER, PASSWORD, db=db)
+    assert (rest.created, rest.unchanged) == (n - 3, 3)
+    assert_holds(calendar, tiny_plan)

@@ -204,3 +204,46 @@ def test_cli_learners_feed_and_rotate(tmp_path, small_plan):
                         (("serve", "--port", "http"), "--port")):
         bad = _cli(*args, db=db)
         assert bad.returncode == 2 and words in bad.stderr and "Traceback" not in bad.stderr, (args, bad.stderr)
+
+
+def _props(ev) -> dict[str, bytes]:
+    return {k: ev[k].to_ical() if hasattr(ev[k], "to_ical") else str(ev[k]).encode() for k in ev if k != "DTSTAMP"}
+
+
+def test_live_calendar_is_the_export_without_cancelled_events(replanned):
+    """Cutting the export's bytes keeps every live event exactly as icalendar reads it in the export."""
+    from planner.export import plan_to_ics
+    from planner.livecal import PLACEHOLDER_LINE, live_calendar
+
+    plan = replanned.plan
+    exported = {str(e["UID"]): e for e in Calendar.from_ical(plan_to_ics(plan)).walk("VEVENT")}
+    live = live_calendar(plan)
+    feed = Calendar.from_ical(live.to_ical())
+    events = {str(e["UID"]): e for e in feed.walk("VEVENT")}
+    assert set(events) == {s.uid for s in plan.active_sessions}
+    assert "METHOD" not in feed and [str(z["TZID"]) for z in feed.walk("VTIMEZONE")] == ["America/New_York"]
+    for uid, ev in events.items():
+        assert _props(ev) == _props(exported[uid])
+        assert [a.to_ical() for a in ev.subcomponents] == [a.to_ical() for a in exported[uid].subcomponents]
+    for res in live.resources():
+        cal = Calendar.from_ical(res.body)
+        assert "METHOD" not in cal and len(cal.walk("VEVENT")) == 1 and str(cal.walk("VEVENT")[0]["UID"]) == res.uid
+        assert [str(z["TZID"]) for z in cal.walk("VTIMEZONE")] == ["America/New_York"]
+        assert res.body.count(PLACEHOLDER_LINE) == 1
+
+
+def test_live_calendar_reads_folded_lines_and_leaves_alarms_alone():
+    from planner.livecal import split_calendar
+
+    data = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nMETHOD:PUBLISH\r\n"
+            b"BEGIN:VEVENT\r\nUID:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n"
+            b" bbb@study-planner\r\nDTSTAMP:20260101T000000Z\r\nDTSTART;TZID=\"Europe/Berlin\":20270101T100000\r\n"
+            b"DTEND;VALUE=DATE-TIME;TZID=Europe/Berlin:20270101T110000\r\nSUMMARY:A\r\n"
+            b"BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT15M\r\nSTATUS:CANCELLED\r\nEND:VALARM\r\nEND:VEVENT\r\n"
+            b"BEGIN:VEVENT\r\nUID:c@study-planner\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20270102T100000Z\r\n"
+            b"STATUS:\r\n CANCELLED\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    cal = split_calendar(data)
+    assert [e.uid for e in cal.events] == ["a" * 70 + "bbb@study-planner"]
+    assert cal.events[0].tzids == ("Europe/Berlin",)
+    assert all(not p.startswith(b"METHOD") for p in cal.properties)
+    assert Calendar.from_ical(cal.to_ical()).walk("VALARM")[0]["TRIGGER"].to_ical() == b"-PT15M"
