@@ -76,7 +76,27 @@ def bench_sync(plan: Any, new_plan: Any, runs: int, folder: Path) -> dict[str, A
             r = sync_plan(new_plan, url, USER, PASSWORD, db=db)
             resync.append(r.seconds)
             counts["replan"] = r.text()
-    return {"first": first, "noop": noop, "replan": resync, "counts": counts}
+            writes = r.created + r.updated + r.deleted
+        baseline = _bare_put(server.make_calendar(USER, "bench-baseline"), new_plan)
+    return {"first": first, "noop": noop, "replan": resync, "counts": counts, "writes": writes, "bare_put": baseline}
+
+
+def _bare_put(url: str, plan: Any) -> float:
+    """Median round trip of one event PUT with a bare HTTP client on one connection: the server's share."""
+    import niquests
+
+    from planner.livecal import live_calendar, set_stamp
+
+    times = []
+    with niquests.Session() as session:
+        for res in list(live_calendar(plan).resources())[:40]:
+            body = set_stamp(res.body, dt.datetime.now(dt.UTC))
+            t0 = time.perf_counter()
+            r = session.put(f"{url}{res.uid}.ics", data=body, auth=(USER, PASSWORD),
+                            headers={"Content-Type": "text/calendar; charset=utf-8"})
+            times.append(time.perf_counter() - t0)
+            assert r.status_code in (201, 204), r.status_code
+    return statistics.median(times)
 
 
 def _conditional_rate(base: str, path: str, headers: dict[str, str]) -> tuple[float, int]:
@@ -151,6 +171,11 @@ def render(plan: Any, new_plan: Any, diff: Any, sync: dict[str, Any], feed: dict
         f"| re-plan sync (goal ≤ {TARGET_REPLAN_SYNC:g} s: {ok}) | {med['replan']:.2f} | "
         f"{sync['counts']['replan']} |",
         "",
+        f"Per write in the re-plan sync: {(med['replan'] - med['noop']) / max(1, sync['writes']) * 1000:.0f} ms "
+        f"((re-plan − no-op) / {sync['writes']} writes); the same server answers one PUT from a bare HTTP client "
+        f"(niquests, one connection, 40 events) in {sync['bare_put'] * 1000:.0f} ms (median), so the time is the "
+        f"server's. Load average during the run: {_load()}.",
+        "",
         "All runs (s): first " + ", ".join(f"{x:.2f}" for x in sync["first"]) + "; no-op "
         + ", ".join(f"{x:.2f}" for x in sync["noop"]) + "; re-plan " + ", ".join(f"{x:.2f}" for x in sync["replan"])
         + ".",
@@ -171,6 +196,12 @@ def render(plan: Any, new_plan: Any, diff: Any, sync: dict[str, Any], feed: dict
         END_MARK,
     ]
     return "\n".join(lines)
+
+
+def _load() -> str:
+    import os
+
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg()) + f" (1/5/15 min) on {os.cpu_count()} CPUs"
 
 
 def _versions() -> str:

@@ -137,6 +137,14 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         raise InputError("--port", f"'{args.port}' is not a port number") from None
     if not 0 < port < 65536:
         raise InputError("--port", f"{port} is not a port number (1-65535)")
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise InputError("--port", f"cannot listen on {host}:{port} ({exc.strerror})") from None
     store = _store(args.db)
     print(f"serving subscription feeds from {store.path} on http://{host}:{port}/feed/<token>.ics "
           f"(Ctrl+C stops)", flush=True)

@@ -197,6 +197,8 @@ def test_cli_learners_feed_and_rotate(tmp_path, small_plan):
         assert fetch(base + rotated.stdout.strip())[0] == 200
         full = _cli("feed", "Dee", "--base", base, db=db)
         assert full.stdout.strip() == base + rotated.stdout.strip()
+        busy = _cli("serve", "--port", base.rsplit(":", 1)[1], db=db)  # the port is taken
+        assert busy.returncode == 2 and "--port: cannot listen" in busy.stderr and "Traceback" not in busy.stderr
 
     for args, words in ((("feed", "Nobody"), "no saved learner"),
                         (("learners", "add", "Eve", "--plan", str(tmp_path / "missing.json")), "not found"),
