@@ -42,7 +42,8 @@ def content_hash(data: bytes) -> str:
 def _logical_lines(data: bytes) -> list[bytes]:
     """Content lines with their folded continuations kept attached (each still folded, as written)."""
     out: list[bytes] = []
-    for line in data.split(_CRLF):
+    for line in data.split(b"\n"):  # CRLF as RFC 5545 says, bare LF read too
+        line = line.removesuffix(b"\r")
         if line[:1] in (b" ", b"\t") and out:
             out[-1] += _CRLF + line
         elif line:

@@ -245,6 +245,7 @@ def test_live_calendar_reads_folded_lines_and_leaves_alarms_alone():
             b"BEGIN:VEVENT\r\nUID:c@study-planner\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20270102T100000Z\r\n"
             b"STATUS:\r\n CANCELLED\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
     cal = split_calendar(data)
+    assert split_calendar(data.replace(b"\r\n", b"\n")) == cal
     assert [e.uid for e in cal.events] == ["a" * 70 + "bbb@study-planner"]
     assert cal.events[0].tzids == ("Europe/Berlin",)
     assert all(not p.startswith(b"METHOD") for p in cal.properties)
