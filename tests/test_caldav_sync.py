@@ -85,7 +85,8 @@ def server_events(cal_url: str) -> dict[str, dict[str, object]]:
             uid = str(ev["UID"])
             assert uid not in out, f"duplicate {uid}"
             out[uid] = {"start": ev["DTSTART"].dt, "end": ev["DTEND"].dt, "sequence": int(ev.get("SEQUENCE", 0)),
-                        "method": "METHOD" in cal, "etag": etag, "href": href, "status": str(ev.get("STATUS"))}
+                        "method": "METHOD" in cal, "etag": etag, "href": href, "status": str(ev.get("STATUS")),
+                        "summary": str(ev.get("SUMMARY"))}
     return out
 
 
@@ -140,6 +141,22 @@ def test_first_sync_then_nothing_to_do(small_plan, calendar, tmp_path):
     assert second.text() == f"created 0, updated 0, deleted 0, unchanged {n}"
     after = assert_holds(calendar, small_plan)
     assert {u: e["etag"] for u, e in after.items()} == {u: e["etag"] for u, e in before.items()}  # nothing written
+
+    # someone edits one of the plan's events on the server and deletes another: the plan wins, the rest stays
+    import caldav
+
+    edited, gone = sorted(after)[:2]
+    with caldav.DAVClient(calendar, username=USER, password=PASSWORD, enable_rfc6764=False) as client:
+        _, _, body = fetch(calendar.split("/ada/")[0] + str(after[edited]["href"]), headers=_auth())
+        r = client.put(calendar.split("/ada/")[0] + str(after[edited]["href"]),
+                       body.decode().replace("SUMMARY:", "SUMMARY:Moved by hand · "), {"Content-Type": "text/calendar"})
+        assert r.status in (201, 204)
+        assert client.delete(calendar.split("/ada/")[0] + str(after[gone]["href"])).status in (200, 204)
+    third = sync_plan(small_plan, calendar, USER, PASSWORD, db=db)
+    assert (third.created, third.updated, third.deleted, third.unchanged) == (1, 1, 0, n - 2)
+    restored = assert_holds(calendar, small_plan)
+    assert restored[edited]["summary"] == before[edited]["summary"]
+    assert all(restored[u]["etag"] == after[u]["etag"] for u in after if u not in (edited, gone))
 
 
 def test_replan_sync_writes_only_the_changes(small_plan, replanned, calendar, tmp_path):
