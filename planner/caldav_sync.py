@@ -272,7 +272,11 @@ def sync_plan(plan: Plan, url: str, user: str | None, password: str | None, *, d
                     raise SyncError(f"{_safe(calendar)}: {href} holds an event this planner did not write; "
                                     f"left alone (use a calendar of its own for the plan)")
                 body = set_stamp(res.body, dt.datetime.now(dt.UTC))
-                status, etag = server.put(href, body, if_match=current)
+                status, etag = server.put(href, body, if_match=None if current is None else current or "*")
+                if status == 409:  # RFC 4791 §5.3.2.1 no-uid-conflict: the UID is in another resource
+                    raise SyncError(f"{_safe(calendar)}: the calendar already holds {res.uid} at another address "
+                                    f"(an imported plan file?); sync into a calendar of its own, or delete the "
+                                    f"imported events first")
                 if status == 412:
                     raise SyncError(f"{_safe(calendar)}: {res.uid} changed on the server during the sync; "
                                     f"run the sync again")

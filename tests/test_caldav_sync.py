@@ -324,3 +324,20 @@ def test_server_error_midway_stops_with_one_line_and_the_next_run_completes(tiny
     rest = sync_plan(tiny_plan, calendar, USER, PASSWORD, db=db)
     assert (rest.created, rest.unchanged) == (n - 3, 3)
     assert_holds(calendar, tiny_plan)
+
+
+def test_a_calendar_holding_an_imported_plan_file_is_reported_not_overwritten(tiny_plan, calendar, tmp_path):
+    """The plan's file imported earlier into the same calendar: its events sit at other addresses with the same
+    UIDs. The server refuses a second copy (no-uid-conflict) and the sync says what to do; the import stays."""
+    import caldav
+
+    first = next(iter(live_calendar(tiny_plan).resources()))
+    with caldav.DAVClient(calendar, username=USER, password=PASSWORD, enable_rfc6764=False) as client:
+        r = client.put(calendar + "imported-1.ics", first.body.decode(), {"Content-Type": "text/calendar"})
+        assert r.status == 201
+    before = server_events(calendar)
+    with pytest.raises(SyncError, match=r"already holds .* at another address") as info:
+        sync_plan(tiny_plan, calendar, USER, PASSWORD, db=tmp_path / "planner.db")
+    assert "\n" not in str(info.value)
+    assert server_events(calendar) == before
+    assert state_rows(tmp_path / "planner.db") == []
