@@ -92,12 +92,16 @@ def feed_calendar(plan_data: dict[str, Any] | None) -> bytes:
 
 
 class FeedBuilder:
-    """Builds learners' feeds, keeping recent ones in memory keyed by the saved plan's exact JSON."""
+    """Builds learners' feeds. A learner's feed is kept per save (name and save time), so a poll between saves
+    costs one read of the store; the calendar bytes are kept per plan content, so re-saving the same plan (or
+    restoring an earlier one) does not rebuild them. DTSTAMP and Last-Modified always come from the published
+    record, which changes whenever the content differs from what was served last."""
 
     def __init__(self, db: str | Path):
         self.store = Store(db)
         self.tokens = FeedTokens(self.store.path)
-        self._cache: OrderedDict[tuple[str, str], FeedDocument] = OrderedDict()
+        self._docs: OrderedDict[tuple[str, str], FeedDocument] = OrderedDict()
+        self._raw: OrderedDict[tuple[str, str], tuple[bytes, str]] = OrderedDict()
         self._lock = threading.Lock()
 
     def document(self, token: str) -> FeedDocument | None:
@@ -108,32 +112,32 @@ class FeedBuilder:
         if learner is None:  # deleted: its URL must not serve a later learner of the same name
             self.tokens.forget(name)
             return None
-        saved = (name, learner.updated_at)  # cheap key: a hit costs no hashing of the plan
+        saved = (name, learner.updated_at)
         with self._lock:
-            doc = self._cache.get(saved)
+            doc = self._docs.get(saved)
             if doc is not None:
-                self._cache.move_to_end(saved)
+                self._docs.move_to_end(saved)
                 return doc
         key = (name, content_hash(json.dumps(learner.plan, sort_keys=True).encode()))
         with self._lock:
-            doc = self._cache.get(key)
-        if doc is not None:  # saved again with the same plan
-            self._remember(saved, doc)
-            return doc
-        raw = feed_calendar(learner.plan)
-        digest = content_hash(raw)
+            built = self._raw.get(key)
+        if built is None:
+            raw = feed_calendar(learner.plan)
+            built = (raw, content_hash(raw))
+            self._remember(self._raw, key, built)
+        raw, digest = built
         published = self.tokens.published(name, digest, _saved_time(learner.updated_at))
-        doc = FeedDocument(set_stamp(raw, published), f'"{digest[:32]}"', published, [])
-        self._remember(key, doc)
-        self._remember(saved, doc)
+        etag = content_hash(f"{digest} {published.isoformat()}".encode())[:32]  # new bytes, new tag
+        doc = FeedDocument(set_stamp(raw, published), f'"{etag}"', published, [])
+        self._remember(self._docs, saved, doc)
         return doc
 
-    def _remember(self, key: tuple[str, str], doc: FeedDocument) -> None:
+    def _remember(self, cache: OrderedDict[tuple[str, str], Any], key: tuple[str, str], value: Any) -> None:
         with self._lock:
-            self._cache[key] = doc
-            self._cache.move_to_end(key)
-            while len(self._cache) > CACHE_ENTRIES:
-                self._cache.popitem(last=False)
+            cache[key] = value
+            cache.move_to_end(key)
+            while len(cache) > CACHE_ENTRIES:
+                cache.popitem(last=False)
 
 
 def _saved_time(text: str) -> dt.datetime:

@@ -157,6 +157,13 @@ def test_accepted_replan_is_in_the_feed_at_the_next_fetch(tmp_path, small_plan, 
         for s in replanned.plan.active_sessions:
             assert events[s.uid]["DTSTART"].dt == s.start and int(events[s.uid]["SEQUENCE"]) == s.sequence
 
+        store.save("Cy", raw, plan_to_dict(small_plan), tracked=True)  # back to the first plan (a restore)
+        status, back, body = fetch(url, headers={"If-None-Match": headers["etag"]})
+        assert status == 200 and back["etag"] not in (first["etag"], headers["etag"])
+        assert email.utils.parsedate_to_datetime(back["last-modified"]) >= email.utils.parsedate_to_datetime(
+            headers["last-modified"])
+        assert {str(e["UID"]) for e in _feed(body).walk("VEVENT")} == {s.uid for s in small_plan.active_sessions}
+
         store.save("Cy", raw, None)  # the learner's new inputs did not fit: no plan, an empty calendar
         status, _, body = fetch(url)
         assert status == 200 and _feed(body).walk("VEVENT") == []
