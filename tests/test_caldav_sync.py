@@ -341,3 +341,38 @@ def test_a_calendar_holding_an_imported_plan_file_is_reported_not_overwritten(ti
     assert "\n" not in str(info.value)
     assert server_events(calendar) == before
     assert state_rows(tmp_path / "planner.db") == []
+
+
+def test_password_typed_at_the_prompt(tiny_plan, calendar, tmp_path):
+    """Without PLANNER_CALDAV_PASSWORD the CLI asks on the terminal (getpass: not echoed) and syncs."""
+    import pty
+
+    db, plan_file = tmp_path / "planner.db", tmp_path / "plan.json"
+    plan_file.write_bytes(plan_to_json(tiny_plan))
+    env = {k: v for k, v in os.environ.items() if k != PASSWORD_ENV}
+    env["PLANNER_DB"] = str(db)
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the CLI on the pseudo-terminal
+        os.chdir(ROOT)
+        os.execve(sys.executable, [sys.executable, "-m", "planner", "sync", str(plan_file), "--caldav", calendar,
+                                   "--user", USER], env)
+    output = b""
+    deadline = time.monotonic() + 120
+    typed = False
+    while time.monotonic() < deadline:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+        if not typed and b"password for ada:" in output:
+            os.write(fd, PASSWORD.encode() + b"\n")
+            typed = True
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    text = output.decode(errors="replace")
+    assert typed and os.waitstatus_to_exitcode(status) == 0, text
+    assert f"created {len(tiny_plan.active_sessions)}, updated 0" in text
+    assert PASSWORD not in text  # not echoed
