@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from planner.errors import InputError
+from planner.errors import InputError, one_line
 
 COMMANDS = ("learners", "feed", "serve", "sync")
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
@@ -179,7 +179,7 @@ def _cmd_sync(args: argparse.Namespace) -> int:
         result = sync_plan(plan, args.caldav, user, _password(user),
                            db=Path(args.db).expanduser() if args.db else None)
     except SyncError as exc:
-        print(f"planner: sync: {exc}", file=sys.stderr)
+        print(f"planner: sync: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(f"{result.text()} ({result.calendar}, {result.seconds:.1f} s)")
     return EXIT_OK
