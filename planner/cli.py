@@ -7,6 +7,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from planner.cli_calendar import COMMANDS as CALENDAR_COMMANDS
+from planner.cli_calendar import add_parsers as add_calendar_parsers
+from planner.cli_calendar import run as run_calendar
 from planner.errors import InputError, one_line
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_INFEASIBLE = 0, 2, 3
@@ -79,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     replan.add_argument("--csv", dest="csv_out")
     check = sub.add_parser("check", help="validate a learning-path YAML file")
     check.add_argument("path")
+    add_calendar_parsers(sub)  # learners, feed, serve, sync
     return ap
 
 
@@ -280,6 +284,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_mark(args)
         if args.command == "replan":
             return _cmd_replan(args)
+        if args.command in CALENDAR_COMMANDS:
+            return run_calendar(args)
         return _cmd_check(args)
     except InputError as exc:
         print(f"planner: error: {exc}", file=sys.stderr)

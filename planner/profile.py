@@ -685,7 +685,14 @@ def _flag(data: Mapping[str, Any], key: str, default: bool) -> bool:
 
 def profile_from_dict(data: Mapping[str, Any], curriculum: Curriculum) -> Profile:
     """Rebuild a profile from its to_dict() form (plan JSON, saved state)."""
-    raw = {
+    p = profile_from_mapping(mapping_from_dict(data), curriculum, read_busy=False)
+    return replace(p, explicit_day_hours=bool(data.get("explicit_day_hours", True)),
+                   explicit_starts=bool(data.get("explicit_starts", True)))
+
+
+def mapping_from_dict(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The raw profile fields (what `profile_from_mapping` reads and the store keeps) of a to_dict() form."""
+    raw: dict[str, Any] = {
         "background": data["background"],
         "hours_per_week": data["hours_per_week"],
         "start": data["start"],
@@ -711,6 +718,4 @@ def profile_from_dict(data: Mapping[str, Any], curriculum: Curriculum) -> Profil
             "explicit_day_hours") else raw["day_hours"])
     if data.get("busy"):
         raw.update(busy=data["busy"].get("sources"), all_day_events=data["busy"].get("all_day_events"))
-    p = profile_from_mapping(raw, curriculum, read_busy=False)
-    return replace(p, explicit_day_hours=bool(data.get("explicit_day_hours", True)),
-                   explicit_starts=bool(data.get("explicit_starts", True)))
+    return raw

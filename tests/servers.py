@@ -1,0 +1,122 @@
+"""Real servers for the calendar tests and the calendar benchmark: Radicale (CalDAV) and the feed app.
+
+Both run as their own processes on 127.0.0.1 on a free port, with everything in a temporary folder, and are
+stopped (and waited for) when the `with` block ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def fetch(url: str, method: str = "GET", headers: Mapping[str, str] | None = None,
+          body: bytes | None = None) -> tuple[int, dict[str, str], bytes]:
+    """One plain HTTP request (no automatic decompression or redirects): status, lower-cased headers, body."""
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=60)
+    try:
+        conn.request(method, parts.path + (f"?{parts.query}" if parts.query else ""), body=body,
+                     headers=dict(headers or {}))
+        r = conn.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    finally:
+        conn.close()
+
+
+def _wait(url: str, proc: subprocess.Popen[bytes], log: Path, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited ({proc.returncode}): {log.read_text(errors='replace')[-2000:]}")
+        try:
+            fetch(url)
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server did not answer within {seconds:g} s: {log.read_text(errors='replace')[-2000:]}")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@dataclass(frozen=True)
+class Radicale:
+    url: str  # http://127.0.0.1:PORT/
+    users: dict[str, str]
+    folder: Path
+
+    def make_calendar(self, user: str, cal_id: str, name: str = "Study plan") -> str:
+        """A new calendar collection for `user`; returns its URL."""
+        import caldav
+
+        with caldav.DAVClient(f"{self.url}{user}/", username=user, password=self.users[user],
+                              enable_rfc6764=False) as client:
+            cal = client.principal().make_calendar(name=name, cal_id=cal_id)
+            return str(cal.url)
+
+
+@contextlib.contextmanager
+def radicale(folder: Path, users: Mapping[str, str]) -> Iterator[Radicale]:
+    """Radicale with htpasswd (plain) auth and its storage in `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    (folder / "users").write_text("".join(f"{u}:{p}\n" for u, p in users.items()))
+    config = folder / "config"
+    config.write_text(
+        f"[server]\nhosts = 127.0.0.1:{port}\n"
+        f"[auth]\ntype = htpasswd\nhtpasswd_filename = {folder / 'users'}\nhtpasswd_encryption = plain\n"
+        "delay = 0\n"
+        "[rights]\ntype = owner_only\n"
+        f"[storage]\nfilesystem_folder = {folder / 'collections'}\n"
+        "[logging]\nlevel = warning\n"
+    )
+    log = folder / "radicale.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "radicale", "--config", str(config)], stdout=out,
+                                stderr=subprocess.STDOUT, cwd=folder)
+    try:
+        _wait(f"http://127.0.0.1:{port}/.web/", proc, log)
+        yield Radicale(f"http://127.0.0.1:{port}/", dict(users), folder)
+    finally:
+        _stop(proc)
+
+
+@contextlib.contextmanager
+def feed_server(db: Path, *, env: Mapping[str, str] | None = None) -> Iterator[str]:
+    """`planner serve --db DB` on a free port; yields its base URL."""
+    port = free_port()
+    log = db.parent / f"feed-{port}.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "planner", "serve", "--db", str(db), "--port", str(port)],
+                                stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ, **(env or {})})
+    try:
+        _wait(f"http://127.0.0.1:{port}/healthz", proc, log)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        _stop(proc)

@@ -1,0 +1,378 @@
+"""CalDAV sync against a real Radicale server: first sync, re-plan, no-op, interruption, foreign events, errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from icalendar import Calendar
+
+from planner.caldav_sync import PASSWORD_ENV, SyncError, sync_plan
+from planner.cli import main
+from planner.curriculum import Curriculum
+from planner.export import plan_to_json
+from planner.livecal import live_calendar
+from planner.plan import Plan
+from planner.progress import mark_done_through
+from planner.replan import Replanned, replan
+from tests.conftest import ROOT, plan_ok
+from tests.servers import Radicale, fetch, free_port, radicale
+
+USER, PASSWORD = "ada", "correct horse 7"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    with radicale(tmp_path_factory.mktemp("radicale"), {USER: PASSWORD, "bob": "bobs-secret"}) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def small_plan(sql: Curriculum) -> Plan:
+    """The SQL path at 6 h/week in New York: 61 sessions, with a VTIMEZONE."""
+    return plan_ok(sql, background="beginner", hours_per_week=6, timezone="America/New_York")
+
+
+@pytest.fixture(scope="module")
+def tiny_plan(small_plan: Plan) -> Plan:
+    """Its first 15 sessions: enough for the tests that do not need a whole plan, and quicker to upload."""
+    return dataclasses.replace(small_plan, sessions=small_plan.sessions[:15])
+
+
+@pytest.fixture(scope="module")
+def replanned(sql: Curriculum, small_plan: Plan) -> Replanned:
+    """A week missed, re-planned: sessions moved (SEQUENCE + 1), added and cancelled."""
+    result = replan(sql, mark_done_through(small_plan, dt.date(2027, 1, 17)), dt.date(2027, 1, 25))
+    assert isinstance(result, Replanned)
+    assert result.diff.moved and result.diff.added and result.diff.removed
+    return result
+
+
+_count = 0
+
+
+@pytest.fixture
+def calendar(server: Radicale) -> str:
+    global _count
+    _count += 1
+    return server.make_calendar(USER, f"study-{_count}-{time.monotonic_ns()}")
+
+
+def server_events(cal_url: str) -> dict[str, dict[str, object]]:
+    """Every resource in the calendar, read with a plain client: UID → its one VEVENT's facts."""
+    import caldav
+
+    out: dict[str, dict[str, object]] = {}
+    with caldav.DAVClient(cal_url, username=USER, password=PASSWORD, enable_rfc6764=False) as client:
+        r = client.propfind(cal_url, ["getetag"], depth=1)
+        hrefs = {res.href: res.properties.get("{DAV:}getetag") for res in r.results if not res.href.endswith("/")}
+        for href, etag in hrefs.items():
+            status, _, body = fetch(client.url.join(href).__str__(), headers=_auth())
+            assert status == 200
+            cal = Calendar.from_ical(body)
+            events = cal.walk("VEVENT")
+            assert len(events) == 1, href  # one resource per UID
+            ev = events[0]
+            uid = str(ev["UID"])
+            assert uid not in out, f"duplicate {uid}"
+            out[uid] = {"start": ev["DTSTART"].dt, "end": ev["DTEND"].dt, "sequence": int(ev.get("SEQUENCE", 0)),
+                        "method": "METHOD" in cal, "etag": etag, "href": href, "status": str(ev.get("STATUS")),
+                        "summary": str(ev.get("SUMMARY"))}
+    return out
+
+
+def _auth() -> dict[str, str]:
+    import base64
+
+    return {"Authorization": "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()}
+
+
+def assert_holds(cal_url: str, plan: Plan, *, foreign: int = 0) -> dict[str, dict[str, object]]:
+    """The calendar holds exactly the plan's live sessions (times and SEQUENCE as in the plan), no METHOD."""
+    events = server_events(cal_url)
+    ours = {uid: e for uid, e in events.items() if uid.endswith("@study-planner")}
+    live = {s.uid: s for s in plan.active_sessions}
+    assert set(ours) == set(live)
+    assert len(events) - len(ours) == foreign
+    for uid, s in live.items():
+        e = ours[uid]
+        assert e["start"] == s.start and e["end"] == s.end, uid
+        assert e["sequence"] == s.sequence, uid
+        assert e["method"] is False
+        assert e["status"] != "CANCELLED"
+    return events
+
+
+def state_rows(db: Path) -> list[tuple[object, ...]]:
+    if not db.exists():
+        return []
+    with sqlite3.connect(db) as conn:
+        try:
+            return conn.execute("SELECT * FROM caldav_sync ORDER BY calendar, uid").fetchall()
+        except sqlite3.OperationalError:
+            return []
+
+
+def run_cli(*args: str, password: str | None = PASSWORD, db: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != PASSWORD_ENV}
+    if password is not None:
+        env[PASSWORD_ENV] = password
+    env["PLANNER_DB"] = str(db)
+    return subprocess.run([sys.executable, "-m", "planner", *args], capture_output=True, text=True, env=env,
+                          cwd=ROOT, stdin=subprocess.DEVNULL, timeout=300)
+
+
+def test_first_sync_then_nothing_to_do(small_plan, calendar, tmp_path):
+    db = tmp_path / "planner.db"
+    first = sync_plan(small_plan, calendar, USER, PASSWORD, db=db)
+    n = len(small_plan.active_sessions)
+    assert (first.created, first.updated, first.deleted, first.unchanged) == (n, 0, 0, 0)
+    before = assert_holds(calendar, small_plan)
+    second = sync_plan(small_plan, calendar, USER, PASSWORD, db=db)
+    assert second.text() == f"created 0, updated 0, deleted 0, unchanged {n}"
+    after = assert_holds(calendar, small_plan)
+    assert {u: e["etag"] for u, e in after.items()} == {u: e["etag"] for u, e in before.items()}  # nothing written
+
+    # someone edits one of the plan's events on the server and deletes another: the plan wins, the rest stays
+    import caldav
+
+    edited, gone = sorted(after)[:2]
+    with caldav.DAVClient(calendar, username=USER, password=PASSWORD, enable_rfc6764=False) as client:
+        _, _, body = fetch(calendar.split("/ada/")[0] + str(after[edited]["href"]), headers=_auth())
+        r = client.put(calendar.split("/ada/")[0] + str(after[edited]["href"]),
+                       body.decode().replace("SUMMARY:", "SUMMARY:Moved by hand · "), {"Content-Type": "text/calendar"})
+        assert r.status in (201, 204)
+        assert client.delete(calendar.split("/ada/")[0] + str(after[gone]["href"])).status in (200, 204)
+    third = sync_plan(small_plan, calendar, USER, PASSWORD, db=db)
+    assert (third.created, third.updated, third.deleted, third.unchanged) == (1, 1, 0, n - 2)
+    restored = assert_holds(calendar, small_plan)
+    assert restored[edited]["summary"] == before[edited]["summary"]
+    assert all(restored[u]["etag"] == after[u]["etag"] for u in after if u not in (edited, gone))
+
+
+def test_replan_sync_writes_only_the_changes(small_plan, replanned, calendar, tmp_path):
+    db, plan_file = tmp_path / "planner.db", tmp_path / "plan.json"
+    plan_file.write_bytes(plan_to_json(small_plan))
+    done = run_cli("sync", str(plan_file), "--caldav", calendar, "--user", USER, db=db)
+    assert done.returncode == 0, done.stderr
+    n = len(small_plan.active_sessions)
+    assert done.stdout.startswith(f"created {n}, updated 0, deleted 0, unchanged 0")
+    old = assert_holds(calendar, small_plan)
+
+    plan_file.write_bytes(plan_to_json(replanned.plan))
+    done = run_cli("sync", str(plan_file), "--caldav", calendar, "--user", USER, db=db)
+    assert done.returncode == 0, done.stderr
+    d = replanned.diff
+    live_new = {s.uid for s in replanned.plan.active_sessions}
+    # changed: moved sessions, and kept ones whose text changed (e.g. "session 2 of 9" became "of 12")
+    before = {r.uid: r.hash for r in live_calendar(small_plan).resources()}
+    after = {r.uid: r.hash for r in live_calendar(replanned.plan).resources()}
+    changed = {uid for uid in after if uid in before and after[uid] != before[uid]}
+    assert set(d.moved) <= changed
+    expected = (f"created {len(d.added)}, updated {len(changed)}, deleted {len(d.removed)}, "
+                f"unchanged {len(live_new) - len(d.added) - len(changed)}")
+    assert done.stdout.startswith(expected), done.stdout
+    new = assert_holds(calendar, replanned.plan)
+    for uid in d.moved:
+        assert new[uid]["sequence"] == old[uid]["sequence"] + 1  # type: ignore[operator]
+    assert all(new[uid]["etag"] != old[uid]["etag"] for uid in changed)
+    kept = live_new - changed - set(d.added)
+    assert kept and all(new[uid]["etag"] == old[uid]["etag"] for uid in kept)  # untouched
+
+    again = run_cli("sync", str(plan_file), "--caldav", calendar, "--user", USER, db=db)
+    assert again.stdout.startswith(f"created 0, updated 0, deleted 0, unchanged {len(live_new)}")
+
+
+def test_interrupted_sync_completes_on_the_next_run(tiny_plan, calendar, tmp_path):
+    db = tmp_path / "planner.db"
+    writes: list[str] = []
+
+    def stop_after_five(action: str, uid: str) -> None:
+        writes.append(uid)
+        if len(writes) == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        sync_plan(tiny_plan, calendar, USER, PASSWORD, db=db, on_write=stop_after_five)
+    assert len(state_rows(db)) == 5
+    n = len(tiny_plan.active_sessions)
+    rest = sync_plan(tiny_plan, calendar, USER, PASSWORD, db=db)
+    assert (rest.created, rest.updated, rest.deleted, rest.unchanged) == (n - 5, 0, 0, 5)
+    assert_holds(calendar, tiny_plan)
+
+
+def test_killed_sync_process_completes_on_the_next_run(small_plan, calendar, tmp_path):
+    """The CLI killed outright (no clean-up at all) midway: the next run writes the rest, no duplicates."""
+    db, plan_file = tmp_path / "planner.db", tmp_path / "plan.json"
+    plan_file.write_bytes(plan_to_json(small_plan))
+    env = {**os.environ, PASSWORD_ENV: PASSWORD, "PLANNER_DB": str(db)}
+    proc = subprocess.Popen([sys.executable, "-m", "planner", "sync", str(plan_file), "--caldav", calendar,
+                             "--user", USER], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while len(state_rows(db)) < 3 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate()
+    written = len(state_rows(db))
+    n = len(small_plan.active_sessions)
+    assert 3 <= written < n, "the sync finished before it could be interrupted"
+    done = run_cli("sync", str(plan_file), "--caldav", calendar, "--user", USER, db=db)
+    assert done.returncode == 0, done.stderr
+    # the event whose write was cut between the server's answer and the record is found and rewritten in place
+    created, updated = (int(x.split()[1]) for x in done.stdout.split(",")[:2])
+    assert created + updated == n - written and updated <= 1
+    assert_holds(calendar, small_plan)
+
+
+def test_foreign_events_are_never_touched(small_plan, replanned, server, calendar, tmp_path):
+    import caldav
+
+    foreign = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Someone else//EN\r\nBEGIN:VEVENT\r\n"
+               "UID:dentist-42@example.org\r\nDTSTAMP:20270101T000000Z\r\nDTSTART:20270120T150000Z\r\n"
+               "DTEND:20270120T160000Z\r\nSUMMARY:Dentist\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    with caldav.DAVClient(calendar, username=USER, password=PASSWORD, enable_rfc6764=False) as client:
+        r = client.put(calendar + "dentist.ics", foreign, {"Content-Type": "text/calendar"})
+        assert r.status == 201
+    before = server_events(calendar)["dentist-42@example.org"]
+    db = tmp_path / "planner.db"
+    sync_plan(small_plan, calendar, USER, PASSWORD, db=db)
+    sync_plan(replanned.plan, calendar, USER, PASSWORD, db=db)
+    events = assert_holds(calendar, replanned.plan, foreign=1)
+    assert events["dentist-42@example.org"]["etag"] == before["etag"]
+    assert all(row[1].endswith("@study-planner") for row in state_rows(db))
+
+
+def test_wrong_password_bad_url_and_no_server_leave_everything_unchanged(tiny_plan, server, calendar, tmp_path,
+                                                                        monkeypatch, capsys):
+    db, plan_file = tmp_path / "planner.db", tmp_path / "plan.json"
+    plan_file.write_bytes(plan_to_json(tiny_plan))
+    sync_plan(tiny_plan, calendar, USER, PASSWORD, db=db)
+    rows, events = state_rows(db), server_events(calendar)
+    monkeypatch.setenv("PLANNER_DB", str(db))
+    cases = [
+        (("--caldav", calendar, "--user", USER), "wrong-password", "refused the login"),
+        (("--caldav", calendar, "--user", "mallory"), PASSWORD, "refused the login"),
+        (("--caldav", f"http://127.0.0.1:{free_port()}/ada/cal/", "--user", USER), PASSWORD, "cannot reach"),
+        (("--caldav", server.url + "ada/", "--user", USER), PASSWORD, "not a calendar"),
+        (("--caldav", server.url + "ada/no-such-calendar/", "--user", USER), PASSWORD, "no calendar"),
+        (("--caldav", "ftp://example.org/cal", "--user", USER), PASSWORD, "not an http"),
+        (("--caldav", f"http://ada:{PASSWORD}@127.0.0.1/cal/"), PASSWORD, "not in the URL"),
+    ]
+    for args, password, words in cases:
+        monkeypatch.setenv(PASSWORD_ENV, password)
+        code = main(["sync", str(plan_file), *args])
+        out, err = capsys.readouterr()
+        assert code == 2, (args, out, err)
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and words in lines[0], (args, err)
+        assert out == "" and PASSWORD not in err and "wrong-password" not in err
+        assert state_rows(db) == rows
+    done = run_cli("sync", str(plan_file), "--caldav", calendar, "--user", USER, password="wrong", db=db)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "refused the login" in done.stderr
+    assert "Traceback" not in done.stderr and state_rows(db) == rows
+    assert server_events(calendar) == events
+    with pytest.raises(SyncError, match="refused the login"):
+        sync_plan(tiny_plan, calendar, USER, "nope", db=db)
+
+
+def test_password_only_from_environment_or_prompt_and_never_stored(tiny_plan, calendar, tmp_path):
+    db, plan_file = tmp_path / "planner.db", tmp_path / "plan.json"
+    plan_file.write_bytes(plan_to_json(tiny_plan))
+    no_password = run_cli("sync", str(plan_file), "--caldav", calendar, "--user", USER, password=None, db=db)
+    assert no_password.returncode == 2 and PASSWORD_ENV in no_password.stderr  # no terminal to prompt on
+    flag = run_cli("sync", str(plan_file), "--caldav", calendar, "--user", USER, "--password", PASSWORD, db=db)
+    assert flag.returncode == 2 and "unrecognized arguments" in flag.stderr
+    done = run_cli("sync", str(plan_file), "--caldav", calendar, "--user", USER, db=db)
+    assert done.returncode == 0 and PASSWORD not in done.stdout + done.stderr
+    for path in tmp_path.iterdir():  # the database (and its WAL), the plan file
+        assert PASSWORD.encode() not in path.read_bytes(), path
+
+
+def test_server_error_midway_stops_with_one_line_and_the_next_run_completes(tiny_plan, server, calendar, tmp_path):
+    """A server failing mid-sync (its calendar's properties file broken: Radicale answers 500 to everything)."""
+    db = tmp_path / "planner.db"
+    props = server.folder / "collections" / "collection-root" / urlsplit(calendar).path.strip("/") / ".Radicale.props"
+    good = props.read_bytes()
+    written: list[str] = []
+
+    def break_after_three(action: str, uid: str) -> None:
+        written.append(uid)
+        if len(written) == 3:
+            props.write_text("{not json")
+
+    try:
+        with pytest.raises(SyncError, match="server error 500") as info:
+            sync_plan(tiny_plan, calendar, USER, PASSWORD, db=db, on_write=break_after_three)
+        assert "\n" not in str(info.value) and PASSWORD not in str(info.value)
+        assert [row[1] for row in state_rows(db)] == sorted(written)  # exactly what the server accepted
+        rows = state_rows(db)
+        with pytest.raises(SyncError, match="server error 500"):  # failing from the start: nothing recorded
+            sync_plan(tiny_plan, calendar, USER, PASSWORD, db=db)
+        assert state_rows(db) == rows
+    finally:
+        props.write_bytes(good)
+    n = len(tiny_plan.active_sessions)
+    rest = sync_plan(tiny_plan, calendar, USER, PASSWORD, db=db)
+    assert (rest.created, rest.unchanged) == (n - 3, 3)
+    assert_holds(calendar, tiny_plan)
+
+
+def test_a_calendar_holding_an_imported_plan_file_is_reported_not_overwritten(tiny_plan, calendar, tmp_path):
+    """The plan's file imported earlier into the same calendar: its events sit at other addresses with the same
+    UIDs. The server refuses a second copy (no-uid-conflict) and the sync says what to do; the import stays."""
+    import caldav
+
+    first = next(iter(live_calendar(tiny_plan).resources()))
+    with caldav.DAVClient(calendar, username=USER, password=PASSWORD, enable_rfc6764=False) as client:
+        r = client.put(calendar + "imported-1.ics", first.body.decode(), {"Content-Type": "text/calendar"})
+        assert r.status == 201
+    before = server_events(calendar)
+    with pytest.raises(SyncError, match=r"already holds .* at another address") as info:
+        sync_plan(tiny_plan, calendar, USER, PASSWORD, db=tmp_path / "planner.db")
+    assert "\n" not in str(info.value)
+    assert server_events(calendar) == before
+    assert state_rows(tmp_path / "planner.db") == []
+
+
+def test_password_typed_at_the_prompt(tiny_plan, calendar, tmp_path):
+    """Without PLANNER_CALDAV_PASSWORD the CLI asks on the terminal (getpass: not echoed) and syncs."""
+    import pty
+
+    db, plan_file = tmp_path / "planner.db", tmp_path / "plan.json"
+    plan_file.write_bytes(plan_to_json(tiny_plan))
+    env = {k: v for k, v in os.environ.items() if k != PASSWORD_ENV}
+    env["PLANNER_DB"] = str(db)
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the CLI on the pseudo-terminal
+        os.chdir(ROOT)
+        os.execve(sys.executable, [sys.executable, "-m", "planner", "sync", str(plan_file), "--caldav", calendar,
+                                   "--user", USER], env)
+    output = b""
+    deadline = time.monotonic() + 120
+    typed = False
+    while time.monotonic() < deadline:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+        if not typed and b"password for ada:" in output:
+            os.write(fd, PASSWORD.encode() + b"\n")
+            typed = True
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    text = output.decode(errors="replace")
+    assert typed and os.waitstatus_to_exitcode(status) == 0, text
+    assert f"created {len(tiny_plan.active_sessions)}, updated 0" in text
+    assert PASSWORD not in text  # not echoed
