@@ -109,6 +109,8 @@ class FeedTokens:
             if row and row[0] == content_hash:
                 return dt.datetime.fromisoformat(row[1])
             when = min(saved.astimezone(dt.UTC).replace(microsecond=0), _now())
+            if row:  # new content always gets a later time, even within the same second (If-Modified-Since)
+                when = max(when, dt.datetime.fromisoformat(row[1]) + dt.timedelta(seconds=1))
             conn.execute("INSERT INTO feed_published(name, content_hash, published_at) VALUES (?, ?, ?) "
                          "ON CONFLICT(name) DO UPDATE SET content_hash=excluded.content_hash, "
                          "published_at=excluded.published_at", (name, content_hash, when.isoformat()))
