@@ -37,6 +37,7 @@ class Session:
     status: str = "planned"
     sequence: int = 0
     done_hours: float = 0.0  # for partial progress on a missed session
+    cancelled_on: dt.date | None = None  # the re-plan that cancelled it (None: the plan's latest re-plan)
 
     @property
     def credited_hours(self) -> float:
@@ -209,6 +210,16 @@ class Plan:
 # ---------------------------------------------------------------- cutting sessions from day loads
 
 
+def local_instant(day: dt.date, at: dt.time, tz: dt.tzinfo, minutes: int = 0) -> dt.datetime:
+    """The instant `minutes` of elapsed time after the wall time `at` on `day`.
+
+    A repeated wall time is its first occurrence and one inside a spring-forward gap the instant the gap
+    stands for (02:30 becomes 03:30), so sessions keep their real length across a daylight-saving change.
+    """
+    base = dt.datetime.combine(day, at, tzinfo=tz).astimezone(dt.UTC)
+    return (base + dt.timedelta(minutes=minutes)).astimezone(tz)
+
+
 def _split(blocks: int, max_blocks: int) -> list[int]:
     """A day's stretch of one topic, split into near-equal sessions no longer than the maximum."""
     n = max(1, math.ceil(blocks / max_blocks))
@@ -238,7 +249,7 @@ def sessions_from_day_loads(loads: Sequence[int], start: dt.date, req: Requireme
         if load <= 0:
             continue
         day = start + dt.timedelta(days=d)
-        t0 = dt.datetime.combine(day, profile.session_starts[day.weekday()])
+        t0 = profile.session_starts[day.weekday()]
         offset = 0
         remaining = load
         while remaining > 0 and ti < len(topics):
@@ -246,11 +257,11 @@ def sessions_from_day_loads(loads: Sequence[int], start: dt.date, req: Requireme
             topic = topics[ti]
             for part in _split(take, max_blocks):
                 ordinals[topic.id] = ordinals.get(topic.id, 0) + 1
-                begin = t0 + dt.timedelta(minutes=offset * BLOCK_MINUTES)
-                end = begin + dt.timedelta(minutes=part * BLOCK_MINUTES)
+                begin = local_instant(day, t0, tz, offset * BLOCK_MINUTES)
+                end = local_instant(day, t0, tz, (offset + part) * BLOCK_MINUTES)
                 out.append(Session(
                     uid=session_uid(req.path_id, topic.id, ordinals[topic.id]), topic=topic.id,
-                    kind=topic.kind, start=begin.replace(tzinfo=tz), end=end.replace(tzinfo=tz),
+                    kind=topic.kind, start=begin, end=end,
                     ordinal=ordinals[topic.id],
                 ))
                 offset += part

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from planner.availability import day_cap_blocks, free_slot
-from planner.plan import Session, session_uid
+from planner.plan import Session, local_instant, session_uid
 from planner.profile import BLOCK_MINUTES, REVIEW_MINUTES, Profile
 from planner.requirements import Requirements
 
@@ -44,11 +44,12 @@ def place_reviews(sessions: Sequence[Session], req: Requirements, profile: Profi
     week_total: dict[tuple[int, int], int] = defaultdict(int)
     last: dict[str, dt.date] = {}
     day_end: dict[dt.date, dt.datetime] = {}  # a review starts after the day's last session (worked-ahead ones too)
+    # (instants in UTC: compared and added to in elapsed time)
     for s in sessions:
         if s.status == "cancelled" or s.status == "missed":
             continue
         used[s.day] += s.blocks
-        end = s.end.astimezone(profile.tz).replace(tzinfo=None)
+        end = s.end.astimezone(dt.UTC)
         day_end[s.day] = max(day_end.get(s.day, end), end)
         taken[s.day].append((s.start, s.end))
         iso = s.day.isocalendar()
@@ -90,17 +91,17 @@ def place_reviews(sessions: Sequence[Session], req: Requirements, profile: Profi
                     begin, end = slot
                     taken[day].append(slot)
                 else:
-                    begin = dt.datetime.combine(day, profile.session_starts[day.weekday()]) + dt.timedelta(
-                        minutes=used[day] * BLOCK_MINUTES)
+                    at = profile.session_starts[day.weekday()]
+                    begin = local_instant(day, at, tz, used[day] * BLOCK_MINUTES).astimezone(dt.UTC)
                     begin = max(begin, day_end.get(day, begin))
-                    end = begin + dt.timedelta(minutes=blocks * BLOCK_MINUTES)
-                    if end > dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0, 0)):
+                    end = begin + dt.timedelta(minutes=blocks * BLOCK_MINUTES)  # elapsed time, as study sessions
+                    if end > local_instant(day + dt.timedelta(days=1), dt.time(0, 0), tz):
                         continue
-                    begin, end = begin.replace(tzinfo=tz), end.replace(tzinfo=tz)
+                    begin, end = begin.astimezone(tz), end.astimezone(tz)
                 out.append(Session(uid=session_uid(req.path_id, f"{t.id}/review", n), topic=t.id, kind="review",
                                    start=begin, end=end, ordinal=n))
                 used[day] += blocks
-                day_end[day] = end.astimezone(tz).replace(tzinfo=None)
+                day_end[day] = end.astimezone(dt.UTC)
                 week_total[wk] += blocks
                 week_reviews[wk] += blocks
                 placed = True

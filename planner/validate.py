@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from planner.availability import calendar_problems
 from planner.focus import focus_problems
-from planner.plan import SESSION_KINDS, SESSION_STATUSES, Plan, Session
+from planner.plan import SESSION_KINDS, SESSION_STATUSES, Plan, Session, local_instant
 from planner.profile import BLOCK_MINUTES
 from planner.requirements import add_months, study_calendar
 
@@ -64,7 +64,7 @@ def validate_plan(plan: Plan) -> list[Violation]:
             out.append(Violation("kind", f"unknown kind '{s.kind}'", s.uid))
         if s.status not in SESSION_STATUSES:
             out.append(Violation("status", f"unknown status '{s.status}'", s.uid))
-        if s.end <= s.start:
+        if s.hours <= 0:  # elapsed time: a wall-clock difference is off by the shift on a DST night
             out.append(Violation("session-length", "session ends before it starts", s.uid))
             continue
         local_start = s.start.astimezone(tz)
@@ -76,7 +76,6 @@ def validate_plan(plan: Plan) -> list[Violation]:
             history_day[day] += used
             history_week[(iso.year, iso.week)] += used
             continue
-        local_end = s.end.astimezone(tz)
         if local_start.replace(tzinfo=None) != s.start.replace(tzinfo=None):
             out.append(Violation("timezone", f"session is not in the learner's timezone {p.timezone}", s.uid))
         minutes = (s.end.timestamp() - s.start.timestamp()) / 60  # elapsed: same-zone subtraction is wall time
@@ -84,8 +83,7 @@ def validate_plan(plan: Plan) -> list[Violation]:
             out.append(Violation("session-length", f"{minutes:g} min is outside {BLOCK_MINUTES}-"
                                                    f"{p.max_session_minutes} min in {BLOCK_MINUTES}-min steps",
                                  s.uid))
-        end_limit = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0, 0))
-        if local_end.replace(tzinfo=None) > end_limit:
+        if s.end.timestamp() > local_instant(day + dt.timedelta(days=1), dt.time(0, 0), tz).timestamp():
             out.append(Violation("midnight", "session crosses midnight", s.uid))
         if day < p.start:
             out.append(Violation("start", f"session on {day} is before the plan's start {p.start}", s.uid))
@@ -114,12 +112,15 @@ def validate_plan(plan: Plan) -> list[Violation]:
                                              f"{p.hours_per_week:g} h/week"))
 
     # Planned sessions never overlap each other or what the learner did; a missed session's slot is free.
-    timeline = sorted((s for s in active if s.status != "missed"), key=lambda s: (s.start, s.end))
+    # Compared as instants: on the night clocks go back, wall times repeat.
+    timeline = sorted((s for s in active if s.status != "missed"),
+                      key=lambda s: (s.start.timestamp(), s.end.timestamp()))
     latest_end: Session | None = None
     for s in timeline:
-        if latest_end is not None and s.start < latest_end.end and "planned" in (s.status, latest_end.status):
+        if (latest_end is not None and s.start.timestamp() < latest_end.end.timestamp()
+                and "planned" in (s.status, latest_end.status)):
             out.append(Violation("overlap", f"overlaps the session ending {latest_end.end:%Y-%m-%d %H:%M}", s.uid))
-        if latest_end is None or s.end > latest_end.end:
+        if latest_end is None or s.end.timestamp() > latest_end.end.timestamp():
             latest_end = s
 
     # Hours accounted: what the learner did (in any amount) plus what is planned covers each topic, rounded up to

@@ -79,10 +79,16 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "sessions": [
             {"uid": s.uid, "topic": s.topic, "kind": s.kind, "start": s.start.isoformat(),
              "end": s.end.isoformat(), "status": s.status, "sequence": s.sequence, "ordinal": s.ordinal,
-             "hours": s.hours, "done_hours": s.credited_hours}
+             "hours": s.hours, "done_hours": s.credited_hours, **_cancelled_on(plan, s)}
             for s in plan.sessions
         ],
     }
+
+
+def _cancelled_on(plan: Plan, s: Any) -> dict[str, str]:
+    """The re-plan that cancelled a session; the calendar export carries only the latest re-plan's."""
+    when = s.cancelled_on or plan.replanned_on
+    return {"cancelled_on": when.isoformat()} if s.status == "cancelled" and when else {}
 
 
 def _months(plan: Plan, day: Any) -> float:
@@ -184,6 +190,7 @@ def plan_from_dict(data: Any, curriculum: Any, source: str = "plan") -> Plan:
             for q in t.requires:
                 if q not in ids:
                     raise InputError(f"{source}: topics[{i}].requires", f"unknown topic '{q}'")
+        replanned_on = dt.date.fromisoformat(summary["replanned_on"]) if summary.get("replanned_on") else None
         sessions = []
         for i, s in enumerate(data["sessions"]):
             field = f"{source}: sessions[{i}]"
@@ -205,17 +212,22 @@ def plan_from_dict(data: Any, curriculum: Any, source: str = "plan") -> Plan:
                 raise InputError(f"{field}.status", f"'{s.get('status')}' is not one of {', '.join(SESSION_STATUSES)}")
             if s.get("kind", "study") not in SESSION_KINDS:
                 raise InputError(f"{field}.kind", f"'{s.get('kind')}' is not one of {', '.join(SESSION_KINDS)}")
-            if end <= start:
+            elapsed = end.timestamp() - start.timestamp()  # not the wall clock: DST nights gain or lose an hour
+            if elapsed <= 0:
                 raise InputError(f"{field}.end", "ends before it starts")
             done_hours = float(s.get("done_hours", 0.0) or 0.0)
-            if not math.isfinite(done_hours) or not 0 <= done_hours <= (end - start).total_seconds() / 3600:
+            if not math.isfinite(done_hours) or not 0 <= done_hours <= elapsed / 3600:
                 raise InputError(f"{field}.done_hours", f"{s.get('done_hours')!r} is not between 0 and the "
                                                         f"session's hours")
+            status = str(s.get("status", "planned"))
+            # Files from before the field: their cancellations are at the latest from the file's own re-plan.
+            cancelled_on = (dt.date.fromisoformat(s["cancelled_on"]) if s.get("cancelled_on") else replanned_on) \
+                if status == "cancelled" else None
             sessions.append(Session(str(s["uid"]), str(s["topic"]), str(s.get("kind", "study")), start, end,
-                                    _whole(s.get("ordinal", 1), f"{field}.ordinal", 0, 100_000),
-                                    str(s.get("status", "planned")),
+                                    _whole(s.get("ordinal", 1), f"{field}.ordinal", 0, 100_000), status,
                                     _whole(s.get("sequence", 0), f"{field}.sequence", 0, MAX_SEQUENCE),
-                                    done_hours if s.get("status") == "missed" else 0.0))  # kept for missed only
+                                    done_hours if status == "missed" else 0.0,  # kept for missed only
+                                    cancelled_on))
         uids = [s.uid for s in sessions]
         if len(set(uids)) != len(uids):
             raise InputError(f"{source}: sessions", "a UID appears twice")
@@ -239,7 +251,7 @@ def plan_from_dict(data: Any, curriculum: Any, source: str = "plan") -> Plan:
             reviews_skipped=int(summary.get("reviews_skipped", 0) or 0),
             paced_to=dt.date.fromisoformat(summary["paced_from_earliest_finish"])
             if summary.get("paced_from_earliest_finish") else None,
-            replanned_on=dt.date.fromisoformat(summary["replanned_on"]) if summary.get("replanned_on") else None,
+            replanned_on=replanned_on,
             earliest_allowed_finish=dt.date.fromisoformat(ea) if ea else None,
             latest_allowed_finish=dt.date.fromisoformat(la) if la else None,
             blackout_ranges=tuple((dt.date.fromisoformat(a), dt.date.fromisoformat(b))
