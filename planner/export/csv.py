@@ -2,8 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from planner.plan import Plan
+
+# A cell a spreadsheet would read as a formula (OWASP "CSV injection"): titles come from content files
+# anyone can write, so such text is prefixed with a single quote and shown as text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """Text that starts like a formula gets a leading single quote; numbers and other text are unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
 
 
 def plan_to_csv(plan: Plan) -> bytes:
-    return plan.to_frame().to_csv(index=False, lineterminator="\n").encode("utf-8")
+    from pandas.api.types import is_numeric_dtype
+
+    frame = plan.to_frame()
+    for column in frame.columns:
+        if not is_numeric_dtype(frame[column]):
+            frame[column] = frame[column].map(neutralise)
+    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
