@@ -44,7 +44,7 @@ def icaljs_available() -> bool:
     return shutil.which("node") is not None and (JS_DIR / "node_modules" / "ical.js").is_dir()
 
 
-def read_icaljs(data: bytes, tmp: Path) -> Instants:
+def run_icaljs(data: bytes, tmp: Path) -> list[dict]:
     if not icaljs_available():
         pytest.skip("ical.js is not installed (node, and `npm install` in tests/js)")
     path = tmp / "icaljs.ics"
@@ -52,8 +52,12 @@ def read_icaljs(data: bytes, tmp: Path) -> Instants:
     proc = subprocess.run([shutil.which("node") or "node", str(JS_DIR / "check_ics.mjs"), str(path)],
                           capture_output=True, text=True, cwd=JS_DIR, timeout=120)
     assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def read_icaljs(data: bytes, tmp: Path) -> Instants:
     return {e["uid"]: (dt.datetime.fromisoformat(e["start_utc_iso"]), dt.datetime.fromisoformat(e["end_utc_iso"]))
-            for e in json.loads(proc.stdout)}
+            for e in run_icaljs(data, tmp)}
 
 
 def libical_available() -> bool:

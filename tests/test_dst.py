@@ -8,6 +8,7 @@ hour, and sessions that run across the change.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import zoneinfo
 
@@ -70,7 +71,7 @@ def test_sessions_keep_their_length_and_every_parser_reads_the_json(sql, utc_len
     assert first_night, "the plan has no session on the night of the change"
     # The day starts at the instant its start time stands for (a skipped 02:30 is 03:30) and runs back to back.
     assert first_night[0].start == local_instant(night, dt.time.fromisoformat(at), zone)
-    for a, b in zip(first_night, first_night[1:], strict=False):
+    for a, b in itertools.pairwise(first_night):
         assert a.end.timestamp() == b.start.timestamp()
 
     # The plan JSON holds true instants: its elapsed lengths are the planned ones, as in UTC.

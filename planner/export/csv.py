@@ -12,10 +12,15 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(value: Any) -> Any:
-    """Text that starts like a formula gets a leading single quote; numbers and other text are unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+    """Text that starts like a formula gets a leading single quote; numbers and other text are unchanged.
+
+    A carriage return becomes a newline, which the writer quotes (a bare CR would end the row for readers).
+    """
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_START):
+        value = "'" + value
+    return value.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def plan_to_csv(plan: Plan) -> bytes:

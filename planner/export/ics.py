@@ -321,8 +321,9 @@ def _calendar(x: _Export) -> Calendar:
     cal.add("calscale", "GREGORIAN")
     # No METHOD: METHOD:PUBLISH needs an ORGANIZER (RFC 5546, libical's restriction check) and must not
     # appear in a CalDAV resource (RFC 4791); imports and subscriptions do not need it.
-    cal.add("name", x.name)
-    cal.add("x-wr-calname", x.name)
+    # Typed as TEXT explicitly: icalendar would write these two raw, commas and semicolons unescaped.
+    cal.add("name", vText(x.name))
+    cal.add("x-wr-calname", vText(x.name))
     if x.zone is not None:
         cal.add("x-wr-timezone", x.key)
         cal.add_component(x.zone)

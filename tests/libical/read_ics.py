@@ -1,5 +1,6 @@
 """Read a planner .ics with libical (through its GObject bindings, Debian's gir1.2-ical-3.0 and python3-gi) and
-print each event's UID, start and end as Unix seconds, and whether libical's RFC 5546 restriction check passes.
+print each event's UID, start and end as Unix seconds, the calendar's X-WR-CALNAME, and whether libical's
+RFC 5546 restriction check passes.
 
 Run with the system Python, which has the bindings: /usr/bin/python3 read_ics.py FILE.ics
 """
@@ -28,8 +29,14 @@ while comp is not None:
     events.append({"uid": comp.get_uid(), "start": start.as_timet_with_zone(start.get_timezone()),
                    "end": end.as_timet_with_zone(end.get_timezone()), "status": comp.get_status().value_nick})
     comp = cal.get_next_component(ICalGLib.ComponentKind.VEVENT_COMPONENT)
+name = None
+prop = cal.get_first_property(ICalGLib.PropertyKind.X_PROPERTY)
+while prop is not None:
+    if prop.get_x_name() == "X-WR-CALNAME":
+        name = prop.get_x()
+    prop = cal.get_next_property(ICalGLib.PropertyKind.X_PROPERTY)
 prop = cal.get_first_property(ICalGLib.PropertyKind.XLICERROR_PROPERTY)
 while prop is not None:
     errors.append(prop.get_xlicerror())
     prop = cal.get_next_property(ICalGLib.PropertyKind.XLICERROR_PROPERTY)
-json.dump({"restrictions_ok": restrictions_ok, "errors": errors, "events": events}, sys.stdout)
+json.dump({"name": name, "restrictions_ok": restrictions_ok, "errors": errors, "events": events}, sys.stdout)
