@@ -3,7 +3,11 @@
 icalendar's generated VTIMEZONE (one 1970 DTSTART plus RDATE lists) is misread by ical.js and vobject, so the
 VTIMEZONE here is built from the zone's own rule: the POSIX TZ string at the end of its TZif file, turned
 into STANDARD/DAYLIGHT components with yearly RRULEs. Zones whose rule cannot be expressed that way are
-written in UTC, which every client reads right.
+written in UTC, which every client reads right; so are single events whose local start or end falls in a
+repeated or skipped hour of a daylight-saving night, where parsers disagree.
+
+Two writers give the same bytes: plan_to_ics_objects builds icalendar objects (the definition), plan_to_ics
+assembles the same lines with icalendar's escaping and is the one the CLI and dashboard use (faster).
 """
 
 from __future__ import annotations
@@ -366,37 +370,25 @@ def plan_to_ics_objects(plan: Plan, *, calendar_name: str | None = None, utc: bo
 
 
 def _fold(line: str) -> str:
-    """icalendar's line folding (75 octets, a TEXT escape never split across a fold), without its per-character
-    loop for the common ASCII lines."""
-    if len(line) < 75 and (line.isascii() or len(line.encode()) < 75):
+    """icalendar's line folding, done on the UTF-8 bytes instead of character by character.
+
+    Each physical line holds at most 74 octets of content (a fold never splits a character), and a backslash
+    or caret that would end a line moves to the next one, so a TEXT escape is never split across a fold.
+    """
+    data = line.encode()
+    if len(data) < 75:
         return line
     parts: list[str] = []
-    if line.isascii():
-        i, n = 0, len(line)
-        while n - i > 74:
-            j = i + 74
-            if line[j - 1] in "\\^":
-                j -= 1
-            parts.append(line[i:j])
-            i = j
-        parts.append(line[i:])
-        return "\r\n ".join(parts)
-    current: list[str] = []
-    count = 0
-    for ch in line:
-        size = len(ch.encode())
-        if current and count + size >= 75:
-            if len(current) > 1 and current[-1] in "\\^":
-                carried = current.pop()
-                parts.append("".join(current))
-                current, count = [carried], len(carried.encode())
-            else:
-                parts.append("".join(current))
-                current, count = [], 0
-        current.append(ch)
-        count += size
-    if current:
-        parts.append("".join(current))
+    i, n = 0, len(data)
+    while n - i > 74:
+        j = i + 74
+        while data[j] & 0xC0 == 0x80:  # inside a multi-byte character: fold before it
+            j -= 1
+        if data[j - 1] in b"\\^":
+            j -= 1
+        parts.append(data[i:j].decode())
+        i = j
+    parts.append(data[i:].decode())
     return "\r\n ".join(parts)
 
 
