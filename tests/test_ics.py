@@ -174,11 +174,11 @@ def _utc_iso(t: dt.datetime) -> str:
 
 
 @pytest.mark.parametrize("tz", [*ZONES, "ml-year"])
-def test_ical_js_reads_the_plans_start_instants(zone_plans, ml_year_plan, tmp_path, tz):
+def test_ical_js_reads_the_plans_instants(zone_plans, ml_year_plan, tmp_path, tz):
     plan = ml_year_plan if tz == "ml-year" else zone_plans[tz]
     ics = tmp_path / "plan.ics"
     ics.write_bytes(plan_to_ics(plan))
     got = _node_events(ics)
     assert len(got) == len(plan.sessions)
-    expected = {s.uid: _utc_iso(s.start) for s in plan.sessions}
-    assert {e["uid"]: e["start_utc_iso"] for e in got} == expected
+    expected = {s.uid: (_utc_iso(s.start), _utc_iso(s.end)) for s in plan.sessions}
+    assert {e["uid"]: (e["start_utc_iso"], e["end_utc_iso"]) for e in got} == expected
