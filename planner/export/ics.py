@@ -156,7 +156,6 @@ def vtimezone(key: str, first_year: int) -> Timezone | None:
     return tz
 
 
-
 def _rule_offset(rule: _ZoneRule, local: dt.datetime) -> dt.timedelta:
     """UTC offset the VTIMEZONE gives a local wall time, to check it against the zone database."""
     if rule.dst_start is None or rule.dst_end is None or rule.dst_offset is None:
@@ -238,7 +237,6 @@ def _description(plan: Plan, topics: dict[str, TopicReq], ph: PhaseInfo | None, 
         lines.append("Resources: " + "; ".join(t.resources))
     lines.append(f"Path: {plan.path_title}")
     return "\n".join(lines)
-
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
