@@ -275,7 +275,8 @@ def _assemble(curriculum: Curriculum, plan: Plan, profile: object, req: Requirem
                 result.append(s if s.kind == "review" else replace(s, uid=session_uid(plan.path_id, s.topic,
                                                                                        s.ordinal)))
                 added.append(result[-1].uid)
-    removed = [replace(s, status="cancelled", sequence=s.sequence + 1) for s in old_future if s.uid not in used]
+    removed = [replace(s, status="cancelled", sequence=s.sequence + 1, cancelled_on=today)
+               for s in old_future if s.uid not in used]
     sessions = sorted([*history, *result, *old_cancelled, *removed], key=lambda s: (s.start, s.uid))
     new_req = plan.requirements
     solver = plan.solver
