@@ -308,7 +308,7 @@ def test_store_export_import_round_trip(tmp_path: Path, ml: Curriculum) -> None:
 
 
 @pytest.mark.parametrize(("payload", "field", "words"), [
-    (b"x" * (MAX_IMPORT_BYTES + 1), "import", "limit is 1 MB"),
+    (b"x" * (MAX_IMPORT_BYTES + 1), "import", "limit is 64 MB"),
     (b"not json", "import", "not a JSON file"),
     (b'{"format": "planner.plan/1"}', "import", "planner.state/1"),
     (json.dumps({"format": STATE_FORMAT, "learners": []}).encode(), "import", "no learners"),
