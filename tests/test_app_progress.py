@@ -224,8 +224,12 @@ def test_progress_frame_window_and_columns(plan: Plan) -> None:
     today = dt.date(2027, 2, 1)
     df = views.progress_frame(plan, today)
     assert list(df.columns) == ["Date", "Start", "Phase", "Topic", "Kind", "Session", "Hours", "Status", "Done h"]
-    assert max(df["Date"]) <= today + dt.timedelta(days=7) and min(df["Date"]) == START
-    assert list(df["Date"]) == sorted(df["Date"], reverse=True)  # the latest first
+    monday = today - dt.timedelta(days=today.weekday())
+    assert max(df["Date"]) <= monday + dt.timedelta(days=20) and min(df["Date"]) >= monday - dt.timedelta(weeks=4)
+    week = [d for d in df["Date"] if monday <= d < monday + dt.timedelta(days=7)]
+    assert list(df["Date"])[:len(week)] == sorted(week)  # the current week first, in order
+    before = [d for d in df["Date"] if d < monday]
+    assert before == sorted(before, reverse=True)  # then the weeks before, the latest first
     assert set(df.index) <= {s.uid for s in plan.sessions}
     assert len(views.progress_frame(plan, today, show_all=True)) == len(plan.active_sessions)
     assert df["Done h"].dtype == float

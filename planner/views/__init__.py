@@ -1,7 +1,8 @@
 """What the dashboard shows, as plain functions (no Streamlit here, so every view is unit-testable):
 
-form (background bands, widget values <-> profile fields), tables (headline figures, captions, tables),
-charts (Altair), tracking (progress editor, summaries, re-plan diffs), today (the Today page's facts).
+form (background bands, widget values <-> profile fields, errors in the form's words), tables (headline
+figures, captions, tables), charts (Altair), tracking (progress editor, summaries, re-plan diffs),
+remedies (what makes a plan fit), today (the Today page's facts).
 """
 
 from planner.views.charts import (
@@ -13,19 +14,37 @@ from planner.views.charts import (
 from planner.views.form import (
     DEFAULT_BACKGROUND,
     DEFAULT_HOURS,
+    FIELD_LABELS,
+    FIELD_WIDGETS,
+    WEEKDAY_NAMES,
     Band,
+    FieldError,
     background_bands,
     blackout_rows,
     blackout_table,
+    browser_timezone,
+    check_holidays,
+    field_error,
+    fit_unset_day_hours,
     form_defaults,
     form_to_mapping,
     mapping_to_form,
+    scaled_day_hours,
+)
+from planner.views.remedies import (
+    MAX_EXTRA_HOURS,
+    Remedy,
+    remedies,
+    with_skipped,
 )
 from planner.views.tables import (
     SESSION_COLUMNS,
+    HoursBreakdown,
     InfeasibleFacts,
+    about_plan_rows,
     bands_frame,
     fidelity_frame,
+    hours_breakdown,
     infeasible_facts,
     milestones_frame,
     naive_time,
@@ -36,6 +55,11 @@ from planner.views.tables import (
     quality_caption,
     sessions_frame,
     week_agenda,
+)
+from planner.views.today import (
+    TodayFacts,
+    session_line,
+    today_facts,
 )
 from planner.views.tracking import (
     CALENDAR_ROUTINE,
@@ -60,27 +84,41 @@ __all__ = [
     "CALENDAR_ROUTINE",
     "DEFAULT_BACKGROUND",
     "DEFAULT_HOURS",
+    "FIELD_LABELS",
+    "FIELD_WIDGETS",
+    "MAX_EXTRA_HOURS",
     "PROGRESS_STATUSES",
     "SESSION_COLUMNS",
+    "WEEKDAY_NAMES",
     "Band",
     "CatchUpOption",
     "DiffFacts",
+    "FieldError",
+    "HoursBreakdown",
     "InfeasibleFacts",
     "ProgressSummary",
+    "Remedy",
+    "TodayFacts",
+    "about_plan_rows",
     "apply_progress",
     "background_bands",
     "bands_frame",
     "blackout_rows",
     "blackout_table",
+    "browser_timezone",
     "burnup_chart",
     "burnup_frame",
     "catch_up_options",
+    "check_holidays",
     "diff_facts",
     "fidelity_frame",
+    "field_error",
+    "fit_unset_day_hours",
     "form_defaults",
     "form_to_mapping",
     "gantt_chart",
     "gantt_frame",
+    "hours_breakdown",
     "infeasible_facts",
     "mapping_to_form",
     "milestones_frame",
@@ -95,9 +133,14 @@ __all__ = [
     "progress_frame",
     "progress_summary",
     "quality_caption",
+    "remedies",
+    "scaled_day_hours",
+    "session_line",
     "sessions_frame",
+    "today_facts",
     "today_in",
     "week_agenda",
     "weekly_chart",
     "weekly_frame",
+    "with_skipped",
 ]

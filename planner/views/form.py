@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -66,11 +67,11 @@ def background_bands(curriculum: Curriculum, start: dt.date | None = None) -> di
 # ---------------------------------------------------------------- form <-> profile fields
 
 
-def form_defaults(today: dt.date | None = None) -> dict[str, Any]:
-    """Widget values for a new learner: one click on "Make my plan" gives a plan."""
+def form_defaults(today: dt.date | None = None, timezone: str | None = None) -> dict[str, Any]:
+    """Widget values for a new learner: one click on "Make my plan" gives a plan (in the browser's timezone)."""
     return {
         "background": DEFAULT_BACKGROUND, "hours_per_week": DEFAULT_HOURS, "days": list(WEEKDAYS),
-        "day_hours": "", "start": next_monday(today or dt.date.today()), "timezone": "UTC",
+        "day_hours": "", "start": next_monday(today or dt.date.today()), "timezone": browser_timezone(timezone),
         "session_start_weekday": None, "session_start_weekend": None, "blackouts": [], "holidays": "",
         "skip": [], "electives": [],
     }
@@ -137,7 +138,7 @@ def form_to_mapping(values: Mapping[str, Any]) -> dict[str, Any]:
         blackouts.append([a.isoformat(), b.isoformat()])
     if blackouts:
         raw["blackouts"] = blackouts
-    country = str(values.get("holidays") or "").strip()
+    country = check_holidays(values.get("holidays"))
     if country:
         raw["holidays"] = country
     if values.get("skip"):
@@ -184,3 +185,132 @@ def blackout_table(rows: Sequence[tuple[dt.date | None, dt.date | None]]) -> pd.
                          "To": pd.Series([b for _, b in rows], dtype="object")})
 
 
+
+
+def browser_timezone(name: str | None) -> str:
+    """The browser's IANA timezone when this machine knows it, else UTC."""
+    from zoneinfo import available_timezones
+
+    return name if name and name in _timezones(available_timezones) else "UTC"
+
+
+_TZ_CACHE: set[str] = set()
+
+
+def _timezones(source: Any) -> set[str]:
+    if not _TZ_CACHE:
+        _TZ_CACHE.update(source())
+    return _TZ_CACHE
+
+
+def check_holidays(value: Any) -> str | None:
+    """The holidays field: one code, a country (DE) or a country-region (DE-BY), checked against the holidays
+    library's own list so that names like MON (an attribute there, not a country) are refused, not crashed on."""
+    import holidays as holidays_lib
+
+    text = str(value or "").strip()
+    if not text:
+        return None
+    codes = [c for c in text.replace(";", ",").replace(" ", ",").split(",") if c]
+    if len(codes) > 1:
+        raise InputError("holidays", f"enter one code, not {len(codes)} ({', '.join(codes[:4])}): the plan follows "
+                                     "one country's public holidays")
+    code = codes[0].upper()
+    country, _, region = code.partition("-")
+    supported = holidays_lib.list_supported_countries()
+    if country not in supported:
+        raise InputError("holidays", f"'{codes[0][:20]}' is not a country code the holidays calendar knows "
+                                     "(e.g. DE, US, FR)")
+    if region and region not in {r.upper() for r in supported[country]}:
+        some = ", ".join(f"{country}-{r}" for r in list(supported[country])[:3]) or f"just {country}"
+        raise InputError("holidays", f"'{codes[0][:20]}' is not a region of {country} (e.g. {some})")
+    return code
+
+
+# Engine field names -> the form's own labels, so an error reads like the form the learner filled in.
+FIELD_LABELS = {
+    "background": "Background", "hours_per_week": "Hours per week", "days": "Study weekdays",
+    "day_hours": "Hours per weekday", "start": "Start date", "timezone": "Timezone",
+    "session_start": "Weekday start / Weekend start", "blackouts": "Blackout periods", "holidays": "Public holidays of",
+    "skip": "Topics I already know", "electives": "Specializations to add", "--today": "As of",
+    "today": "As of", "learner": "Name", "import": "Import", "status": "Status",
+}
+# The form widget an error belongs to: the page shows the message right under that field.
+FIELD_WIDGETS = {
+    "background": "background", "hours_per_week": "hours_per_week", "days": "days", "day_hours": "day_hours",
+    "start": "start", "timezone": "timezone", "session_start": "session_start", "blackouts": "blackouts",
+    "holidays": "holidays", "skip": "skip", "electives": "electives",
+}
+
+
+@dataclass(frozen=True)
+class FieldError:
+    widget: str  # a key of FIELD_WIDGETS' values ("form" when no single field is to blame)
+    label: str
+    message: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.label}: {self.message}"
+
+
+def field_error(field: str, message: str) -> FieldError:
+    """An InputError's field (`day_hours.mon`, `blackouts[0]`, `--today`) in the form's words."""
+    import re
+
+    head = re.split(r"[.\[]", field.lstrip("-") if field.startswith("--") else field, maxsplit=1)[0]
+    head = "--today" if field == "--today" else head
+    label = FIELD_LABELS.get(head, FIELD_LABELS.get(field, "Your input"))
+    detail = ""
+    if (head == "day_hours" and "." in field) or (head == "session_start" and "." in field):
+        detail = f" ({WEEKDAY_NAMES.get(field.split('.', 1)[1][:3], field.split('.', 1)[1])})"
+    elif head == "blackouts":
+        found = re.match(r"blackouts\[(\d+)\]", field)
+        if found:
+            detail = f", row {int(found.group(1)) + 1}"
+    for name, text in (("session_start", "Weekday start / Weekend start"), ("day_hours", "Hours per weekday")):
+        message = message.replace(f"({name})", f"({text})")
+    return FieldError(FIELD_WIDGETS.get(head, "form"), label + detail, message)
+
+
+WEEKDAY_NAMES = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday", "fri": "Friday",
+                 "sat": "Saturday", "sun": "Sunday"}
+
+
+def fit_unset_day_hours(raw: Mapping[str, Any], curriculum: Curriculum) -> dict[str, Any]:
+    """High weekly hours with no day hours of the learner's own: when the default split (weekends double) puts
+    more on a day than fits before midnight, spread the week evenly over the chosen days and start early enough,
+    so the plan never fails on day hours the learner did not set."""
+    out = dict(raw)
+    if out.get("day_hours"):
+        return out
+    try:
+        profile_from_mapping(out, curriculum)
+        return out
+    except InputError as exc:
+        if not exc.field.startswith("day_hours"):
+            return out
+    days = [d for d in WEEKDAYS if d in (out.get("days") or WEEKDAYS)]
+    hours = float(out.get("hours_per_week") or 0)
+    per_day = math.ceil(hours / len(days) * 2) / 2
+    out["day_hours"] = ",".join(f"{d}={per_day:g}" for d in days)
+    if not out.get("session_start"):
+        latest = max(0, 24 - math.ceil(per_day))
+        out["session_start"] = {d: f"{min(latest, 9 if d in WEEKDAYS[:5] else 10):02d}:00" for d in WEEKDAYS}
+    return out
+
+
+def scaled_day_hours(day_hours: str, old_week: float, new_week: float) -> str:
+    """The learner's own day-hours pattern at another weekly total: each day scaled by the same factor (30-minute
+    steps), days without hours stay free — a fix keeps the pattern instead of rewriting it."""
+    pairs = []
+    for part in day_hours.split(","):
+        name, _, value = part.partition("=")
+        try:
+            pairs.append((name.strip(), float(value)))
+        except ValueError:
+            return day_hours
+    if old_week <= 0:
+        return day_hours
+    factor = new_week / old_week
+    return ",".join(f"{name}={math.ceil(h * factor * 2) / 2:g}" for name, h in pairs)

@@ -22,17 +22,61 @@ SESSION_COLUMNS = {
 
 
 def plan_metrics(plan: Plan) -> list[tuple[str, str, str]]:
-    """(label, value, help) for the headline metrics row."""
-    req, p, s = plan.requirements, plan.profile, plan.solver
+    """(label, value, help) for the headline metrics row: short values, so nothing is cut at 1280 px."""
+    req, p = plan.requirements, plan.profile
+    totals = hours_breakdown(plan)
     return [
         ("Finish", plan.finish.isoformat(), f"Start {p.start}; last allowed day {plan.latest_allowed_finish}"),
-        ("Months", f"{plan.months:.1f} of {req.months_min}–{req.months_max}",
-         "Calendar months from the start date, against the path's range for your background"),
-        ("Total hours", f"{plan.total_hours:g} h", f"{len(plan.active_sessions)} sessions"),
-        ("Hours/week used / offered", f"{plan.mean_week_hours:.1f} / {p.hours_per_week:g}",
-         f"Average over the plan; the busiest week holds {plan.peak_week_hours:g} h"),
-        (f"Solver ({s.status.lower()})", f"{s.seconds:.2f} s", f"objective {s.objective:g}, bound {s.bound:g}; "
-                                                       f"model built in {s.build_seconds:.3f} s"),
+        ("Months", f"{plan.months:.1f}", f"Calendar months from the start date; the path's range for your "
+                                         f"background is {req.months_min}–{req.months_max} months"),
+        ("Total hours", f"{totals.total:g} h", totals.text),
+        ("Hours/week", f"{plan.mean_week_hours:.1f} of {p.hours_per_week:g}",
+         f"Average used of the hours you offered; the busiest week holds {plan.peak_week_hours:g} h"),
+    ]
+
+
+@dataclass(frozen=True)
+class HoursBreakdown:
+    """The plan's one total-hours figure and what it is made of (missed sessions count what was studied)."""
+
+    study: float
+    reviews: float
+    projects: float
+    checkpoints: float
+
+    @property
+    def total(self) -> float:
+        return round(self.study + self.reviews + self.projects + self.checkpoints, 2)
+
+    @property
+    def text(self) -> str:
+        return (f"{self.study:g} h study + {self.reviews:g} h reviews + {self.projects:g} h projects + "
+                f"{self.checkpoints:g} h checkpoints")
+
+
+def hours_breakdown(plan: Plan) -> HoursBreakdown:
+    """Scheduled hours by kind: planned and done sessions fully, missed ones only with the hours studied (their
+    other hours went back to the pool a re-plan places), cancelled ones not at all. The one place the dashboard
+    totals a plan, so every page shows the same figure."""
+    sums = {"study": 0.0, "review": 0.0, "project": 0.0, "checkpoint": 0.0}
+    for s in plan.active_sessions:
+        hours = s.credited_hours if s.status == "missed" else s.hours
+        key = s.kind if s.kind in sums else "study"
+        sums[key] += hours
+    return HoursBreakdown(round(sums["study"], 2), round(sums["review"], 2), round(sums["project"], 2),
+                          round(sums["checkpoint"], 2))
+
+
+def about_plan_rows(plan: Plan) -> list[tuple[str, str]]:
+    """Technical facts for the "About this plan" expander (the solver is not a learner's concern)."""
+    s = plan.solver
+    return [
+        ("Solver status", s.status.lower()),
+        ("Solve time", f"{s.seconds:.2f} s (model built in {s.build_seconds:.3f} s)"),
+        ("Objective / bound", f"{s.objective:g} / {s.bound:g}"),
+        ("Sessions", str(len(plan.active_sessions))),
+        ("Catch-up buffer", f"{plan.profile.buffer_percent} % of each week"),
+        ("Timezone", plan.profile.timezone),
     ]
 
 

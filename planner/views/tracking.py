@@ -34,15 +34,23 @@ def _counts(s: Any) -> bool:
     return bool(s.kind != "review")
 
 
-def progress_frame(plan: Plan, today: dt.date, show_all: bool = False, days_ahead: int = 7) -> pd.DataFrame:
-    """The progress editor's rows, indexed by session UID, the latest first: past sessions and the next
-    `days_ahead` days (every session when `show_all`); cancelled sessions are left out."""
+def progress_frame(plan: Plan, today: dt.date, show_all: bool = False, weeks_back: int = 4,
+                   weeks_ahead: int = 2) -> pd.DataFrame:
+    """The session editor's rows, indexed by session UID, around today: the current week first (in order), then
+    the weeks before (the latest first: what you still have to tick), then the weeks after. Without `show_all`
+    only `weeks_back` weeks back and `weeks_ahead` weeks ahead; cancelled sessions are left out."""
     df = plan.to_frame()
     df = df[df["status"] != "cancelled"].copy()
     df["day"] = [dt.date.fromisoformat(d) for d in df["date"]]
+    monday = today - dt.timedelta(days=today.weekday())
+    sunday = monday + dt.timedelta(days=6)
     if not show_all:
-        df = df[df["day"] <= today + dt.timedelta(days=days_ahead)]
-    df = df.sort_values(["start", "uid"], ascending=False, kind="stable")  # the latest first: what you tick
+        df = df[(df["day"] >= monday - dt.timedelta(weeks=weeks_back))
+                & (df["day"] <= sunday + dt.timedelta(weeks=weeks_ahead))]
+    group = [0 if monday <= d <= sunday else (1 if d < monday else 2) for d in df["day"]]
+    df["group"] = group
+    df["rank"] = [pd.Timestamp(t).value * (-1 if g == 1 else 1) for t, g in zip(df["start"], group, strict=True)]
+    df = df.sort_values(["group", "rank", "uid"], kind="stable")
     partial = {s.uid: s.done_hours for s in plan.sessions if s.status == "missed"}
     out = pd.DataFrame({
         "Date": df["day"], "Start": df["start_time"], "Phase": df["phase"], "Topic": df["title"],
