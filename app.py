@@ -10,10 +10,10 @@ from dashboard import state  # noqa: E402
 
 state.store()  # a damaged database stops here with its one message and the way out
 state.boot()
-start_on_today = state.ss.setdefault("start_on_today", state.ss.get("active") is not None)  # fixed per tab
+today_first = state.ss.setdefault("today_first", state.ss.get("active") is not None)  # fixed per tab
 pages = [
-    st.Page("dashboard/today_page.py", title="Today", icon=":material/today:", url_path="today", default=start_on_today),
-    st.Page("dashboard/plan_page.py", title="Plan", icon=":material/route:", url_path="plan", default=not start_on_today),
+    st.Page("dashboard/today_page.py", title="Today", icon=":material/today:", url_path="today", default=today_first),
+    st.Page("dashboard/plan_page.py", title="Plan", icon=":material/route:", url_path="plan", default=not today_first),
     st.Page("dashboard/progress_page.py", title="Progress", icon=":material/checklist:", url_path="progress"),
     st.Page("dashboard/calendar_page.py", title="Calendar", icon=":material/calendar_month:", url_path="calendar"),
     st.Page("dashboard/learners_page.py", title="Learners", icon=":material/group:", url_path="learners"),

@@ -68,7 +68,8 @@ def test_schema_1_database_migrates_and_keeps_its_learners(tmp_path: Path) -> No
     conn.executescript("""
         CREATE TABLE learners (name TEXT PRIMARY KEY, profile TEXT NOT NULL, plan TEXT, updated_at TEXT NOT NULL);
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-        INSERT INTO learners VALUES ('Old', '{"background": "ml_background", "hours_per_week": 12}', NULL, '2026-01-01');
+        INSERT INTO learners VALUES ('Old', '{"background": "ml_background", "hours_per_week": 12}', NULL,
+                                     '2026-01-01');
         INSERT INTO meta VALUES ('last', 'Old');
     """)
     conn.commit()
