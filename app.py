@@ -10,16 +10,13 @@ from dashboard import state  # noqa: E402
 
 state.store()  # a damaged database stops here with its one message and the way out
 state.boot()
-today_first = state.ss.setdefault("today_first", state.ss.get("active") is not None)  # fixed per tab
 pages = [
-    st.Page("dashboard/today_page.py", title="Today", icon=":material/today:", url_path="today", default=today_first),
-    st.Page("dashboard/plan_page.py", title="Plan", icon=":material/route:", url_path="plan", default=not today_first),
+    st.Page("dashboard/today_page.py", title="Today", icon=":material/today:", url_path="today", default=True),
+    st.Page("dashboard/plan_page.py", title="Plan", icon=":material/route:", url_path="plan"),
     st.Page("dashboard/progress_page.py", title="Progress", icon=":material/checklist:", url_path="progress"),
     st.Page("dashboard/calendar_page.py", title="Calendar", icon=":material/calendar_month:", url_path="calendar"),
     st.Page("dashboard/learners_page.py", title="Learners", icon=":material/group:", url_path="learners"),
 ]
-page = st.navigation(pages)
-with st.sidebar:
-    state.learner_picker()
+page = st.navigation(pages, position="top")  # the sidebar is the Plan page's form: other pages get the full width
 state.banners()
 page.run()

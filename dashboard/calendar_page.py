@@ -47,8 +47,9 @@ def this_week(plan: Plan) -> None:
     if agenda.empty:
         st.write("No study sessions this week — enjoy the break.")
     else:
-        st.dataframe(agenda, hide_index=True, width="stretch",
-                     column_config={"Hours": st.column_config.NumberColumn(format="%.1f h")})
+        from dashboard.plan_page import SESSION_COLUMNS
+
+        st.dataframe(agenda, hide_index=True, width="stretch", column_config=SESSION_COLUMNS)
 
 
 def render() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard.state import CONTENT, curriculum_for, md, open_learner, ss, store
+from dashboard.state import CONTENT, curriculum_for, learner_picker, md, open_learner, ss, store
 from planner import views
 from planner.errors import InputError
 from planner.store import StaleVersion, StoreError, check_name
@@ -58,6 +58,7 @@ def on_import() -> None:
 
 def render() -> None:
     st.title("Learners")
+    learner_picker()
     s = store()
     if s.readonly:
         st.warning(f"The database {s.path} is read-only: you can look, but nothing will be saved.")

@@ -16,6 +16,7 @@ from dashboard.state import (
     canonical,
     current,
     curriculum_for,
+    learner_picker,
     md,
     put_form,
     remedies_for,
@@ -30,6 +31,15 @@ from planner.plan import Plan
 from planner.profile import WEEKDAYS, profile_from_mapping
 from planner.solve import Infeasible
 
+# Narrow columns for the short fields, so the topic column is never cut at 1280 px.
+SESSION_COLUMNS: dict[str, Any] = {
+    "Date": st.column_config.TextColumn(width=95), "Day": st.column_config.TextColumn(width=45),
+    "Start": st.column_config.TextColumn(width=55), "End": st.column_config.TextColumn(width=55),
+    "Hours": st.column_config.NumberColumn(format="%.1f h", width=60),
+    "Phase": st.column_config.NumberColumn(format="%d", width=55),
+    "Session": st.column_config.TextColumn(width=75), "Kind": st.column_config.TextColumn(width=85),
+    "Status": st.column_config.TextColumn(width=80),
+}
 HOLIDAYS_HELP = "One country (DE) or country-region (DE-BY) code; its public holidays become days off."
 
 
@@ -140,8 +150,12 @@ def profile_form() -> None:
 
     with st.form("profile"):
         st.subheader("Your situation")
-        st.selectbox("Background", list(bands), key="f_background", format_func=lambda k: bands[k].caption,
+        st.selectbox("Background", list(bands), key="f_background", format_func=lambda k: bands[k].label,
                      help="Month range of the path for this background, and the weekly hours it implies.")
+        band = bands.get(str(ss.get("f_background")))
+        if band is not None:
+            st.caption(f"{band.months_min}–{band.months_max} months, {band.total_hours:g} h → {band.hours_text} "
+                       "h/week")
         _field_error("background")
         st.number_input("Hours per week", min_value=0.5, max_value=100.0, step=0.5, format="%.1f",
                         key="f_hours_per_week")
@@ -187,6 +201,7 @@ def profile_form() -> None:
 def render() -> None:
     curriculum = curriculum_for(CONTENT)
     with st.sidebar:
+        learner_picker()
         profile_form()
 
     st.title(curriculum.title)
@@ -277,14 +292,13 @@ def plan_view(plan: Plan, problems: list[str]) -> None:
         col.metric(label, value, help=help_text)
     st.caption(totals_caption(plan) + " " + views.pacing_caption(plan))
     st.altair_chart(views.weekly_chart(plan), width="stretch")
-    left, right = st.columns(2)
-    with left:
+    # Phases and milestones full width, one under the other: side by side they are cut at 1280 px
+    if plan.phases:
         st.subheader("Phases")
         st.dataframe(views.phases_frame(plan), hide_index=True, width="stretch",
                      column_config={"Hours": st.column_config.NumberColumn(format="%.1f h"),
                                     "Phase": st.column_config.NumberColumn(width="small"),
                                     "Topics": st.column_config.NumberColumn(width="small")})
-    with right:
         st.subheader("Milestones")
         st.dataframe(views.milestones_frame(plan), hide_index=True, width="stretch",
                      column_config={"Months in": st.column_config.NumberColumn(format="%.1f"),
@@ -298,9 +312,7 @@ def plan_view(plan: Plan, problems: list[str]) -> None:
                                 format_func=lambda n: views.phase_label(n, titles.get(n, "")))
         table = views.sessions_frame(plan, chosen)
         st.caption(f"{len(table)} sessions, {table['Hours'].sum():g} h")
-        st.dataframe(table, hide_index=True, width="stretch",
-                     column_config={"Hours": st.column_config.NumberColumn(format="%.1f h"),
-                                    "Phase": st.column_config.NumberColumn(format="%d")})
+        st.dataframe(table, hide_index=True, width="stretch", column_config=SESSION_COLUMNS)
     with st.expander("Plan quality"):
         st.caption(views.quality_caption(plan))
         st.dataframe(views.fidelity_frame(plan), hide_index=True, width="stretch",

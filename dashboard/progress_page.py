@@ -71,12 +71,16 @@ def render() -> None:
             table, key=f"progress_editor_{ss.progress_version}", hide_index=True, width="stretch", height=420,
             disabled=["Date", "Start", "Phase", "Topic", "Kind", "Session", "Hours"],
             column_config={
-                "Date": st.column_config.DateColumn(format="ddd YYYY-MM-DD"),
-                "Phase": st.column_config.NumberColumn(format="%d", width="small"),
-                "Hours": st.column_config.NumberColumn(format="%.1f h", width="small"),
-                "Status": st.column_config.SelectboxColumn(options=list(views.PROGRESS_STATUSES), required=True),
+                "Date": st.column_config.DateColumn(format="ddd YYYY-MM-DD", width=115),
+                "Start": st.column_config.TextColumn(width=55),
+                "Phase": st.column_config.NumberColumn(format="%d", width=55),
+                "Kind": st.column_config.TextColumn(width=80),
+                "Session": st.column_config.TextColumn(width=70),
+                "Hours": st.column_config.NumberColumn(format="%.1f h", width=60),
+                "Status": st.column_config.SelectboxColumn(options=list(views.PROGRESS_STATUSES), required=True,
+                                                           width=95),
                 "Done h": st.column_config.NumberColumn(
-                    "Done h (if missed)", min_value=0.0, max_value=24.0, step=0.5, format="%.1f",
+                    "Done h", min_value=0.0, max_value=24.0, step=0.5, format="%.1f", width=70,
                     help="Hours you did study in a missed session; they count towards the topic"),
             },
         )

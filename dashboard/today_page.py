@@ -50,12 +50,17 @@ def session_row(plan: Plan, s: Session, key: str) -> None:
 def render() -> None:
     result, _ = current()
     if not isinstance(result, Plan):
+        if not ss.get("sent_to_plan"):  # a new learner starts on the form, once per tab
+            ss.sent_to_plan = True
+            st.switch_page("dashboard/plan_page.py")
         st.title("Today")
         st.info("No plan yet: make one on the **Plan** page.")
+        st.page_link("dashboard/plan_page.py", label="Make my plan", icon=":material/route:")
         return
     plan = result
     today = views.today_in(plan)
-    facts = views.today_facts(plan, today)
+    first = plan.active_sessions[0].day if plan.active_sessions else plan.profile.start
+    facts = views.today_facts(plan, max(today, first) if today < first else today)
     st.title(f"Today · {today:%A %d %B %Y}")
     st.caption(f"{md(ss.learner)} · times in {plan.profile.timezone}")
 
@@ -84,13 +89,19 @@ def render() -> None:
         with st.container(border=True):
             replanning.proposal_panel(plan, "today")
 
+    week = f"{facts.monday:%d %b} – {facts.monday + dt.timedelta(days=6):%d %b}"
+    if today < first:
+        st.info(f"Your plan starts {first:%A %d %B %Y}. Here is your first week.")
+        st.subheader(f"First week ({week})")
+        for s in (*facts.today_sessions, *facts.week_sessions):
+            session_row(plan, s, "w")
+        return
     st.subheader("Today")
     if not facts.today_sessions:
-        st.write("Nothing planned today." + (" Your plan starts " + str(plan.profile.start) + "."
-                                             if today < plan.profile.start else ""))
+        st.write("Nothing planned today.")
     for s in facts.today_sessions:
         session_row(plan, s, "t")
-    st.subheader(f"This week ({facts.monday:%d %b} – {facts.monday + dt.timedelta(days=6):%d %b})")
+    st.subheader(f"This week ({week})")
     if not facts.week_sessions:
         st.write("No other sessions this week.")
     for s in facts.week_sessions:

@@ -39,7 +39,7 @@ def gantt_chart(plan: Plan) -> alt.Chart:
             x2="end:T",
             y=alt.Y("topic:N", sort=alt.EncodingSortField(field="order", order="ascending"), title=None,
                     axis=alt.Axis(labelLimit=320, labelOverlap=False)),
-            color=alt.Color("phase:N", title="Phase", legend=alt.Legend(orient="top", columns=3, labelLimit=300)),
+            color=alt.Color("phase:N", title="Phase", legend=alt.Legend(orient="top", columns=2, labelLimit=0)),
             tooltip=[alt.Tooltip("topic:N", title="Topic"), alt.Tooltip("phase:N", title="Phase"),
                      alt.Tooltip("start:T", title="First session", format="%Y-%m-%d"),
                      alt.Tooltip("end:T", title="Last session", format="%Y-%m-%d"),
