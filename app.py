@@ -18,5 +18,8 @@ pages = [
     st.Page("dashboard/learners_page.py", title="Learners", icon=":material/group:", url_path="learners"),
 ]
 page = st.navigation(pages, position="top")  # the sidebar is the Plan page's form: other pages get the full width
+if page.title == "Today" and state.ss.get("active") is None and not state.ss.get("sent_to_plan"):
+    state.ss.sent_to_plan = True  # a learner without a plan starts on the form, once per tab
+    st.switch_page("dashboard/plan_page.py")
 state.banners()
 page.run()

@@ -114,7 +114,7 @@ def replan_keeping_progress() -> None:
         return
     hours = float(raw.get("hours_per_week") or plan.profile.hours_per_week)
     kwargs = {"hours_per_week": hours} if hours != plan.profile.hours_per_week else {}
-    replanning.propose(plan, views.today_in(plan), **kwargs)
+    replanning.propose(plan, max(views.today_in(plan), plan.profile.start), **kwargs)
 
 
 def apply_remedy(raw: dict[str, Any], note: str) -> None:
@@ -216,7 +216,7 @@ def render() -> None:
     result, problems = current()
     if ss.get("confirm_plan") is not None:
         confirm_panel()
-    if isinstance(ss.get("proposal"), object) and ss.get("proposal") is not None and isinstance(result, Plan):
+    if (ss.get("proposal") is not None or ss.get("replan_error")) and isinstance(result, Plan):
         with st.container(border=True):
             replanning.proposal_panel(result, "plan")
     if result is None:

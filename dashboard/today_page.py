@@ -50,9 +50,6 @@ def session_row(plan: Plan, s: Session, key: str) -> None:
 def render() -> None:
     result, _ = current()
     if not isinstance(result, Plan):
-        if not ss.get("sent_to_plan"):  # a new learner starts on the form, once per tab
-            ss.sent_to_plan = True
-            st.switch_page("dashboard/plan_page.py")
         st.title("Today")
         st.info("No plan yet: make one on the **Plan** page.")
         st.page_link("dashboard/plan_page.py", label="Make my plan", icon=":material/route:")
