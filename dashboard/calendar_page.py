@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.state import current, md, ss
+from dashboard.state import current, ss
 from planner import views
 from planner.export import plan_to_csv, plan_to_ics, plan_to_json
 from planner.plan import Plan
@@ -58,7 +58,7 @@ def render() -> None:
     if not isinstance(result, Plan):
         st.info("No plan yet: make one on the **Plan** page.")
         return
-    st.caption(f"{md(ss.learner)} · {len(result.active_sessions)} sessions, {result.profile.start} – "
+    st.text(f"{ss.learner} · {len(result.active_sessions)} sessions, {result.profile.start} – "
                f"{result.finish} ({result.profile.timezone})")
     downloads(result)
     import_instructions()

@@ -18,7 +18,7 @@ def on_new_learner() -> None:
         ss.learner_error = views.field_error(exc.field, exc.message).text
         return
     if name in store().names():
-        ss.learner_error = f"Name: {name} exists already; pick it in the Learner list"
+        ss.learner_error = "Name: that learner exists already; pick it in the Learner list"
         return
     ss.learner_error = None
     ss.new_learner = ""
@@ -29,13 +29,13 @@ def on_restore(version: int) -> None:
     try:
         store().restore(ss.learner, version, expected_version=ss.get("version", 0))
     except StaleVersion as exc:
-        ss.stale = f"{ss.learner} changed in another tab (now version {exc.current}). Nothing was restored."
+        ss.stale = f"This learner was saved in another tab (now version {exc.current}). Nothing was restored."
         return
     except (InputError, StoreError) as exc:
         ss.flash_error = f"Could not restore: {exc}"
         return
     open_learner(ss.learner)
-    ss.flash = f"Restored version {version} of {ss.learner} (saved as a new version: this can be undone too)."
+    ss.flash = f"Restored version {version} (saved as a new version: this can be undone too)."
 
 
 def on_import() -> None:
@@ -52,7 +52,7 @@ def on_import() -> None:
         return
     last = store().last()
     ss.pending_open = last.name if last is not None else None
-    ss.flash = f"Imported {len(imported)} learner(s): {', '.join(imported)}"
+    ss.flash = f"Imported {len(imported)} learner(s)."
     ss.import_error = None
 
 
@@ -63,7 +63,8 @@ def render() -> None:
     if s.readonly:
         st.warning(f"The database {s.path} is read-only: you can look, but nothing will be saved.")
 
-    st.subheader(f"History of {md(ss.learner)}")
+    st.subheader("History")
+    st.text(f"Every saved plan of {ss.learner}, the newest first.")
     versions = s.versions(ss.learner)
     if not versions:
         st.write("Nothing saved yet for this learner.")

@@ -231,7 +231,7 @@ def render() -> None:
 def confirm_panel() -> None:
     done, missed = _has_progress(ss.get("tracked_plan"))
     with st.container(border=True):
-        st.warning(f"**{md(ss.learner)}'s plan holds progress** ({done} sessions done, {missed} missed). "
+        st.warning(f"**This plan holds progress** ({done} sessions done, {missed} missed). "
                    "What should *Make my plan* do?", icon=":material/help:")
         c1, c2, c3 = st.columns(3)
         c1.button("Re-plan from today, keep my progress", key="confirm_replan", type="primary", width="stretch",
@@ -286,7 +286,7 @@ def totals_caption(plan: Plan) -> str:
 def plan_view(plan: Plan, problems: list[str]) -> None:
     if problems:
         st.error(f"Internal error: the plan breaks a rule ({md(problems[0])}). Please report it.")
-    st.caption(f"{md(ss.learner)} · {plan.requirements.background.replace('_', ' ')} · from {plan.profile.start} "
+    st.text(f"{ss.learner} · {plan.requirements.background.replace('_', ' ')} · from {plan.profile.start} "
                f"({plan.profile.timezone})")
     for col, (label, value, help_text) in zip(st.columns(4), views.plan_metrics(plan), strict=True):
         col.metric(label, value, help=help_text)

@@ -80,12 +80,13 @@ def canonical(raw: dict[str, Any]) -> str:
     return json.dumps(raw, sort_keys=True, ensure_ascii=False)
 
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#|<>~$])")
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#|<>~$:])")
 
 
 def md(text: object) -> str:
-    """User text (names, titles) escaped for the places Streamlit renders markdown: never a link or emphasis."""
-    return _MARKDOWN.sub(r"\\\1", str(text))
+    """User text (names, titles) escaped for the places Streamlit renders markdown: never a link or emphasis
+    (':' too, which stops bare URLs from becoming links; 'www.' likewise)."""
+    return _MARKDOWN.sub(r"\\\1", str(text)).replace("www.", "www\\.")
 
 
 # ---------------------------------------------------------------- the store
@@ -117,7 +118,7 @@ def damaged_store_page(exc: StoreError) -> None:
             return
         ss.clear()
         ss.flash = (f"Started fresh. The damaged file is kept as {aside.name}; "
-                    f"{len(kept)} learner(s) carried over{': ' + ', '.join(kept) if kept else ''}.")
+                    f"{len(kept)} learner(s) carried over.")
         st.rerun()
 
 
@@ -199,8 +200,8 @@ def save(profile: dict[str, Any], plan: Plan | Infeasible | None, *, tracked: bo
         rec = store().save(ss.learner, profile, data, tracked=tracked and data is not None,
                            expected_version=ss.get("version", 0), note=note)
     except StaleVersion as exc:
-        ss.stale = (f"{ss.learner} changed in another tab (now version {exc.current}, this tab shows "
-                    f"{exc.expected}). Your change ({note}) was not saved.")
+        ss.stale = (f"This learner was saved in another tab (now version {exc.current}, this tab shows "
+                    f"{exc.expected}). Your change ({note}) was not saved: reload, then make it again.")
         return False
     except StoreError as exc:
         ss.save_error = f"Not saved: {exc.message}."

@@ -59,7 +59,7 @@ def render() -> None:
     first = plan.active_sessions[0].day if plan.active_sessions else plan.profile.start
     facts = views.today_facts(plan, max(today, first) if today < first else today)
     st.title(f"Today · {today:%A %d %B %Y}")
-    st.caption(f"{md(ss.learner)} · times in {plan.profile.timezone}")
+    st.text(f"{ss.learner} · times in {plan.profile.timezone}")
 
     m = st.columns(4)
     m[0].metric("This week done", f"{facts.week_done_hours:g} of {facts.week_planned_hours:g} h",
