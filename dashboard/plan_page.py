@@ -14,10 +14,12 @@ from dashboard.state import (
     FORM_KEYS,
     bands_for,
     canonical,
+    charts,
     current,
     curriculum_for,
     learner_picker,
     md,
+    plan_key,
     put_form,
     remedies_for,
     save,
@@ -199,11 +201,16 @@ def profile_form() -> None:
 
 
 def render() -> None:
-    curriculum = curriculum_for(CONTENT)
+    """The plan first, the form (sidebar) after it: the page's first chart is on screen before the form's widgets
+    are built."""
+    main()
     with st.sidebar:
         learner_picker()
         profile_form()
 
+
+def main() -> None:
+    curriculum = curriculum_for(CONTENT)
     st.title(curriculum.title)
     err = ss.get("form_error")
     if err is not None:
@@ -291,7 +298,8 @@ def plan_view(plan: Plan, problems: list[str]) -> None:
     for col, (label, value, help_text) in zip(st.columns(4), views.plan_metrics(plan), strict=True):
         col.metric(label, value, help=help_text)
     st.caption(totals_caption(plan) + " " + views.pacing_caption(plan))
-    st.altair_chart(views.weekly_chart(plan), width="stretch")
+    weekly, gantt = charts(plan_key(), plan)
+    st.altair_chart(weekly, width="stretch")
     # Phases and milestones full width, one under the other: side by side they are cut at 1280 px
     if plan.phases:
         st.subheader("Phases")
@@ -304,7 +312,7 @@ def plan_view(plan: Plan, problems: list[str]) -> None:
                      column_config={"Months in": st.column_config.NumberColumn(format="%.1f"),
                                     "Path says (months)": st.column_config.TextColumn("Path says")})
         st.caption("Each success-checklist item is reached when the last session of the topics it needs is over.")
-    st.altair_chart(views.gantt_chart(plan), width="stretch")
+    st.altair_chart(gantt, width="stretch")
     with st.expander("All sessions"):
         phase_numbers = [r["phase"] for r in plan.phase_rows()]
         titles = {p.number: p.title for p in plan.phases}

@@ -50,7 +50,7 @@ def bands_for(path: str) -> dict[str, views.Band]:
     return views.background_bands(curriculum_for(path))
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=64)  # a Plan is immutable: shared, never copied
 def solve(path: str, profile_json: str) -> tuple[Plan | Infeasible, list[str]]:
     """The plan for canonical inputs (content path + profile fields as sorted JSON), and any rule it breaks."""
     curriculum = curriculum_for(path)
@@ -190,6 +190,19 @@ def current() -> tuple[Plan | Infeasible | None, list[str]]:
     except InputError as exc:  # a stored profile this version no longer reads
         ss.form_error = views.field_error(exc.field, exc.message)
         return None, []
+
+
+def plan_key() -> str:
+    """Identifies the plan this tab shows (profile inputs, or the saved version with progress): a cache key."""
+    if ss.get("tracked_plan") is not None:
+        return f"tracked:{store().path}:{ss.learner}:{ss.get('version', 0)}"
+    return "profile:" + canonical(ss.get("active") or {})
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def charts(key: str, _plan: Plan) -> tuple[Any, Any]:
+    """The plan's two Altair charts, built once per plan (they take ~0.25 s; a rerun of the page should not)."""
+    return views.weekly_chart(_plan), views.gantt_chart(_plan)
 
 
 def save(profile: dict[str, Any], plan: Plan | Infeasible | None, *, tracked: bool, note: str) -> bool:
