@@ -7,9 +7,16 @@ import streamlit as st
 st.set_page_config(page_title="Study planner", page_icon="📚", layout="wide")
 
 from dashboard import state  # noqa: E402
+from planner.store import StoreError  # noqa: E402
 
 state.store()  # a damaged database stops here with its one message and the way out
-state.boot()
+try:
+    state.boot()
+except StoreError as exc:
+    state.ss.store_error = exc
+if state.ss.get("store_error") is not None:
+    state.damaged_store_page(state.ss.store_error)
+    st.stop()
 pages = [
     st.Page("dashboard/today_page.py", title="Today", icon=":material/today:", url_path="today", default=True),
     st.Page("dashboard/plan_page.py", title="Plan", icon=":material/route:", url_path="plan"),
@@ -22,4 +29,7 @@ if page.title == "Today" and state.ss.get("active") is None and not state.ss.get
     state.ss.sent_to_plan = True  # a learner without a plan starts on the form, once per tab
     st.switch_page("dashboard/plan_page.py")
 state.banners()
-page.run()
+try:
+    page.run()
+except StoreError as exc:  # damaged or made read-only while in use
+    state.damaged_store_page(exc)

@@ -117,6 +117,7 @@ def damaged_store_page(exc: StoreError) -> None:
             st.error(f"Could not start fresh: {again.message}")
             return
         ss.clear()
+        ss.store_error = None
         ss.flash = (f"Started fresh. The damaged file is kept as {aside.name}; "
                     f"{len(kept)} learner(s) carried over.")
         st.rerun()
@@ -139,7 +140,11 @@ def new_learner_form() -> dict[str, Any]:
 
 def open_learner(name: str) -> None:
     """Load a learner as saved (or a new one with the default form) into this tab."""
-    rec = store().load(name)
+    try:
+        rec = store().load(name)
+    except StoreError as exc:  # an unreadable row: the page says so (callbacks cannot show it themselves)
+        ss.store_error = exc
+        return
     ss.learner = name
     ss.proposal = None
     ss.accepted = False

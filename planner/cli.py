@@ -77,6 +77,9 @@ def _parser() -> argparse.ArgumentParser:
     replan.add_argument("--json", dest="json_out")
     replan.add_argument("--ics", dest="ics_out")
     replan.add_argument("--csv", dest="csv_out")
+    learners = sub.add_parser("learners", help="list the dashboard's saved learners (and repair a damaged store)")
+    learners.add_argument("--db", help="the dashboard's database (default: $PLANNER_DB or the user data dir)")
+    learners.add_argument("--start-fresh", action="store_true", help="set a damaged database aside and start anew")
     check = sub.add_parser("check", help="validate a learning-path YAML file")
     check.add_argument("path")
     return ap
@@ -280,6 +283,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_mark(args)
         if args.command == "replan":
             return _cmd_replan(args)
+        if args.command == "learners":
+            from planner.store import learners_command
+
+            return learners_command(args.db, args.start_fresh)
         return _cmd_check(args)
     except InputError as exc:
         print(f"planner: error: {exc}", file=sys.stderr)

@@ -526,3 +526,30 @@ def parse_state(data: bytes, curriculum: Curriculum) -> tuple[list[Learner], str
         out.append(Learner(name, profile, plan, str(item.get("updated_at") or ""), tracked))
     last = state.get("last")
     return out, last if isinstance(last, str) and last in seen else out[-1].name
+
+
+def learners_command(db: str | None, start_fresh: bool) -> int:
+    """`planner learners`: the saved learners, one a line; a damaged database is one line on stderr and exit 2,
+    with `--start-fresh` as the way out (the file kept aside as *.corrupt, readable learners carried over)."""
+    import sys
+
+    path = Path(db).expanduser() if db else default_db_path()
+    if not path.exists():
+        print(f"no dashboard database at {path} yet")
+        return 0
+    try:
+        store = Store(path)
+        rows = [store.load(name) for name in store.names()]
+    except StoreError as exc:
+        if start_fresh and exc.fixable:
+            aside, kept = set_aside_and_start_fresh(path)
+            print(f"set {path} aside as {aside.name}; {len(kept)} learner(s) carried over to a fresh database")
+            return 0
+        way_out = " (run `planner learners --start-fresh` to set it aside and start anew)" if exc.fixable else ""
+        print(f"planner: error: database {exc.path}: {exc.message}{way_out}", file=sys.stderr)
+        return 2
+    for rec in rows:
+        if rec is not None:
+            plan = "with progress" if rec.tracked else ("planned" if rec.plan else "no plan that fits")
+            print(f"{rec.name}\tversion {rec.version}\t{plan}\tsaved {rec.updated_at[:19]}")
+    return 0

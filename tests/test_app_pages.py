@@ -308,3 +308,24 @@ def test_today_facts(plan: Plan) -> None:
     assert len(facts.overdue) == sum(1 for s in plan.active_sessions if s.day < day)
     assert facts.next_milestone is None or facts.next_milestone[1] >= day
     assert views.session_line(plan, facts.today_sessions[0]).startswith(f"{facts.today_sessions[0].start:%a %H:%M}")
+
+
+def test_an_unreadable_learner_is_one_message_and_the_rest_is_kept(fresh_state: Path) -> None:
+    import sqlite3
+
+    store = Store(fresh_state)
+    store.save("Bad", {"background": "ml_background", "hours_per_week": 18}, None)
+    store.save("Good", {"background": "ml_background", "hours_per_week": 18}, None)
+    conn = sqlite3.connect(fresh_state)
+    conn.execute("UPDATE learners SET profile = '{oops' WHERE name = 'Bad'")
+    conn.commit()
+    conn.close()
+    at = _page(_app(), "plan")  # the last learner, Good, opens as usual
+    assert at.session_state["learner"] == "Good"
+    at.selectbox(key="learner_pick").set_value("Bad").run()
+    assert not at.exception
+    assert any("'Bad' is not readable" in e.value for e in at.error)
+    at.button(key="start_fresh").click().run()
+    _ok(at)
+    assert Store(fresh_state).names() == ["Good"]
+    assert (fresh_state.parent / "planner.db.corrupt").exists()

@@ -170,3 +170,27 @@ def test_malformed_backups_are_refused_cleanly(tmp_path: Path, ml: Curriculum, p
     with pytest.raises(InputError) as exc:
         parse_state(payload, ml)
     assert "\n" not in str(exc.value)
+
+
+def test_cli_reports_a_damaged_database_in_one_line_and_starts_fresh(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from planner.cli import main
+
+    db = tmp_path / "planner.db"
+    Store(db).save("Ann", PROFILE, None)
+    assert main(["learners", "--db", str(db)]) == 0
+    assert capsys.readouterr().out.startswith("Ann\tversion 1")
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE learners SET plan = 'nope{' WHERE name = 'Ann'")
+    conn.commit()
+    conn.close()
+    Store(db).save("Bob", PROFILE, None)
+    assert main(["learners", "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Ann" in err and "--start-fresh" in err
+    assert main(["learners", "--db", str(db), "--start-fresh"]) == 0
+    assert "1 learner(s) carried over" in capsys.readouterr().out
+    assert Store(db).names() == ["Bob"] and (tmp_path / "planner.db.corrupt").exists()
+    db.write_bytes(os.urandom(4096))
+    assert main(["learners", "--db", str(db)]) == 2
+    assert "damaged" in capsys.readouterr().err
