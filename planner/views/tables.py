@@ -55,15 +55,19 @@ class HoursBreakdown:
 
 
 def hours_breakdown(plan: Plan) -> HoursBreakdown:
-    """Scheduled hours by kind: planned and done sessions fully, missed ones only with the hours studied (their
-    other hours went back to the pool a re-plan places), cancelled ones not at all. The one place the dashboard
-    totals a plan, so every page shows the same figure."""
-    sums = {"study": 0.0, "review": 0.0, "project": 0.0, "checkpoint": 0.0}
+    """The plan's scheduled hours (planner.totals: done + planned + reviews, as the CLI and the JSON count them)
+    split by kind. The one place the dashboard totals a plan, so every page shows the same figure."""
+    from planner.totals import plan_totals
+
+    totals = plan_totals(plan)
+    sums = {"study": 0.0, "project": 0.0, "checkpoint": 0.0}
     for s in plan.active_sessions:
-        hours = s.credited_hours if s.status == "missed" else s.hours
-        key = s.kind if s.kind in sums else "study"
-        sums[key] += hours
-    return HoursBreakdown(round(sums["study"], 2), round(sums["review"], 2), round(sums["project"], 2),
+        if s.kind != "review":
+            sums[s.kind if s.kind in sums else "study"] += s.credited_hours if s.status != "planned" else s.hours
+    # topic hours are capped at what each topic requires (work beyond it is not counted): take any excess off study
+    excess = sum(sums.values()) - (totals.done_hours + totals.planned_hours)
+    sums["study"] -= max(0.0, excess)
+    return HoursBreakdown(round(sums["study"], 2), round(totals.review_hours, 2), round(sums["project"], 2),
                           round(sums["checkpoint"], 2))
 
 

@@ -72,10 +72,13 @@ class ProgressSummary:
 
 
 def progress_summary(plan: Plan, today: dt.date) -> ProgressSummary:
-    done = sum(s.credited_hours for s in plan.sessions if _counts(s))
+    from planner.totals import plan_totals
+
+    totals = plan_totals(plan)  # required and done as the CLI and the JSON define them
+    done = totals.done_hours
     ahead = sum(s.hours for s in plan.active_sessions if s.day >= today and s.status == "planned" and _counts(s))
-    behind = max(0.0, plan.requirements.total_hours - done - ahead)
-    return ProgressSummary(round(done, 2), plan.requirements.total_hours,
+    behind = max(0.0, totals.required_hours - done - ahead)
+    return ProgressSummary(round(done, 2), round(totals.required_hours, 2),
                            sum(1 for s in plan.sessions if s.status == "done"),
                            sum(1 for s in plan.sessions if s.status == "missed"), round(behind, 2))
 
