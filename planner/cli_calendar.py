@@ -22,6 +22,8 @@ EXIT_OK, EXIT_BAD_INPUT = 0, 2
 def add_parsers(sub: Any) -> None:
     learners = sub.add_parser("learners", help="list saved learners (`learners add` saves a plan as a learner)")
     learners.add_argument("--db", help="database file (default: $PLANNER_DB, as the dashboard)")
+    learners.add_argument("--start-fresh", action="store_true",
+                          help="set a damaged database aside (as *.corrupt) and start anew with what is readable")
     what = learners.add_subparsers(dest="learners_command", required=False, parser_class=type(learners))
     add = what.add_parser("add", help="save (or replace) a learner's plan")
     add.add_argument("name", metavar="NAME")
@@ -87,14 +89,21 @@ def _cmd_learners(args: argparse.Namespace) -> int:
         print(f"saved learner '{learner.name}': {len(plan.active_sessions)} sessions, {plan.profile.start} to "
               f"{plan.finish} ({store.path})")
         return EXIT_OK
-    store = _store(args.db)
-    names = store.names()
+    from planner.store import StoreError, learners_command
+
+    try:
+        store = _store(args.db)
+        names = store.names()
+        records = [store.load(name) for name in names]
+    except StoreError:  # damaged: one line and the way out (`--start-fresh`)
+        return learners_command(args.db, args.start_fresh)
+    if args.start_fresh:
+        print(f"{store.path} is readable; nothing to set aside")
     if not names:
         print(f"no saved learners in {store.path}")
         return EXIT_OK
     rows = []
-    for name in names:
-        rec = store.load(name)
+    for rec in records:
         if rec is None:
             continue
         if rec.plan is None:
@@ -103,11 +112,11 @@ def _cmd_learners(args: argparse.Namespace) -> int:
             sessions = [s for s in rec.plan.get("sessions", []) if s.get("status") != "cancelled"]
             summary = rec.plan.get("summary") or {}
             what = f"{len(sessions)} sessions, {summary.get('start', '?')} to {summary.get('finish', '?')}"
-        rows.append((rec.name, what, rec.updated_at[:16].replace("T", " ")))
-    width = max(len(r[0]) for r in rows)
-    wide = max(len(r[1]) for r in rows)
-    for name, what, when in rows:
-        print(f"{name:<{width}}  {what:<{wide}}  saved {when} UTC")
+        if rec.tracked:
+            what += ", with progress"
+        rows.append((rec.name, f"version {rec.version}", what, rec.updated_at[:16].replace("T", " ")))
+    for name, version, what, when in rows:  # tab-separated: names may hold spaces
+        print(f"{name}\t{version}\t{what}\tsaved {when} UTC")
     return EXIT_OK
 
 

@@ -16,6 +16,6 @@ if command -v node >/dev/null 2>&1 && [ ! -d "$ROOT/tests/js/node_modules/ical.j
   (cd "$ROOT/tests/js" && npm install --silent --no-audit --no-fund >/dev/null 2>&1) || echo "ical.js not installed; its check will be skipped"
 fi
 cd "$ROOT"
-"$VENV/bin/python" -m ruff check planner app.py tests bench
-"$VENV/bin/python" -m mypy planner app.py
+"$VENV/bin/python" -m ruff check planner dashboard app.py tests bench
+"$VENV/bin/python" -m mypy planner dashboard app.py
 exec "$VENV/bin/python" -m pytest "$@"

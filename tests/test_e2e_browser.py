@@ -1,10 +1,14 @@
-"""The dashboard in a real browser: streamlit run + Playwright driving Debian's Chromium."""
+"""The dashboard in a real browser: streamlit run + Playwright driving Debian's Chromium, at 1280 px.
+
+The flows where a learner could lose work come first: "Make my plan" on a plan with progress, two tabs on one
+learner, a backup of several learners exported and imported back; then select-all topics and a markdown name.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -12,14 +16,19 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from planner.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run", "--disable-sync"]
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+VIEWPORT = {"width": 1280, "height": 1000}
+TIMEOUT = 60_000
 
 pytestmark = [
     pytest.mark.browser,
@@ -33,10 +42,16 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class Server:
+    def __init__(self, url: str, db: Path):
+        self.url, self.db = url, db
+
+
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
+def server(tmp_path: Path) -> Iterator[Server]:
     port = _free_port()
-    env = {**os.environ, "PLANNER_DB": str(tmp_path / "planner.db"), "SOURCE_DATE_EPOCH": "1800000000"}
+    db = tmp_path / "planner.db"
+    env = {**os.environ, "PLANNER_DB": str(db), "SOURCE_DATE_EPOCH": "1800000000"}
     log = (tmp_path / "streamlit.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address",
@@ -59,7 +74,7 @@ def server(tmp_path: Path) -> Iterator[str]:
             if time.monotonic() > deadline:
                 pytest.fail("streamlit did not become healthy within 60 s")
             time.sleep(0.25)
-        yield url
+        yield Server(url, db)
     finally:
         proc.terminate()
         try:
@@ -70,9 +85,202 @@ def server(tmp_path: Path) -> Iterator[str]:
         log.close()
 
 
-def test_plan_and_download_calendar_in_a_browser(server: str, tmp_path: Path) -> None:
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _idle(page: Any) -> None:
+    page.wait_for_timeout(250)  # let the click's rerun start before waiting for it to end
+    page.wait_for_selector(IDLE, timeout=TIMEOUT)
+
+
+def _open(page: Any, url: str) -> None:
+    page.goto(url)
+    _idle(page)
+
+
+def _click(page: Any, name: str, *, nth: int = 0) -> None:
+    page.get_by_role("button", name=name, exact=True).nth(nth).click()
+    _idle(page)
+
+
+def _no_traceback(page: Any) -> None:
+    assert page.locator("[data-testid='stException']").count() == 0
+
+
+def _nav(page: Any, title: str) -> None:
+    """Go to a page through the app's own navigation (the session, and an unsaved new learner, stay)."""
+    page.get_by_test_id("stTopNavLink").filter(has_text=title).first.click()
+    _idle(page)
+
+
+def _make_plan(page: Any, url: str, hours: float | None = None) -> None:
+    if page.url.startswith(url):
+        _nav(page, "Plan")
+    else:
+        _open(page, f"{url}/plan")
+    if hours is not None:
+        field = page.get_by_label("Hours per week", exact=True)
+        field.fill(str(hours))
+        field.press("Tab")
+    _click(page, "Make my plan")
+    page.get_by_test_id("stMetricValue").first.wait_for(timeout=TIMEOUT)
+    _no_traceback(page)
+
+
+def _statuses(db: Path, name: str = "Me") -> dict[str, str]:
+    rec = Store(db).load(name)
+    assert rec is not None and rec.plan is not None
+    return {s["uid"]: s["status"] for s in rec.plan["sessions"]}
+
+
+# ---------------------------------------------------------------- nothing lost
+
+
+def test_make_plan_on_a_plan_with_progress_asks_and_undo_restores_it(server: Server, browser: Any) -> None:
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport=VIEWPORT)
+    _make_plan(page, server.url)
+    _open(page, server.url)  # Today
+    _click(page, "Done")
+    expect(page.get_by_role("button", name="Undo")).to_have_count(1)
+    assert list(_statuses(server.db).values()).count("done") == 1
+
+    _make_plan(page, server.url, hours=20)  # a new plan from the form, on a plan with progress
+    expect(page.get_by_text("plan holds progress")).to_be_visible()
+    assert list(_statuses(server.db).values()).count("done") == 1  # nothing replaced yet
+    _click(page, "Start over with a fresh plan")
+    assert list(_statuses(server.db).values()).count("done") == 0
+
+    _open(page, f"{server.url}/learners")  # History: the plan with progress is one click away
+    expect(page.get_by_text("Every saved plan of Me")).to_be_visible()
+    _click(page, "Restore this version")
+    expect(page.get_by_text("Restored version 2 (saved")).to_be_visible()
+    assert list(_statuses(server.db).values()).count("done") == 1
+    _no_traceback(page)
+
+
+def test_two_tabs_on_one_learner_never_overwrite_each_other(server: Server, browser: Any) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport=VIEWPORT)
+    a, b = context.new_page(), context.new_page()
+    _make_plan(a, server.url)
+    _open(a, server.url)
+    _open(b, server.url)
+    _click(a, "Done")  # tab A ticks the first session
+    _click(b, "Done", nth=1)  # tab B, still showing the old plan, ticks the second
+    expect(b.get_by_text("Changed in another tab — reload")).to_be_visible()
+    statuses = list(_statuses(server.db).values())
+    assert statuses.count("done") == 1  # A's tick kept, B's not applied over it
+    _click(b, "Reload this learner")
+    expect(b.get_by_role("button", name="Undo")).to_have_count(1)  # B now shows A's tick
+    _click(b, "Done", nth=0)  # and B's own tick, made again, is saved
+    assert list(_statuses(server.db).values()).count("done") == 2
+    _no_traceback(b)
+
+
+def test_export_and_import_of_eight_learners_with_plans(server: Server, browser: Any, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    from planner.curriculum import default_content_path, load_curriculum
+    from planner.export import plan_to_dict
+    from planner.profile import profile_from_mapping
+    from planner.progress import mark_done_through
+    from planner.solve import make_plan
+
+    ml = load_curriculum(default_content_path())
+    store = Store(server.db)
+    raw = {"background": "ml_background", "hours_per_week": 18.0, "start": "2027-01-04"}
+    plan = make_plan(ml, profile_from_mapping(raw, ml))
+    ticked = mark_done_through(plan, dt.date(2027, 2, 1))  # type: ignore[arg-type]
+    for i in range(7):
+        store.save(f"Learner {i}", raw, plan_to_dict(ticked), tracked=True)
+
+    page = browser.new_page(viewport=VIEWPORT, accept_downloads=True)
+    _open(page, f"{server.url}/learners")
+    page.get_by_label("Name", exact=True).fill("Newest")
+    page.get_by_label("Name", exact=True).press("Tab")
+    _click(page, "Create")
+    _make_plan(page, server.url)  # the newest learner, saved just before the export
+    _nav(page, "Learners")
+    with page.expect_download(timeout=TIMEOUT) as dl:
+        page.get_by_role("button", name="Export all learners (JSON)").click()
+    backup = tmp_path / "backup.json"
+    dl.value.save_as(backup)
+    state = json.loads(backup.read_text())
+    assert sorted(x["name"] for x in state["learners"]) == [*(f"Learner {i}" for i in range(7)), "Newest"]
+    assert backup.stat().st_size > 1_000_000  # bigger than the old 1 MB import limit
+
+    before = {n: Store(server.db).load(n) for n in Store(server.db).names()}
+    for name in before:
+        store.delete(name)  # everything lost …
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(backup))
+    _idle(page)
+    _click(page, "Import")
+    expect(page.get_by_text("Imported 8 learner(s)")).to_be_visible()
+    after = Store(server.db)
+    assert after.names() == list(before)  # … and back from the backup
+    for name, rec in before.items():
+        again = after.load(name)
+        assert again is not None and rec is not None
+        assert (again.profile, again.plan, again.tracked) == (rec.profile, rec.plan, rec.tracked)
+
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+        files=[{"name": "bad.json", "mimeType": "application/json", "buffer": b'{"format": "x"'}])
+    _idle(page)
+    _click(page, "Import")
+    expect(page.get_by_text("Import failed")).to_be_visible()
+    _no_traceback(page)
+
+
+# ---------------------------------------------------------------- clear words
+
+
+def test_select_all_known_topics_is_an_inline_message(server: Server, browser: Any) -> None:
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport=VIEWPORT)
+    _open(page, f"{server.url}/plan")
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_test_id("stMultiSelect").filter(has_text="Topics I already know").get_by_role("combobox").click()
+    page.get_by_role("option", name="Select all").first.click()
+    page.keyboard.press("Escape")
+    _click(page, "Make my plan")
+    expect(page.get_by_text("Topics I already know: nothing left to study").first).to_be_visible()
+    _no_traceback(page)
+
+
+def test_a_markdown_name_is_shown_as_text(server: Server, browser: Any) -> None:
+    from playwright.sync_api import expect
+
+    name = "**bold** [link](http://127.0.0.1:1/x)"
+    page = browser.new_page(viewport=VIEWPORT)
+    _open(page, f"{server.url}/learners")
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("Name", exact=True).press("Tab")
+    _click(page, "Create")
+    _make_plan(page, server.url)
+    for title in ("Plan", "Today", "Calendar", "Learners"):
+        _nav(page, title)
+        assert page.locator("a[href^='http://127.0.0.1:1']").count() == 0, title
+        assert page.locator("strong", has_text="bold").count() == 0, title
+        expect(page.get_by_text(name, exact=False).first).to_be_visible()
+    _no_traceback(page)
+
+
+def test_plan_and_download_calendar_in_a_browser(server: Server, browser: Any, tmp_path: Path) -> None:
     icalendar = pytest.importorskip("icalendar")
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     from planner.curriculum import default_content_path, load_curriculum
     from planner.plan import Plan
@@ -80,50 +288,25 @@ def test_plan_and_download_calendar_in_a_browser(server: str, tmp_path: Path) ->
     from planner.solve import make_plan
 
     hours = 22
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1600, "height": 2600}, accept_downloads=True)
-            page.goto(server)
-            page.wait_for_selector(IDLE, timeout=60_000)
-            expect(page.get_by_text("Make my plan").first).to_be_visible()
-
-            field = page.get_by_label("Hours per week", exact=True)
-            field.fill(str(hours))
-            field.press("Tab")
-            page.get_by_role("button", name="Make my plan").click()
-            page.wait_for_selector(IDLE, timeout=60_000)
-            metrics = page.get_by_test_id("stMetricValue")
-            expect(metrics.first).to_be_visible(timeout=60_000)
-            expect(page.get_by_test_id("stMetric").filter(has_text="Hours/week used")).to_contain_text(
-                f"/ {hours}")
-            finish = metrics.first.inner_text().strip()
-
-            with page.expect_download(timeout=30_000) as dl:
-                page.get_by_role("button", name="Calendar (.ics)").click()
-            ics_path = tmp_path / "plan.ics"
-            dl.value.save_as(ics_path)
-            page.wait_for_selector("[data-testid='stDataFrame']", timeout=30_000)
-            page.mouse.move(5, 5)
-            page.wait_for_timeout(1500)
-            shot = tmp_path / "dashboard.png"
-            page.screenshot(path=str(shot), full_page=True)
-            shutil.copy(shot, "/tmp/dashboard.png")
-        finally:
-            browser.close()
+    page = browser.new_page(viewport=VIEWPORT, accept_downloads=True, timezone_id="America/New_York")
+    _make_plan(page, server.url, hours=hours)
+    expect(page.get_by_test_id("stMetric").filter(has_text="Hours/week")).to_contain_text(f"of {hours}")
+    finish = page.get_by_test_id("stMetricValue").first.inner_text().strip()
+    _open(page, f"{server.url}/calendar")
+    with page.expect_download(timeout=30_000) as dl:
+        page.get_by_role("button", name="Calendar (.ics)").click()
+    ics_path = tmp_path / "plan.ics"
+    dl.value.save_as(ics_path)
 
     curriculum = load_curriculum(default_content_path())
     raw = {"background": "ml_background", "hours_per_week": float(hours), "days": list(
         ("mon", "tue", "wed", "thu", "fri", "sat", "sun")), "start": next_monday(dt.date.today()).isoformat(),
-        "timezone": "UTC"}
+        "timezone": "America/New_York"}  # the browser's timezone is the default
     plan = make_plan(curriculum, profile_from_mapping(raw, curriculum))
     assert isinstance(plan, Plan)
     assert finish == plan.finish.isoformat()
-
     cal = icalendar.Calendar.from_ical(ics_path.read_bytes())
-    events = [c for c in cal.walk("VEVENT")]
-    got = [(str(e["UID"]), e.decoded("DTSTART")) for e in events]
+    got = [(str(e["UID"]), e.decoded("DTSTART")) for e in cal.walk("VEVENT")]
     want = [(s.uid, s.start) for s in plan.active_sessions]
-    assert len(got) == len(want)
     assert [uid for uid, _ in got] == [uid for uid, _ in want]
     assert all(a == b for (_, a), (_, b) in zip(got, want, strict=True))

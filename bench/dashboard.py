@@ -1,0 +1,163 @@
+"""Dashboard speed in a real browser: streamlit run + Playwright driving Chromium, median of N runs each.
+
+    python bench/dashboard.py [--runs 5] [--chromium /usr/bin/chromium]
+
+Measures, as a learner sees them (wall clock from the click or navigation to the answer on screen):
+  load       a warm page load (server and caches warm, a new browser session) until the first chart is drawn
+  make-plan  "Make my plan" with new inputs (weekly hours never planned before) until the new figures show
+  regenerate "I'm behind — regenerate from today" on a plan with progress until the proposal shows
+  done       a Done click on Today until the session shows as done (saved to the database first)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--disable-sync"]
+TARGETS = {"load": 1.5, "make-plan": 1.0, "regenerate": 1.0, "done": 0.5}
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _idle(page: Any) -> None:
+    page.wait_for_timeout(30)
+    page.wait_for_selector(IDLE, timeout=120_000)
+
+
+def _nav(page: Any, title: str) -> None:
+    page.get_by_test_id("stTopNavLink").filter(has_text=title).first.click()
+    page.wait_for_timeout(100)
+    _idle(page)
+
+
+def _chart(page: Any) -> None:
+    page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg").first.wait_for(
+        timeout=120_000)
+
+
+def measure(url: str, chromium: str, runs: int) -> dict[str, list[float]]:
+    from playwright.sync_api import sync_playwright
+
+    out: dict[str, list[float]] = {k: [] for k in TARGETS}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.goto(f"{url}/plan")  # the learner saved by seed(): warms the server and its caches
+        _idle(page)
+        _chart(page)
+
+        for _ in range(runs):  # warm page loads: a new session each time
+            tab = browser.new_page(viewport={"width": 1280, "height": 1000})
+            t0 = time.perf_counter()
+            tab.goto(f"{url}/plan")
+            _chart(tab)
+            out["load"].append(time.perf_counter() - t0)
+            tab.close()
+
+        field = page.get_by_label("Hours per week", exact=True)
+        for i in range(runs):  # new inputs each time: nothing cached
+            hours = 19.0 + 0.5 * i
+            field.fill(str(hours))
+            field.press("Tab")
+            t0 = time.perf_counter()
+            page.get_by_role("button", name="Make my plan", exact=True).click()
+            page.get_by_test_id("stMetric").filter(has_text=f"of {hours:g}").first.wait_for(timeout=120_000)
+            out["make-plan"].append(time.perf_counter() - t0)
+            _idle(page)
+
+        _nav(page, "Progress")
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            page.get_by_role("button", name="I'm behind — regenerate from today").click()
+            page.get_by_test_id("stMetric").filter(has_text="New finish").first.wait_for(timeout=120_000)
+            out["regenerate"].append(time.perf_counter() - t0)
+            _idle(page)
+            page.get_by_role("button", name="Discard", exact=True).first.click()
+            page.get_by_test_id("stMetric").filter(has_text="New finish").first.wait_for(state="detached",
+                                                                                         timeout=120_000)
+            _idle(page)
+
+        _nav(page, "Today")
+        for _ in range(runs):  # the first session still to tick: wait for its own Undo button
+            key = page.evaluate(
+                "() => Array.from(document.querySelectorAll('[class*=\"st-key-\"]')).flatMap(e => "
+                "Array.from(e.classList)).find(c => /^st-key-[tw]_done_/.test(c))")
+            undo = "." + key.replace("_done_", "_undo_")
+            t0 = time.perf_counter()
+            page.locator(f".{key} button").first.click()
+            page.locator(f"{undo} button").first.wait_for(timeout=120_000)
+            out["done"].append(time.perf_counter() - t0)
+            _idle(page)
+        browser.close()
+    return out
+
+
+def seed(db: Path) -> None:
+    """A learner whose plan started two weeks ago, so Today has sessions and a re-plan has work to do."""
+    import datetime as dt
+
+    from planner.curriculum import default_content_path, load_curriculum
+    from planner.export import plan_to_dict
+    from planner.profile import profile_from_mapping
+    from planner.solve import make_plan
+    from planner.store import Store
+
+    ml = load_curriculum(default_content_path())
+    monday = dt.date.today() - dt.timedelta(days=dt.date.today().weekday() + 14)
+    raw = {"background": "ml_background", "hours_per_week": 18.0, "start": monday.isoformat(),
+           "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "timezone": "UTC"}
+    plan = make_plan(ml, profile_from_mapping(raw, ml))
+    Store(db).save("Bench", raw, plan_to_dict(plan))  # type: ignore[arg-type]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--chromium", default="/usr/bin/chromium")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="dashboard-bench-"))
+    port = _port()
+    env = {**os.environ, "PLANNER_DB": str(tmp / "planner.db")}
+    seed(tmp / "planner.db")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address",
+         "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.25)
+        results = measure(url, args.chromium, args.runs)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    print("| Step | median (s) | runs (s) | target (s) |\n|---|---|---|---|")
+    for key, values in results.items():
+        med = statistics.median(values)
+        runs = ", ".join(f"{v:.2f}" for v in values)
+        print(f"| {key} | {med:.2f} | {runs} | ≤ {TARGETS[key]:g} {'met' if med <= TARGETS[key] else 'MISSED'} |")
+
+
+if __name__ == "__main__":
+    main()

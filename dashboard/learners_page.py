@@ -1,0 +1,103 @@
+"""Learners: add a learner, restore an earlier version of the open one (undo), back up and restore everyone."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.state import CONTENT, curriculum_for, learner_picker, md, open_learner, ss, store
+from planner import views
+from planner.errors import InputError
+from planner.store import StaleVersion, StoreError, check_name
+
+
+def on_new_learner() -> None:
+    try:
+        name = check_name(ss.get("new_learner", ""))
+    except InputError as exc:
+        ss.learner_error = views.field_error(exc.field, exc.message).text
+        return
+    if name in store().names():
+        ss.learner_error = "Name: that learner exists already; pick it in the Learner list"
+        return
+    ss.learner_error = None
+    ss.new_learner = ""
+    open_learner(name)
+
+
+def on_restore(version: int) -> None:
+    try:
+        store().restore(ss.learner, version, expected_version=ss.get("version", 0))
+    except StaleVersion as exc:
+        ss.stale = f"This learner was saved in another tab (now version {exc.current}). Nothing was restored."
+        return
+    except (InputError, StoreError) as exc:
+        ss.flash_error = f"Could not restore: {exc}"
+        return
+    open_learner(ss.learner)
+    ss.flash = f"Restored version {version} (saved as a new version: this can be undone too)."
+
+
+def on_import() -> None:
+    upload = ss.get("import_file")
+    if upload is None:
+        return
+    try:
+        imported = store().import_state(upload.getvalue(), curriculum_for(CONTENT))
+    except InputError as exc:
+        ss.import_error = f"Import failed — {exc.field}: {exc.message}. Nothing was changed."
+        return
+    except StoreError as exc:
+        ss.import_error = f"Import failed — {exc.message}. Nothing was changed."
+        return
+    last = store().last()
+    ss.pending_open = last.name if last is not None else None
+    ss.flash = f"Imported {len(imported)} learner(s)."
+    ss.import_error = None
+
+
+def render() -> None:
+    st.title("Learners")
+    learner_picker()
+    s = store()
+    if s.readonly:
+        st.warning(f"The database {s.path} is read-only: you can look, but nothing will be saved.")
+
+    st.subheader("History")
+    st.text(f"Every saved plan of {ss.learner}, the newest first.")
+    versions = s.versions(ss.learner)
+    if not versions:
+        st.write("Nothing saved yet for this learner.")
+    else:
+        table = pd.DataFrame([{"Version": v.version, "Saved (UTC)": v.saved_at[:19].replace("T", " "),
+                               "What": v.note or "saved", "Finish": v.finish or "does not fit",
+                               "Sessions done": v.done_sessions} for v in versions])
+        st.dataframe(table, hide_index=True, width="stretch",
+                     column_config={"What": st.column_config.TextColumn(width="large")})
+        earlier = [v.version for v in versions if v.version != ss.get("version")]
+        if earlier:
+            c1, c2 = st.columns([1, 2], vertical_alignment="bottom")
+            pick = c1.selectbox("Version to restore", earlier, key="restore_pick")
+            c2.button("Restore this version", key="restore", on_click=on_restore, args=(pick,),
+                      help="Your current state stays in the history, so a restore can be undone")
+
+    st.subheader("New learner")
+    c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
+    c1.text_input("Name", key="new_learner", placeholder="e.g. Alex")
+    c2.button("Create", on_click=on_new_learner, key="create_learner")
+    if ss.get("learner_error"):
+        st.error(md(ss.learner_error))
+
+    st.subheader("Backup and restore")
+    st.download_button("Export all learners (JSON)", s.export_state, file_name="study-planner-state.json",
+                       mime="application/json", on_click="ignore", key="export_state",
+                       help="Built when you click, so it holds every learner saved up to that moment")
+    st.file_uploader("Import a state file", type=["json", "gz"], key="import_file",
+                     help="A file exported here (format planner.state/1, also gzip-compressed), at most 64 MB.")
+    st.button("Import", key="import_button", on_click=on_import)
+    if ss.get("import_error"):
+        st.error(md(ss.import_error))
+
+
+if __name__ == "__main__":  # run as a page by st.navigation
+    render()

@@ -1,0 +1,341 @@
+"""Plan: the learner's form (sidebar), "Make my plan", the does-not-fit panel with its remedies, and the plan."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import replanning
+from dashboard.state import (
+    CONTENT,
+    FORM_KEYS,
+    bands_for,
+    canonical,
+    charts,
+    current,
+    curriculum_for,
+    learner_picker,
+    md,
+    plan_key,
+    put_form,
+    remedies_for,
+    save,
+    solve,
+    ss,
+    timezones,
+)
+from planner import views
+from planner.errors import InputError
+from planner.plan import Plan
+from planner.profile import WEEKDAYS, profile_from_mapping
+from planner.solve import Infeasible
+
+# Narrow columns for the short fields, so the topic column is never cut at 1280 px.
+SESSION_COLUMNS: dict[str, Any] = {
+    "Date": st.column_config.TextColumn(width=95), "Day": st.column_config.TextColumn(width=45),
+    "Start": st.column_config.TextColumn(width=55), "End": st.column_config.TextColumn(width=55),
+    "Hours": st.column_config.NumberColumn(format="%.1f h", width=60),
+    "Phase": st.column_config.NumberColumn(format="%d", width=55),
+    "Session": st.column_config.TextColumn(width=75), "Kind": st.column_config.TextColumn(width=85),
+    "Status": st.column_config.TextColumn(width=80),
+}
+HOLIDAYS_HELP = "One country (DE) or country-region (DE-BY) code; its public holidays become days off."
+
+
+# ---------------------------------------------------------------- the form's callbacks
+
+
+def _editor_rows(base: list[tuple[Any, Any]], state: Any) -> list[tuple[Any, Any]]:
+    """The blackout editor's rows from its widget state (edits, added and deleted rows) as the callback sees it."""
+    rows = [list(r) for r in base]
+    if not isinstance(state, dict):
+        return [tuple(r) for r in rows]  # type: ignore[misc]
+    for index, change in (state.get("edited_rows") or {}).items():
+        i = int(index)
+        if i < len(rows):
+            for col, value in change.items():
+                rows[i][0 if col == "From" else 1] = value
+    for added in state.get("added_rows") or []:
+        rows.append([added.get("From"), added.get("To")])
+    deleted = {int(i) for i in state.get("deleted_rows") or []}
+    return [(r[0], r[1]) for i, r in enumerate(rows) if i not in deleted]
+
+
+def form_values() -> dict[str, Any]:
+    values = {key: ss.get(f"f_{key}") for key in FORM_KEYS}
+    base = (ss.get("form_values") or {}).get("blackouts") or []
+    values["blackouts"] = _editor_rows(base, ss.get(f"f_blackouts_{ss.get('blackout_version', 0)}"))
+    return values
+
+
+def _has_progress(plan: Plan | None) -> tuple[int, int]:
+    if plan is None:
+        return 0, 0
+    return (sum(1 for s in plan.sessions if s.status == "done"), sum(1 for s in plan.sessions if s.status == "missed"))
+
+
+def on_make_plan() -> None:
+    """Validate the form, then plan — or, when the plan holds progress, ask first."""
+    values = form_values()
+    curriculum = curriculum_for(CONTENT)
+    try:
+        values["blackouts"] = views.blackout_rows(values["blackouts"])
+        raw = views.fit_unset_day_hours(views.form_to_mapping(values), curriculum)
+        profile_from_mapping(raw, curriculum)
+        solve(CONTENT, canonical(raw))  # the engine's own checks (e.g. every topic skipped) answer here
+    except InputError as exc:
+        ss.form_error = views.field_error(exc.field, exc.message)
+        ss.form_values = {**values, "blackouts": values["blackouts"] if isinstance(values["blackouts"], list)
+                          else []}
+        return
+    ss.form_error = None
+    ss.form_values = values
+    done, missed = _has_progress(ss.get("tracked_plan"))
+    if done or missed:
+        ss.confirm_plan = raw
+        return
+    make_fresh(raw, "new plan from the form")
+
+
+def make_fresh(raw: dict[str, Any], note: str) -> None:
+    result, _ = solve(CONTENT, canonical(raw))
+    if save(raw, result, tracked=False, note=note):
+        ss.confirm_plan = None
+        ss.proposal = None
+        ss.accepted = False
+
+
+def replan_keeping_progress() -> None:
+    raw = ss.confirm_plan
+    plan = ss.get("tracked_plan")
+    ss.confirm_plan = None
+    if raw is None or plan is None:
+        return
+    hours = float(raw.get("hours_per_week") or plan.profile.hours_per_week)
+    kwargs = {"hours_per_week": hours} if hours != plan.profile.hours_per_week else {}
+    replanning.propose(plan, max(views.today_in(plan), plan.profile.start), **kwargs)
+
+
+def apply_remedy(raw: dict[str, Any], note: str) -> None:
+    put_form(views.mapping_to_form(raw))
+    ss.form_error = None
+    make_fresh(raw, note)
+
+
+def _field_error(widget: str) -> None:
+    err = ss.get("form_error")
+    if err is not None and err.widget == widget:
+        st.error(md(err.text), icon=":material/error:")
+
+
+# ---------------------------------------------------------------- the form
+
+
+def profile_form() -> None:
+    curriculum = curriculum_for(CONTENT)
+    bands = bands_for(CONTENT)
+    values = ss.get("form_values") or {}
+    for key in FORM_KEYS:  # widgets forget their values on other pages: restore the last ones
+        if f"f_{key}" not in ss and key in values:
+            ss[f"f_{key}"] = values[key]
+    base_topics = {t.id: f"P{t.phase} · {t.title}" for t in curriculum.topics if t.elective is None}
+    all_titles = {t.id: f"{t.title} (specialization)" if t.elective else f"P{t.phase} · {t.title}"
+                  for t in curriculum.topics}
+    skip_options = [*base_topics, *[t for t in ss.get("f_skip") or [] if t not in base_topics and t in all_titles]]
+    elective_titles = {e.id: e.title for e in curriculum.electives}
+    timezone_options = timezones()
+    if ss.get("f_timezone") not in timezone_options:
+        ss.f_timezone = "UTC"
+
+    with st.form("profile"):
+        st.subheader("Your situation")
+        st.selectbox("Background", list(bands), key="f_background", format_func=lambda k: bands[k].label,
+                     help="Month range of the path for this background, and the weekly hours it implies.")
+        band = bands.get(str(ss.get("f_background")))
+        if band is not None:
+            st.caption(f"{band.months_min}–{band.months_max} months, {band.total_hours:g} h → {band.hours_text} "
+                       "h/week")
+        _field_error("background")
+        st.number_input("Hours per week", min_value=0.5, max_value=100.0, step=0.5, format="%.1f",
+                        key="f_hours_per_week")
+        _field_error("hours_per_week")
+        st.multiselect("Study weekdays", list(WEEKDAYS), key="f_days", format_func=str.capitalize)
+        _field_error("days")
+        st.text_input("Hours per weekday (optional)", key="f_day_hours", placeholder="mon=1.5,sat=4",
+                      help="Fix the hours of some days; the rest of the week's hours are split over the others.")
+        _field_error("day_hours")
+        st.date_input("Start date", key="f_start", format="YYYY-MM-DD")
+        _field_error("start")
+        st.selectbox("Timezone", timezone_options, key="f_timezone",
+                     help="New learners start with your browser's timezone.")
+        _field_error("timezone")
+        c1, c2 = st.columns(2)
+        c1.time_input("Weekday start", key="f_session_start_weekday", step=900,
+                      help="Empty: 19:00 (09:00 when a weekday holds more than 4 h)")
+        c2.time_input("Weekend start", key="f_session_start_weekend", step=900, help="Empty: 10:00")
+        _field_error("session_start")
+        st.caption("Blackout periods (days off)")
+        st.data_editor(
+            views.blackout_table(values.get("blackouts") or []), key=f"f_blackouts_{ss.get('blackout_version', 0)}",
+            num_rows="dynamic", hide_index=True, width="stretch",
+            column_config={"From": st.column_config.DateColumn("From", format="YYYY-MM-DD"),
+                           "To": st.column_config.DateColumn("To", format="YYYY-MM-DD")},
+        )
+        _field_error("blackouts")
+        st.text_input("Public holidays of", key="f_holidays", placeholder="e.g. DE or DE-BY", help=HOLIDAYS_HELP)
+        _field_error("holidays")
+        st.multiselect("Topics I already know", skip_options, key="f_skip",
+                       format_func=lambda t: all_titles.get(t, t))
+        _field_error("skip")
+        st.multiselect("Specializations to add", list(elective_titles), key="f_electives",
+                       format_func=lambda e: elective_titles.get(e, e))
+        _field_error("electives")
+        st.form_submit_button("Make my plan", type="primary", width="stretch", on_click=on_make_plan)
+        _field_error("form")
+
+
+# ---------------------------------------------------------------- the page
+
+
+def render() -> None:
+    """The plan first, the form (sidebar) after it: the page's first chart is on screen before the form's widgets
+    are built."""
+    main()
+    with st.sidebar:
+        learner_picker()
+        profile_form()
+
+
+def main() -> None:
+    curriculum = curriculum_for(CONTENT)
+    st.title(curriculum.title)
+    err = ss.get("form_error")
+    if err is not None:
+        st.error(f"Check your input — {md(err.text)}", icon=":material/error:")
+        if ss.get("active") is not None:
+            st.info("The plan from your last accepted inputs is hidden until the form is fixed; it is still saved "
+                    "(Today, Progress and Calendar use it).")
+        return
+
+    result, problems = current()
+    if ss.get("confirm_plan") is not None:
+        confirm_panel()
+    if (ss.get("proposal") is not None or ss.get("replan_error")) and isinstance(result, Plan):
+        with st.container(border=True):
+            replanning.proposal_panel(result, "plan")
+    if result is None:
+        welcome()
+        return
+    if isinstance(result, Infeasible):
+        infeasible_panel(result)
+        return
+    plan_view(result, problems)
+
+
+def confirm_panel() -> None:
+    done, missed = _has_progress(ss.get("tracked_plan"))
+    with st.container(border=True):
+        st.warning(f"**This plan holds progress** ({done} sessions done, {missed} missed). "
+                   "What should *Make my plan* do?", icon=":material/help:")
+        c1, c2, c3 = st.columns(3)
+        c1.button("Re-plan from today, keep my progress", key="confirm_replan", type="primary", width="stretch",
+                  on_click=replan_keeping_progress,
+                  help="Your ticks stay; the rest is re-planned with your new weekly hours. Other changed fields "
+                       "(days, start times, topics) need a fresh plan.")
+        c2.button("Start over with a fresh plan", key="confirm_fresh", width="stretch",
+                  on_click=lambda: make_fresh(ss.confirm_plan, "started over (the plan with progress stays in "
+                                                               "Learners → History)"),
+                  help="The plan with progress stays restorable on the Learners page.")
+        c3.button("Cancel", key="confirm_cancel", width="stretch",
+                  on_click=lambda: ss.__setitem__("confirm_plan", None))
+
+
+def welcome() -> None:
+    st.info("Fill in the form on the left — or keep the defaults — and press **Make my plan**. You get a dated "
+            "study schedule that finishes inside the month range your background promises, ready for your "
+            "calendar.")
+    st.subheader("How long the path takes")
+    st.dataframe(views.bands_frame(bands_for(CONTENT)), hide_index=True, width="stretch")
+    st.caption("Recommended weekly hours = the hours your background studies ÷ the weeks of its month range.")
+
+
+def infeasible_panel(result: Infeasible) -> None:
+    facts = views.infeasible_facts(result)
+    with st.container(border=True):
+        st.warning(f"**This plan does not fit.** {facts.headline}")
+        c1, c2 = st.columns(2)
+        c1.metric("Minimum hours/week", f"{facts.min_hours:g} h" if facts.min_hours is not None else "—")
+        c2.metric("Earliest finish at your hours", str(facts.earliest_finish) if facts.earliest_finish else "never",
+                  f"{facts.earliest_months:.1f} months" if facts.earliest_months is not None else None,
+                  delta_color="off", delta_arrow="off")
+        with st.spinner("Checking which changes give a plan…"):
+            options = remedies_for(CONTENT, canonical(ss.active))
+        if not options:
+            st.write("No single change fits: add study days, remove blackouts or choose a longer background range.")
+        for i, remedy in enumerate(options):
+            a, b = st.columns([1, 2], vertical_alignment="center")
+            a.button(md(remedy.label), key=f"fix_{remedy.key}", type="primary" if i == 0 else "secondary",
+                     width="stretch", on_click=apply_remedy, args=(remedy.raw, remedy.label))
+            b.text(remedy.detail)
+        st.caption("A new plan always finishes inside the path's month range; finishing later is a choice you "
+                   "can make when re-planning a plan with progress.")
+
+
+def totals_caption(plan: Plan) -> str:
+    """The one total-hours figure and its breakdown (one function, so the definition can change in one place)."""
+    totals = views.hours_breakdown(plan)
+    return f"Total {totals.total:g} h = {totals.text}."
+
+
+def plan_view(plan: Plan, problems: list[str]) -> None:
+    if problems:
+        st.error(f"Internal error: the plan breaks a rule ({md(problems[0])}). Please report it.")
+    st.text(f"{ss.learner} · {plan.requirements.background.replace('_', ' ')} · from {plan.profile.start} "
+               f"({plan.profile.timezone})")
+    for col, (label, value, help_text) in zip(st.columns(4), views.plan_metrics(plan), strict=True):
+        col.metric(label, value, help=help_text)
+    st.caption(totals_caption(plan) + " " + views.pacing_caption(plan))
+    weekly, gantt = charts(plan_key(), plan)
+    st.altair_chart(weekly, width="stretch")
+    # Phases and milestones full width, one under the other: side by side they are cut at 1280 px
+    if plan.phases:
+        st.subheader("Phases")
+        st.dataframe(views.phases_frame(plan), hide_index=True, width="stretch",
+                     column_config={"Hours": st.column_config.NumberColumn(format="%.1f h"),
+                                    "Phase": st.column_config.NumberColumn(width="small"),
+                                    "Topics": st.column_config.NumberColumn(width="small")})
+        st.subheader("Milestones")
+        st.dataframe(views.milestones_frame(plan), hide_index=True, width="stretch",
+                     column_config={"Months in": st.column_config.NumberColumn(format="%.1f"),
+                                    "Path says (months)": st.column_config.TextColumn("Path says")})
+        st.caption("Each success-checklist item is reached when the last session of the topics it needs is over.")
+    st.altair_chart(gantt, width="stretch")
+    with st.expander("All sessions"):
+        phase_numbers = [r["phase"] for r in plan.phase_rows()]
+        titles = {p.number: p.title for p in plan.phases}
+        chosen = st.multiselect("Phases", phase_numbers, key="phase_filter", placeholder="All phases",
+                                format_func=lambda n: views.phase_label(n, titles.get(n, "")))
+        table = views.sessions_frame(plan, chosen)
+        st.caption(f"{len(table)} sessions, {table['Hours'].sum():g} h")
+        st.dataframe(table, hide_index=True, width="stretch", column_config=SESSION_COLUMNS)
+    with st.expander("Plan quality"):
+        st.caption(views.quality_caption(plan))
+        st.dataframe(views.fidelity_frame(plan), hide_index=True, width="stretch",
+                     column_config={"Share of hours": st.column_config.NumberColumn(format="%.1f %%"),
+                                    "Share of path weeks": st.column_config.NumberColumn(format="%.1f %%"),
+                                    "Study hours": st.column_config.NumberColumn(format="%.1f h")})
+        st.caption("Each phase's share of your study hours next to its share of the path's weeks.")
+    with st.expander("About this plan"):
+        st.dataframe(pd.DataFrame(views.about_plan_rows(plan), columns=["", "Value"]), hide_index=True,
+                     width="stretch")
+
+
+def today_for(plan: Plan) -> dt.date:
+    return views.today_in(plan)
+
+
+if __name__ == "__main__":  # run as a page by st.navigation
+    render()

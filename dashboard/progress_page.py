@@ -1,0 +1,126 @@
+"""Progress: the session table around today (edit several rows, then save once), bulk ticks, re-planning, and
+the hours done per phase and over time."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from dashboard import replanning
+from dashboard.state import current, save_progress, ss
+from planner import views
+from planner.errors import InputError
+from planner.plan import Plan
+from planner.progress import mark_done_through, mark_topic_done
+
+
+def follow_as_of() -> None:
+    """A new "as of" date moves the "mark everything through" date with it, and drops a stale proposal."""
+    if isinstance(ss.get("as_of"), dt.date):
+        ss.done_through = ss.as_of
+    ss.proposal = None
+
+
+def done_through(plan: Plan) -> None:
+    save_progress(mark_done_through(plan, ss.done_through), f"done through {ss.done_through}")
+    ss.accepted = False
+
+
+def topics_done(plan: Plan) -> None:
+    if ss.get("topics_done"):
+        save_progress(mark_topic_done(plan, ss.topics_done), "topics done")
+        ss.topics_done = []
+    ss.accepted = False
+
+
+def render() -> None:
+    st.title("Progress")
+    result, _ = current()
+    if not isinstance(result, Plan):
+        st.info("No plan yet: make one on the **Plan** page.")
+        return
+    plan = result
+    as_of = ss.get("as_of")
+    today = as_of if isinstance(as_of, dt.date) else views.today_in(plan)
+    summary = views.progress_summary(plan, today)
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("Hours done", f"{summary.done_hours:g} / {summary.required_hours:g} h",
+              help="Done sessions count fully, missed ones their partial hours")
+    m2.metric("Sessions done", summary.done_sessions)
+    m3.metric("Sessions missed", summary.missed_sessions)
+    m4.metric("Behind by", f"{summary.behind_hours:g} h",
+              help="Required hours neither done nor scheduled from today on — what a re-plan has to place")
+
+    with st.container(border=True):
+        st.markdown("**Fallen behind?** Regenerate the rest of the plan from today: what you did stays, the "
+                    "remaining hours are re-planned with as few changes as possible.")
+        c1, c2 = st.columns([1, 2], vertical_alignment="bottom")
+        c1.date_input("As of (optional)", value=None, key="as_of", format="YYYY-MM-DD", on_change=follow_as_of,
+                      help=f"Empty: today in {plan.profile.timezone} ({views.today_in(plan)})")
+        c2.button("I'm behind — regenerate from today", key="regenerate", icon=":material/update:",
+                  on_click=replanning.propose, args=(plan, today))
+        replanning.proposal_panel(plan, "progress")
+
+    st.subheader("Sessions")
+    show_all = st.toggle("Show all sessions", key="progress_all",
+                         help="Off: this week first, then the four weeks before and the two after")
+    table = views.progress_frame(plan, today, show_all=show_all)
+    with st.form(f"progress_form_{ss.progress_version}", border=False):
+        edited = st.data_editor(
+            table, key=f"progress_editor_{ss.progress_version}", hide_index=True, width="stretch", height=420,
+            disabled=["Date", "Start", "Phase", "Topic", "Kind", "Session", "Hours"],
+            column_config={
+                "Date": st.column_config.DateColumn(format="ddd YYYY-MM-DD", width=115),
+                "Start": st.column_config.TextColumn(width=55),
+                "Phase": st.column_config.NumberColumn(format="%d", width=55),
+                "Kind": st.column_config.TextColumn(width=80),
+                "Session": st.column_config.TextColumn(width=70),
+                "Hours": st.column_config.NumberColumn(format="%.1f h", width=60),
+                "Status": st.column_config.SelectboxColumn(options=list(views.PROGRESS_STATUSES), required=True,
+                                                           width=95),
+                "Done h": st.column_config.NumberColumn(
+                    "Done h", min_value=0.0, max_value=24.0, step=0.5, format="%.1f", width=70,
+                    help="Hours you did study in a missed session; they count towards the topic"),
+            },
+        )
+        saved = st.form_submit_button("Save changes", type="primary", icon=":material/save:")
+    if saved:
+        try:
+            changes = views.progress_changes(table, edited)
+        except InputError as exc:
+            st.error(views.field_error(exc.field, exc.message).text)
+            changes = []
+        if changes:
+            if save_progress(views.apply_progress(plan, changes), f"{len(changes)} session(s) edited"):
+                ss.accepted = False
+                ss.flash = f"Saved {len(changes)} change(s)."
+            st.rerun()
+        else:
+            st.info("No changes to save.")
+
+    q1, q2 = st.columns(2)
+    with q1:
+        if not isinstance(ss.get("done_through"), dt.date):
+            ss.done_through = today
+        st.date_input("Mark everything through", key="done_through", format="YYYY-MM-DD")
+        st.button("Mark done", key="mark_through", on_click=done_through, args=(plan,),
+                  help="Every planned session on or before this date becomes done; ticked ones stay as they are")
+    with q2:
+        open_topics = views.open_topics(plan)
+        st.multiselect("Topics done / already known", list(open_topics), key="topics_done",
+                       format_func=lambda t: open_topics.get(t, t))
+        st.button("Mark topics done", key="mark_topics", on_click=topics_done, args=(plan,))
+
+    st.subheader("Per phase")
+    st.dataframe(views.phase_progress_frame(plan), hide_index=True, width="stretch",
+                 column_config={"Phase": st.column_config.TextColumn(width="small"),
+                                "Done h": st.column_config.NumberColumn(format="%.1f"),
+                                "Required h": st.column_config.NumberColumn(format="%.1f"),
+                                "Progress": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0,
+                                                                            format="percent")})
+    st.altair_chart(views.burnup_chart(plan, today), width="stretch")
+
+
+if __name__ == "__main__":  # run as a page by st.navigation
+    render()

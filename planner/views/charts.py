@@ -1,0 +1,79 @@
+"""Altair charts of a plan: hours per week, topics over time (and the burn-up, in tracking)."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from planner.plan import Plan
+from planner.views.tables import naive_time, phase_label
+
+# ---------------------------------------------------------------- charts
+
+
+def gantt_frame(plan: Plan) -> pd.DataFrame:
+    """One bar per topic from its first to its last study session (its later reviews would stretch the bar)."""
+    df = plan.to_frame()
+    df = df[(df["status"] != "cancelled") & (df["kind"] != "review")]
+    rows = []
+    for order, (topic, g) in enumerate(df.groupby("topic", sort=False)):
+        first = g.iloc[0]
+        rows.append({
+            "topic": first["title"], "topic_id": topic, "order": order,
+            "phase": phase_label(first["phase"], first["phase_title"]),
+            "start": min(naive_time(v) for v in g["start"]), "end": max(naive_time(v) for v in g["end"]),
+            "hours": float(g["hours"].sum()), "sessions": len(g),
+        })
+    return pd.DataFrame(rows, columns=["topic", "topic_id", "order", "phase", "start", "end", "hours", "sessions"])
+
+
+def gantt_chart(plan: Plan) -> alt.Chart:
+    """One bar per topic from its first session to its last, coloured by phase, in study order."""
+    data = gantt_frame(plan)
+    return (
+        alt.Chart(data, title="Topics over time")
+        .mark_bar(cornerRadius=2)
+        .encode(
+            x=alt.X("start:T", title=None,
+                  axis=alt.Axis(format="%b %Y", tickCount="month", labelOverlap=True)),
+            x2="end:T",
+            y=alt.Y("topic:N", sort=alt.EncodingSortField(field="order", order="ascending"), title=None,
+                    axis=alt.Axis(labelLimit=320, labelOverlap=False)),
+            color=alt.Color("phase:N", title="Phase", legend=alt.Legend(orient="top", columns=2, labelLimit=0)),
+            tooltip=[alt.Tooltip("topic:N", title="Topic"), alt.Tooltip("phase:N", title="Phase"),
+                     alt.Tooltip("start:T", title="First session", format="%Y-%m-%d"),
+                     alt.Tooltip("end:T", title="Last session", format="%Y-%m-%d"),
+                     alt.Tooltip("hours:Q", title="Hours"), alt.Tooltip("sessions:Q", title="Sessions")],
+        )
+        .properties(height=max(200, 18 * len(data)))
+    )
+
+
+def weekly_frame(plan: Plan) -> pd.DataFrame:
+    df = plan.to_frame()
+    df = df[df["status"] != "cancelled"].copy()
+    dates = pd.to_datetime(df["date"])
+    df["week"] = dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")
+    df["phase_label"] = [phase_label(n, t) for n, t in zip(df["phase"], df["phase_title"], strict=True)]
+    out = df.groupby(["week", "phase_label"], as_index=False)["hours"].sum()
+    return out.rename(columns={"phase_label": "phase"})
+
+
+def weekly_chart(plan: Plan) -> alt.Chart:
+    """Hours per ISO week (Monday), stacked by phase."""
+    data = weekly_frame(plan)
+    weeks = max(1, data["week"].nunique())
+    return (
+        alt.Chart(data, title=f"Hours per week (offered: {plan.profile.hours_per_week:g} h)")
+        .mark_bar(size=max(2, min(14, 900 // weeks)))
+        .encode(
+            x=alt.X("week:T", title="Week starting", axis=alt.Axis(format="%d %b %y")),
+            y=alt.Y("sum(hours):Q", title="Hours", stack="zero"),
+            color=alt.Color("phase:N", title="Phase", legend=None),
+            tooltip=[alt.Tooltip("week:T", title="Week of", format="%Y-%m-%d"),
+                     alt.Tooltip("phase:N", title="Phase"), alt.Tooltip("hours:Q", title="Hours")],
+        )
+        .properties(height=240)
+    )
+
+

@@ -1,0 +1,316 @@
+"""The learner's form: background bands, widget values <-> the raw profile fields the engine reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from planner.curriculum import Curriculum
+from planner.errors import InputError
+from planner.profile import WEEKDAYS, next_monday, profile_from_mapping
+from planner.requirements import build_requirements
+
+DEFAULT_BACKGROUND = "ml_background"
+DEFAULT_HOURS = 18.0
+
+
+# ---------------------------------------------------------------- backgrounds
+
+
+@dataclass(frozen=True)
+class Band:
+    """A background's month range and the weekly hours that finish its hours inside that range."""
+
+    key: str
+    label: str
+    months_min: int
+    months_max: int
+    total_hours: float
+    low: float | None  # h/week to finish at the range maximum (None: nothing up to 100 h/week fits)
+    high: float | None  # h/week to finish at the range minimum; more only paces the plan
+
+    @property
+    def hours_text(self) -> str:
+        if self.low is None:
+            return "does not fit"
+        return f"{self.low:g}–{self.high:g}" if self.high is not None else f"{self.low:g}+"
+
+    @property
+    def caption(self) -> str:
+        return (f"{self.label}: {self.months_min}–{self.months_max} months, {self.total_hours:g} h "
+                f"→ {self.hours_text} h/week")
+
+
+def background_bands(curriculum: Curriculum, start: dt.date | None = None) -> dict[str, Band]:
+    """Recommended weekly-hours band per background, computed by the planner for a default learner: the least
+    that finishes inside the range, and the most that is still used (beyond it the plan only paces itself).
+    Reviews, projects, checkpoints and the catch-up buffer are included."""
+    from planner.solve import recommended_band
+
+    start = start or dt.date(2027, 1, 4)
+    out = {}
+    for b in curriculum.backgrounds:
+        profile = profile_from_mapping({"background": b.key, "hours_per_week": 10, "start": start.isoformat()},
+                                       curriculum)
+        req = build_requirements(curriculum, profile)
+        total = req.total_hours + req.review_count * 0.5
+        low, high = recommended_band(curriculum, profile)
+        out[b.key] = Band(b.key, b.label, b.months_min, b.months_max, total, low, high)
+    return out
+
+
+# ---------------------------------------------------------------- form <-> profile fields
+
+
+def form_defaults(today: dt.date | None = None, timezone: str | None = None) -> dict[str, Any]:
+    """Widget values for a new learner: one click on "Make my plan" gives a plan (in the browser's timezone)."""
+    return {
+        "background": DEFAULT_BACKGROUND, "hours_per_week": DEFAULT_HOURS, "days": list(WEEKDAYS),
+        "day_hours": "", "start": next_monday(today or dt.date.today()), "timezone": browser_timezone(timezone),
+        "session_start_weekday": None, "session_start_weekend": None, "blackouts": [], "holidays": "",
+        "skip": [], "electives": [],
+    }
+
+
+def _to_date(value: Any) -> dt.date | None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        raise InputError("blackouts", f"'{text}' is not a date (use YYYY-MM-DD)") from None
+
+
+def blackout_rows(table: pd.DataFrame | Sequence[Any] | None) -> list[tuple[dt.date | None, dt.date | None]]:
+    """Rows of the blackout editor (columns From/To) as date pairs; blank rows dropped."""
+    if table is None:
+        return []
+    rows = table.itertuples(index=False) if isinstance(table, pd.DataFrame) else table
+    out = []
+    for row in rows:
+        a, b = _to_date(row[0]), _to_date(row[1])
+        if a is None and b is None:
+            continue
+        out.append((a, b))
+    return out
+
+
+def form_to_mapping(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Widget values -> the raw profile fields profile_from_mapping reads (also what the store keeps)."""
+    raw: dict[str, Any] = {
+        "background": values["background"],
+        "hours_per_week": float(values["hours_per_week"]) if values.get("hours_per_week") is not None else None,
+        "days": list(values.get("days") or []),
+        "start": values["start"].isoformat() if isinstance(values.get("start"), dt.date) else values.get("start"),
+        "timezone": values.get("timezone") or "UTC",
+    }
+    if not raw["days"]:
+        raise InputError("days", "choose at least one study weekday")
+    day_hours = str(values.get("day_hours") or "").strip()
+    if day_hours:
+        raw["day_hours"] = day_hours
+    starts: dict[str, str] = {}
+    for key, days in (("session_start_weekday", WEEKDAYS[:5]), ("session_start_weekend", WEEKDAYS[5:])):
+        t = values.get(key)
+        if t is not None:
+            text = t.strftime("%H:%M") if isinstance(t, dt.time) else str(t)
+            starts.update({d: text for d in days})
+    if starts:
+        raw["session_start"] = starts
+    blackouts = []
+    for i, (a, b) in enumerate(values.get("blackouts") or []):
+        if a is None or b is None:
+            raise InputError(f"blackouts[{i}]", "each blackout needs a start and an end date")
+        blackouts.append([a.isoformat(), b.isoformat()])
+    if blackouts:
+        raw["blackouts"] = blackouts
+    country = check_holidays(values.get("holidays"))
+    if country:
+        raw["holidays"] = country
+    if values.get("skip"):
+        raw["skip"] = list(values["skip"])
+    if values.get("electives"):
+        raw["electives"] = list(values["electives"])
+    return raw
+
+
+def mapping_to_form(raw: Mapping[str, Any], today: dt.date | None = None) -> dict[str, Any]:
+    """A stored profile mapping -> widget values (the inverse of form_to_mapping)."""
+    values = form_defaults(today)
+    values["background"] = raw.get("background", DEFAULT_BACKGROUND)
+    values["hours_per_week"] = float(raw.get("hours_per_week", DEFAULT_HOURS))
+    days = raw.get("days")
+    if isinstance(days, str):
+        days = [d.strip() for d in days.split(",")]
+    if days:
+        values["days"] = [str(d).strip().lower()[:3] for d in days if str(d).strip().lower()[:3] in WEEKDAYS]
+    dh = raw.get("day_hours")
+    if isinstance(dh, Mapping):
+        dh = ",".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in dh.items())
+    values["day_hours"] = dh or ""
+    if raw.get("start"):
+        values["start"] = dt.date.fromisoformat(str(raw["start"]))
+    values["timezone"] = raw.get("timezone") or "UTC"
+    ss = raw.get("session_start")
+    if isinstance(ss, Mapping):
+        for key, day in (("session_start_weekday", "mon"), ("session_start_weekend", "sat")):
+            if ss.get(day):
+                values[key] = dt.time.fromisoformat(str(ss[day]))
+    elif isinstance(ss, str) and ss and "=" not in ss:
+        values["session_start_weekday"] = values["session_start_weekend"] = dt.time.fromisoformat(ss)
+    values["blackouts"] = [(dt.date.fromisoformat(a), dt.date.fromisoformat(b))
+                           for a, b in (raw.get("blackouts") or [])]
+    values["holidays"] = raw.get("holidays") or ""
+    values["skip"] = list(raw.get("skip") or [])
+    values["electives"] = list(raw.get("electives") or [])
+    return values
+
+
+def blackout_table(rows: Sequence[tuple[dt.date | None, dt.date | None]]) -> pd.DataFrame:
+    return pd.DataFrame({"From": pd.Series([a for a, _ in rows], dtype="object"),
+                         "To": pd.Series([b for _, b in rows], dtype="object")})
+
+
+
+
+def browser_timezone(name: str | None) -> str:
+    """The browser's IANA timezone when this machine knows it, else UTC."""
+    from zoneinfo import available_timezones
+
+    return name if name and name in _timezones(available_timezones) else "UTC"
+
+
+_TZ_CACHE: set[str] = set()
+
+
+def _timezones(source: Any) -> set[str]:
+    if not _TZ_CACHE:
+        _TZ_CACHE.update(source())
+    return _TZ_CACHE
+
+
+def check_holidays(value: Any) -> str | None:
+    """The holidays field: one code, a country (DE) or a country-region (DE-BY), checked against the holidays
+    library's own list so that names like MON (an attribute there, not a country) are refused, not crashed on."""
+    import holidays as holidays_lib
+
+    text = str(value or "").strip()
+    if not text:
+        return None
+    codes = [c for c in text.replace(";", ",").replace(" ", ",").split(",") if c]
+    if len(codes) > 1:
+        raise InputError("holidays", f"enter one code, not {len(codes)} ({', '.join(codes[:4])}): the plan follows "
+                                     "one country's public holidays")
+    code = codes[0].upper()
+    country, _, region = code.partition("-")
+    supported = holidays_lib.list_supported_countries()
+    if country not in supported:
+        raise InputError("holidays", f"'{codes[0][:20]}' is not a country code the holidays calendar knows "
+                                     "(e.g. DE, US, FR)")
+    if region and region not in {r.upper() for r in supported[country]}:
+        some = ", ".join(f"{country}-{r}" for r in list(supported[country])[:3]) or f"just {country}"
+        raise InputError("holidays", f"'{codes[0][:20]}' is not a region of {country} (e.g. {some})")
+    return code
+
+
+# Engine field names -> the form's own labels, so an error reads like the form the learner filled in.
+FIELD_LABELS = {
+    "background": "Background", "hours_per_week": "Hours per week", "days": "Study weekdays",
+    "day_hours": "Hours per weekday", "start": "Start date", "timezone": "Timezone",
+    "session_start": "Weekday start / Weekend start", "blackouts": "Blackout periods", "holidays": "Public holidays of",
+    "skip": "Topics I already know", "electives": "Specializations to add", "--today": "As of",
+    "today": "As of", "learner": "Name", "import": "Import", "status": "Status",
+}
+# The form widget an error belongs to: the page shows the message right under that field.
+FIELD_WIDGETS = {
+    "background": "background", "hours_per_week": "hours_per_week", "days": "days", "day_hours": "day_hours",
+    "start": "start", "timezone": "timezone", "session_start": "session_start", "blackouts": "blackouts",
+    "holidays": "holidays", "skip": "skip", "electives": "electives",
+}
+
+
+@dataclass(frozen=True)
+class FieldError:
+    widget: str  # a key of FIELD_WIDGETS' values ("form" when no single field is to blame)
+    label: str
+    message: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.label}: {self.message}"
+
+
+def field_error(field: str, message: str) -> FieldError:
+    """An InputError's field (`day_hours.mon`, `blackouts[0]`, `--today`) in the form's words."""
+    import re
+
+    head = re.split(r"[.\[]", field.lstrip("-") if field.startswith("--") else field, maxsplit=1)[0]
+    head = "--today" if field == "--today" else head
+    label = FIELD_LABELS.get(head, FIELD_LABELS.get(field, "Your input"))
+    detail = ""
+    if (head == "day_hours" and "." in field) or (head == "session_start" and "." in field):
+        detail = f" ({WEEKDAY_NAMES.get(field.split('.', 1)[1][:3], field.split('.', 1)[1])})"
+    elif head == "blackouts":
+        found = re.match(r"blackouts\[(\d+)\]", field)
+        if found:
+            detail = f", row {int(found.group(1)) + 1}"
+    for name, text in (("session_start", "Weekday start / Weekend start"), ("day_hours", "Hours per weekday")):
+        message = message.replace(f"({name})", f"({text})")
+    return FieldError(FIELD_WIDGETS.get(head, "form"), label + detail, message)
+
+
+WEEKDAY_NAMES = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday", "fri": "Friday",
+                 "sat": "Saturday", "sun": "Sunday"}
+
+
+def fit_unset_day_hours(raw: Mapping[str, Any], curriculum: Curriculum) -> dict[str, Any]:
+    """High weekly hours with no day hours of the learner's own: when the default split (weekends double) puts
+    more on a day than fits before midnight, spread the week evenly over the chosen days and start early enough,
+    so the plan never fails on day hours the learner did not set."""
+    out = dict(raw)
+    if out.get("day_hours"):
+        return out
+    try:
+        profile_from_mapping(out, curriculum)
+        return out
+    except InputError as exc:
+        if not exc.field.startswith("day_hours"):
+            return out
+    days = [d for d in WEEKDAYS if d in (out.get("days") or WEEKDAYS)]
+    hours = float(out.get("hours_per_week") or 0)
+    per_day = math.ceil(hours / len(days) * 2) / 2
+    out["day_hours"] = ",".join(f"{d}={per_day:g}" for d in days)
+    if not out.get("session_start"):
+        latest = max(0, 24 - math.ceil(per_day))
+        out["session_start"] = {d: f"{min(latest, 9 if d in WEEKDAYS[:5] else 10):02d}:00" for d in WEEKDAYS}
+    return out
+
+
+def scaled_day_hours(day_hours: str, old_week: float, new_week: float) -> str:
+    """The learner's own day-hours pattern at another weekly total: each day scaled by the same factor (30-minute
+    steps), days without hours stay free — a fix keeps the pattern instead of rewriting it."""
+    pairs = []
+    for part in day_hours.split(","):
+        name, _, value = part.partition("=")
+        try:
+            pairs.append((name.strip(), float(value)))
+        except ValueError:
+            return day_hours
+    if old_week <= 0:
+        return day_hours
+    factor = new_week / old_week
+    return ",".join(f"{name}={math.ceil(h * factor * 2) / 2:g}" for name, h in pairs)

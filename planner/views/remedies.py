@@ -1,0 +1,85 @@
+"""What the "does not fit" panel offers: each remedy a whole new set of profile fields, offered only when a plan
+made from those fields actually fits (the caller passes the check, so this module stays free of the solver)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from planner.curriculum import Curriculum
+from planner.profile import WEEKDAYS
+from planner.solve import Infeasible
+from planner.views.form import scaled_day_hours
+
+MAX_EXTRA_HOURS = 4.0  # above the engine's minimum, in 0.5 h steps, when the learner's own pattern needs more
+
+
+@dataclass(frozen=True)
+class Remedy:
+    key: str  # "hours", "skip", "electives" or "days"
+    label: str  # the button
+    detail: str  # one sentence under it
+    raw: dict[str, Any]  # the profile fields to plan with when pressed
+
+
+def with_skipped(raw: Mapping[str, Any], ids: Iterable[str], curriculum: Curriculum) -> dict[str, Any]:
+    """Profile fields with these optional topics left out: a specialization whose every topic goes is removed
+    from the specializations (its topics are not in the skip list's choices), the rest join "Topics I know"."""
+    out = dict(raw)
+    ids = set(ids)
+    electives = list(out.get("electives") or [])
+    for e in list(electives):
+        topics = {t.id for t in curriculum.topics if t.elective == e}
+        if topics and topics <= ids:
+            electives.remove(e)
+            ids -= topics
+    skip = list(dict.fromkeys([*(out.get("skip") or []), *sorted(ids)]))
+    out["electives"], out["skip"] = electives, skip
+    return {k: v for k, v in out.items() if v not in ([], None)}
+
+
+def remedies(result: Infeasible, raw: Mapping[str, Any], curriculum: Curriculum,
+             fits: Callable[[dict[str, Any]], bool]) -> list[Remedy]:
+    """Every remedy that leads to a plan: more hours (the learner's day-hours pattern scaled), skipping optional
+    topics (specialization topics included), leaving out the specializations, studying on every weekday."""
+    out: list[Remedy] = []
+    hours = float(raw.get("hours_per_week") or 0)
+    if result.min_hours_per_week is not None:
+        target = float(result.min_hours_per_week)
+        while target <= result.min_hours_per_week + MAX_EXTRA_HOURS:
+            new = {**raw, "hours_per_week": target}
+            if raw.get("day_hours"):
+                new["day_hours"] = scaled_day_hours(str(raw["day_hours"]), hours, target)
+            if fits(new):
+                kept = " (your hours per weekday scaled alike)" if raw.get("day_hours") else ""
+                out.append(Remedy("hours", f"Use {target:g} h/week", f"The least weekly time that finishes inside "
+                                                                     f"the range{kept}.", new))
+                break
+            target += 0.5
+    optional = sorted(result.optional_topics, key=lambda t: (-t[2], t[0]))
+    if optional and fits(with_skipped(raw, [t[0] for t in optional], curriculum)):
+        lo, hi = 1, len(optional)  # the fewest of the biggest optional topics that make it fit
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if fits(with_skipped(raw, [t[0] for t in optional[:mid]], curriculum)):
+                hi = mid
+            else:
+                lo = mid + 1
+        chosen = optional[:lo]
+        new = with_skipped(raw, [t[0] for t in chosen], curriculum)
+        titles = ", ".join(f"{title} ({h:g} h)" for _, title, h in chosen)
+        out.append(Remedy("skip", f"Skip {len(chosen)} optional topic{'s' if len(chosen) > 1 else ''}",
+                          f"Frees {sum(h for *_, h in chosen):g} h: {titles}.", new))
+    if raw.get("electives"):
+        new = {k: v for k, v in raw.items() if k != "electives"}
+        if fits(new) and not any(r.raw == new for r in out):
+            out.append(Remedy("electives", "Leave out the specializations",
+                              "Plan the core path now; add a specialization once it is done.", new))
+    days = list(raw.get("days") or WEEKDAYS)
+    if len(days) < len(WEEKDAYS) and not raw.get("day_hours"):
+        new = {**raw, "days": list(WEEKDAYS)}
+        if fits(new):
+            out.append(Remedy("days", "Study on every weekday", "The same weekly hours spread over all seven days.",
+                              new))
+    return out

@@ -1,0 +1,230 @@
+"""The plan as headline figures, captions and tables (pandas), for the Plan and Calendar pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from planner.plan import Plan
+from planner.solve import Infeasible
+from planner.views.form import Band
+
+SESSION_COLUMNS = {
+    "date": "Date", "weekday": "Day", "start_time": "Start", "end_time": "End", "hours": "Hours",
+    "phase": "Phase", "title": "Topic", "session": "Session", "kind": "Kind", "status": "Status",
+}
+
+
+# ---------------------------------------------------------------- headline and captions
+
+
+def plan_metrics(plan: Plan) -> list[tuple[str, str, str]]:
+    """(label, value, help) for the headline metrics row: short values, so nothing is cut at 1280 px."""
+    req, p = plan.requirements, plan.profile
+    totals = hours_breakdown(plan)
+    return [
+        ("Finish", plan.finish.isoformat(), f"Start {p.start}; last allowed day {plan.latest_allowed_finish}"),
+        ("Months", f"{plan.months:.1f}", f"Calendar months from the start date; the path's range for your "
+                                         f"background is {req.months_min}–{req.months_max} months"),
+        ("Total hours", f"{totals.total:g} h", totals.text),
+        ("Hours/week", f"{plan.mean_week_hours:.1f} of {p.hours_per_week:g}",
+         f"Average used of the hours you offered; the busiest week holds {plan.peak_week_hours:g} h"),
+    ]
+
+
+@dataclass(frozen=True)
+class HoursBreakdown:
+    """The plan's one total-hours figure and what it is made of (missed sessions count what was studied)."""
+
+    study: float
+    reviews: float
+    projects: float
+    checkpoints: float
+
+    @property
+    def total(self) -> float:
+        return round(self.study + self.reviews + self.projects + self.checkpoints, 2)
+
+    @property
+    def text(self) -> str:
+        return (f"{self.study:g} h study + {self.reviews:g} h reviews + {self.projects:g} h projects + "
+                f"{self.checkpoints:g} h checkpoints")
+
+
+def hours_breakdown(plan: Plan) -> HoursBreakdown:
+    """The plan's scheduled hours (planner.totals: done + planned + reviews, as the CLI and the JSON count them)
+    split by kind. The one place the dashboard totals a plan, so every page shows the same figure."""
+    from planner.totals import plan_totals
+
+    totals = plan_totals(plan)
+    sums = {"study": 0.0, "project": 0.0, "checkpoint": 0.0}
+    for s in plan.active_sessions:
+        if s.kind != "review":
+            sums[s.kind if s.kind in sums else "study"] += s.credited_hours if s.status != "planned" else s.hours
+    # topic hours are capped at what each topic requires (work beyond it is not counted): take any excess off study
+    excess = sum(sums.values()) - (totals.done_hours + totals.planned_hours)
+    sums["study"] -= max(0.0, excess)
+    return HoursBreakdown(round(sums["study"], 2), round(totals.review_hours, 2), round(sums["project"], 2),
+                          round(sums["checkpoint"], 2))
+
+
+def about_plan_rows(plan: Plan) -> list[tuple[str, str]]:
+    """Technical facts for the "About this plan" expander (the solver is not a learner's concern)."""
+    s = plan.solver
+    return [
+        ("Solver status", s.status.lower()),
+        ("Solve time", f"{s.seconds:.2f} s (model built in {s.build_seconds:.3f} s)"),
+        ("Objective / bound", f"{s.objective:g} / {s.bound:g}"),
+        ("Sessions", str(len(plan.active_sessions))),
+        ("Catch-up buffer", f"{plan.profile.buffer_percent} % of each week"),
+        ("Timezone", plan.profile.timezone),
+    ]
+
+
+def pacing_caption(plan: Plan) -> str:
+    req, p = plan.requirements, plan.profile
+    if plan.paced:
+        return (f"You offered {p.hours_per_week:g} h/week; the range needs ~{plan.mean_week_hours:.0f}; the plan "
+                f"finishes at the range minimum ({req.months_min} months, {plan.finish}) and uses at most "
+                f"{plan.peak_week_hours:g} h in any week. The extra time is yours.")
+    return (f"You offered {p.hours_per_week:g} h/week; the plan uses up to {plan.peak_week_hours:g} h/week "
+            f"({p.buffer_percent} % of each week stays free for catching up) and finishes {plan.finish}, "
+            f"{plan.months:.1f} months into the {req.months_min}–{req.months_max} month range.")
+
+
+@dataclass(frozen=True)
+class InfeasibleFacts:
+    headline: str
+    min_hours: float | None
+    earliest_finish: dt.date | None
+    earliest_months: float | None
+    drop_ids: tuple[str, ...]
+    drop_hours: float
+    drop_fits: bool
+    drop_finish: dt.date | None
+    drop_titles: tuple[str, ...]
+
+
+def infeasible_facts(result: Infeasible) -> InfeasibleFacts:
+    drop = result.drop
+    return InfeasibleFacts(
+        headline=(f"{result.needed_hours:g} h of study at {result.hours_per_week:g} h/week cannot finish within "
+                  f"{result.months_max} months (by {result.latest_finish}) — the range for "
+                  f"{result.background.replace('_', ' ')} is {result.months_min}–{result.months_max} months."),
+        min_hours=result.min_hours_per_week,
+        earliest_finish=result.earliest_finish,
+        earliest_months=result.earliest_finish_months,
+        drop_ids=tuple(t[0] for t in drop.topics) if drop else (),
+        drop_hours=drop.freed_hours if drop else 0.0,
+        drop_fits=bool(drop and drop.fits),
+        drop_finish=drop.finish if drop else None,
+        drop_titles=tuple(f"{t[1]} ({t[2]:g} h)" for t in drop.topics) if drop else (),
+    )
+
+
+# ---------------------------------------------------------------- tables
+
+
+def naive_time(ts: str) -> pd.Timestamp:
+    """Local wall-clock time of an ISO timestamp with offset (charts show the learner's local times)."""
+    return pd.Timestamp(dt.datetime.fromisoformat(ts).replace(tzinfo=None))
+
+
+def phase_label(number: int | None, title: str) -> str:
+    return f"Phase {number} · {title}" if number is not None else title
+
+
+def sessions_frame(plan: Plan, phases: Sequence[int] | None = None) -> pd.DataFrame:
+    """The session table with readable column names, optionally filtered to some phases."""
+    df = plan.to_frame()
+    df = df[df["status"] != "cancelled"]
+    if phases:
+        df = df[df["phase"].isin(list(phases))]
+    return df[list(SESSION_COLUMNS)].rename(columns=SESSION_COLUMNS).reset_index(drop=True)
+
+
+def week_agenda(plan: Plan, today: dt.date) -> tuple[str, pd.DataFrame]:
+    """Sessions of the current ISO week, or of the plan's first week when it starts later."""
+    sessions = plan.active_sessions
+    if not sessions:
+        return "No sessions", sessions_frame(plan).iloc[0:0]
+    first = min(s.day for s in sessions)
+    last = max(s.day for s in sessions)
+    if today < first:
+        anchor, title = first, "First week"
+    elif today > last:
+        anchor, title = last, "Last week (the plan is over)"
+    else:
+        anchor, title = today, "This week"
+    monday = anchor - dt.timedelta(days=anchor.weekday())
+    sunday = monday + dt.timedelta(days=6)
+    df = sessions_frame(plan)
+    dates = pd.to_datetime(df["Date"]).dt.date
+    week = df[(dates >= monday) & (dates <= sunday)].reset_index(drop=True)
+    return f"{title}: {monday:%a %d %b} – {sunday:%a %d %b %Y}", week
+
+
+def milestones_frame(plan: Plan) -> pd.DataFrame:
+    rows = []
+    for m in plan.checklist:
+        rng = f"{m.months_min}–{m.months_max}" if m.months_max else f"{m.months_min}+"
+        months = None
+        verdict = "not in this plan"
+        if m.date is not None:
+            from planner.requirements import months_between
+
+            months = round(months_between(plan.profile.start, m.date), 1)
+            if m.months_max is not None and months > m.months_max:
+                verdict = "later than the path says"
+            elif m.months_min is not None and months < m.months_min:
+                verdict = "ahead of the path"
+            else:
+                verdict = "on track"
+        rows.append({"Stage": m.stage, "Milestone": m.title,
+                     "Planned date": m.date.isoformat() if m.date else "—",
+                     "Months in": months, "Path says (months)": rng, "Verdict": verdict})
+    return pd.DataFrame(rows, columns=["Stage", "Milestone", "Planned date", "Months in", "Path says (months)",
+                                       "Verdict"])
+
+
+def phases_frame(plan: Plan) -> pd.DataFrame:
+    rows = [{"Phase": r["phase"], "Title": r["title"], "Start": r["start"].isoformat(),
+             "Finish": r["finish"].isoformat(), "Hours": r["hours"], "Topics": r["topics"]}
+            for r in plan.phase_rows()]
+    return pd.DataFrame(rows, columns=["Phase", "Title", "Start", "Finish", "Hours", "Topics"])
+
+
+def bands_frame(bands: Mapping[str, Band]) -> pd.DataFrame:
+    return pd.DataFrame([{"Background": b.label, "Months": f"{b.months_min}–{b.months_max}",
+                          "Hours to study": b.total_hours, "Recommended h/week": b.hours_text}
+                         for b in bands.values()])
+
+
+def quality_caption(plan: Plan) -> str:
+    """What the plan holds besides topic sessions, and how focused it is, in one paragraph."""
+    from planner.focus import focus_report
+
+    reviews = sum(1 for s in plan.active_sessions if s.kind == "review")
+    projects = len({s.topic for s in plan.active_sessions if s.kind == "project"})
+    checkpoints = sum(1 for s in plan.active_sessions if s.kind == "checkpoint")
+    text = (f"Includes {projects} portfolio projects, {checkpoints} checkpoints and {reviews} spaced reviews "
+            f"(+{', +'.join(str(d) for d in plan.profile.review_days)} days); "
+            f"{plan.profile.buffer_percent} % of each week stays free for catching up.")
+    if plan.reviews_skipped:
+        text += f" {plan.reviews_skipped} reviews found no room; a little more weekly time would fit them."
+    return text + " Focus: " + focus_report(plan).text() + "."
+
+
+def fidelity_frame(plan: Plan) -> pd.DataFrame:
+    from planner.fidelity import phase_shares
+
+    rows = [{"Phase": sh.phase, "Title": sh.title, "Study hours": round(sh.hours, 1),
+             "Share of hours": round(sh.share, 1), "Share of path weeks": round(sh.weeks_share, 1),
+             "Within ±5 points": "yes" if sh.within else "no"} for sh in phase_shares(plan)]
+    return pd.DataFrame(rows, columns=["Phase", "Title", "Study hours", "Share of hours", "Share of path weeks",
+                                       "Within ±5 points"])
+
+

@@ -1,0 +1,251 @@
+"""Progress and re-planning views: the session editor's rows, summaries, burn-up, re-plan diffs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from planner.errors import InputError
+from planner.plan import Plan
+
+# ---------------------------------------------------------------- progress and re-planning
+
+PROGRESS_STATUSES = ("planned", "done", "missed")
+CALENDAR_ROUTINE = (
+    "Calendar routine: import the .ics into a dedicated **Study plan** calendar, and after a re-plan replace that "
+    "calendar's events with the new file. Kept sessions keep their UIDs, moved ones carry a higher SEQUENCE (apps "
+    "that honour updates move them), and removed ones come as CANCELLED."
+)
+
+
+def today_in(plan: Plan, now: dt.datetime | None = None) -> dt.date:
+    """Today's date in the learner's timezone (not the server's)."""
+    now = now or dt.datetime.now(dt.UTC)
+    return now.astimezone(plan.profile.tz).date()
+
+
+def _counts(s: Any) -> bool:
+    """Sessions whose hours count towards the path's required hours (review sessions come on top of them)."""
+    return bool(s.kind != "review")
+
+
+def progress_frame(plan: Plan, today: dt.date, show_all: bool = False, weeks_back: int = 4,
+                   weeks_ahead: int = 2) -> pd.DataFrame:
+    """The session editor's rows, indexed by session UID, around today: the current week first (in order), then
+    the weeks before (the latest first: what you still have to tick), then the weeks after. Without `show_all`
+    only `weeks_back` weeks back and `weeks_ahead` weeks ahead; cancelled sessions are left out."""
+    df = plan.to_frame()
+    df = df[df["status"] != "cancelled"].copy()
+    df["day"] = [dt.date.fromisoformat(d) for d in df["date"]]
+    monday = today - dt.timedelta(days=today.weekday())
+    sunday = monday + dt.timedelta(days=6)
+    if not show_all:
+        df = df[(df["day"] >= monday - dt.timedelta(weeks=weeks_back))
+                & (df["day"] <= sunday + dt.timedelta(weeks=weeks_ahead))]
+    group = [0 if monday <= d <= sunday else (1 if d < monday else 2) for d in df["day"]]
+    df["group"] = group
+    df["rank"] = [pd.Timestamp(t).value * (-1 if g == 1 else 1) for t, g in zip(df["start"], group, strict=True)]
+    df = df.sort_values(["group", "rank", "uid"], kind="stable")
+    partial = {s.uid: s.done_hours for s in plan.sessions if s.status == "missed"}
+    out = pd.DataFrame({
+        "Date": df["day"], "Start": df["start_time"], "Phase": df["phase"], "Topic": df["title"],
+        "Kind": df["kind"], "Session": df["session"], "Hours": df["hours"], "Status": df["status"],
+        "Done h": [partial.get(u, float("nan")) for u in df["uid"]],
+    })
+    out.index = pd.Index(df["uid"], name="uid")
+    out["Done h"] = out["Done h"].astype(float)
+    return out
+
+
+@dataclass(frozen=True)
+class ProgressSummary:
+    done_hours: float  # credited hours (done sessions, partial hours of missed ones)
+    required_hours: float
+    done_sessions: int
+    missed_sessions: int
+    behind_hours: float  # required hours neither done nor scheduled from today on: what a re-plan must place
+
+
+def progress_summary(plan: Plan, today: dt.date) -> ProgressSummary:
+    from planner.totals import plan_totals
+
+    totals = plan_totals(plan)  # required and done as the CLI and the JSON define them
+    done = totals.done_hours
+    ahead = sum(s.hours for s in plan.active_sessions if s.day >= today and s.status == "planned" and _counts(s))
+    behind = max(0.0, totals.required_hours - done - ahead)
+    return ProgressSummary(round(done, 2), round(totals.required_hours, 2),
+                           sum(1 for s in plan.sessions if s.status == "done"),
+                           sum(1 for s in plan.sessions if s.status == "missed"), round(behind, 2))
+
+
+def progress_changes(before: pd.DataFrame, after: pd.DataFrame) -> list[tuple[str, str, float]]:
+    """(uid, status, partial hours) for every row of the progress editor whose status or partial hours changed."""
+    out = []
+    for uid in after.index:
+        if uid not in before.index:
+            continue
+        status = str(after.at[uid, "Status"] or "planned")
+        if status not in PROGRESS_STATUSES:
+            raise InputError("status", f"'{status}' is not one of {', '.join(PROGRESS_STATUSES)}")
+        raw = after.at[uid, "Done h"]
+        partial = 0.0 if raw is None or pd.isna(raw) else float(raw)
+        old_raw = before.at[uid, "Done h"]
+        old_partial = 0.0 if old_raw is None or pd.isna(old_raw) else float(old_raw)
+        if status != before.at[uid, "Status"] or (status == "missed" and partial != old_partial):
+            out.append((str(uid), status, partial))
+    return out
+
+
+def apply_progress(plan: Plan, changes: Sequence[tuple[str, str, float]]) -> Plan:
+    """Set sessions done, missed (with partial hours, at most the session's length) or back to planned."""
+    from dataclasses import replace
+
+    from planner.progress import mark_done, mark_missed
+
+    for uid, status, partial in changes:
+        if status == "done":
+            plan = mark_done(plan, [uid])
+        elif status == "missed":
+            plan = mark_missed(plan, [uid], partial)
+        else:
+            plan = replace(plan, sessions=tuple(replace(s, status="planned", done_hours=0.0) if s.uid == uid
+                                                else s for s in plan.sessions))
+    return plan
+
+
+def open_topics(plan: Plan) -> dict[str, str]:
+    """Topics with a session not yet done: id -> 'P<phase> · title' (choices for 'done / already known')."""
+    left = {s.topic for s in plan.active_sessions if s.status != "done"}
+    return {t.id: f"P{t.phase} · {t.title}" for t in plan.requirements.topics if t.id in left}
+
+
+def phase_progress_frame(plan: Plan) -> pd.DataFrame:
+    """Hours done (credited) against hours required, per phase and in total (review sessions not counted)."""
+    done: dict[str, float] = {}
+    for s in plan.sessions:
+        if not _counts(s):
+            continue
+        done[s.topic] = done.get(s.topic, 0.0) + s.credited_hours
+    titles = {p.number: p.title for p in plan.phases}
+    rows: list[dict[str, Any]] = []
+    for number in sorted({t.phase for t in plan.requirements.topics}):
+        topics = [t for t in plan.requirements.topics if t.phase == number]
+        need = sum(t.hours for t in topics)
+        got = min(need, sum(done.get(t.id, 0.0) for t in topics))
+        rows.append({"Phase": str(number), "Title": titles.get(number, ""), "Done h": round(got, 2),
+                     "Required h": round(need, 2), "Progress": got / need if need else 1.0})
+    need = sum(float(r["Required h"]) for r in rows)
+    got = sum(float(r["Done h"]) for r in rows)
+    rows.append({"Phase": "All", "Title": "All phases", "Done h": round(got, 2), "Required h": round(need, 2),
+                 "Progress": got / need if need else 1.0})
+    return pd.DataFrame(rows, columns=["Phase", "Title", "Done h", "Required h", "Progress"])
+
+
+def burnup_frame(plan: Plan, today: dt.date) -> pd.DataFrame:
+    """Cumulative hours per study day: 'Planned' over the scheduled (not cancelled) sessions — missed ones only
+    with the hours actually studied — and 'Done' over the hours credited so far, drawn up to `today`.
+    Review sessions are left out, so both lines aim at the required hours."""
+    planned: dict[dt.date, float] = {}
+    done: dict[dt.date, float] = {}
+    for s in plan.active_sessions:
+        if not _counts(s):
+            continue
+        # a missed session's unstudied hours went back to the pool: the plan no longer expects them that day
+        planned[s.day] = planned.get(s.day, 0.0) + (s.credited_hours if s.status == "missed" else s.hours)
+        if s.credited_hours > 0:
+            done[s.day] = done.get(s.day, 0.0) + s.credited_hours
+    rows: list[dict[str, Any]] = []
+    for series, by_day, last in (("Planned", planned, None), ("Done", done, today)):
+        total = 0.0
+        if by_day:
+            rows.append({"date": pd.Timestamp(plan.profile.start), "series": series, "hours": 0.0})
+        for day in sorted(by_day):
+            total += by_day[day]
+            rows.append({"date": pd.Timestamp(day), "series": series, "hours": round(total, 2)})
+        if last is not None and by_day and max(by_day) < last:
+            rows.append({"date": pd.Timestamp(last), "series": series, "hours": round(total, 2)})
+    return pd.DataFrame(rows, columns=["date", "series", "hours"])
+
+
+def burnup_chart(plan: Plan, today: dt.date) -> alt.LayerChart:
+    """Burn-up: cumulative planned hours vs cumulative done hours, the required total as a rule, today marked."""
+    data = burnup_frame(plan, today)
+    required = plan.requirements.total_hours
+    lines = (
+        alt.Chart(data)
+        .mark_line(interpolate="step-after")
+        .encode(
+            x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y", tickCount="month", labelOverlap=True)),
+            y=alt.Y("hours:Q", title="Cumulative hours"),
+            color=alt.Color("series:N", title=None, scale=alt.Scale(domain=["Planned", "Done"],
+                                                                    range=["#9aa5b1", "#2e7d32"]),
+                            legend=alt.Legend(orient="top")),
+            tooltip=[alt.Tooltip("series:N", title="Series"), alt.Tooltip("date:T", title="Date", format="%Y-%m-%d"),
+                     alt.Tooltip("hours:Q", title="Hours", format=".1f")],
+        )
+    )
+    goal = alt.Chart(pd.DataFrame({"hours": [required]})).mark_rule(strokeDash=[4, 4], color="#888").encode(
+        y="hours:Q", tooltip=[alt.Tooltip("hours:Q", title="Hours required")])
+    now = alt.Chart(pd.DataFrame({"date": [pd.Timestamp(today)]})).mark_rule(color="#d62728").encode(
+        x="date:T", tooltip=[alt.Tooltip("date:T", title="Today", format="%Y-%m-%d")])
+    return alt.LayerChart(layer=[lines, goal, now]).properties(title="Burn-up: hours planned vs done", height=260)
+
+
+@dataclass(frozen=True)
+class DiffFacts:
+    kept: int
+    moved: int
+    added: int
+    removed: int
+    old_finish: dt.date
+    new_finish: dt.date
+    days: int  # new finish minus old finish
+    inside_range: bool
+    latest_allowed: dt.date
+
+    @property
+    def days_text(self) -> str:
+        return f"{self.days:+d} days" if self.days else "same day"
+
+    @property
+    def verdict(self) -> str:
+        if self.inside_range:
+            return f"Finishes {self.new_finish}, inside the path's range (last allowed day {self.latest_allowed})."
+        late = (self.new_finish - self.latest_allowed).days
+        return (f"Finishes {self.new_finish}, {late} days AFTER the path's range ends ({self.latest_allowed}) — "
+                "you chose to finish late.")
+
+
+def diff_facts(diff: Any) -> DiffFacts:
+    """A replan.Diff as the numbers the dashboard shows before the learner accepts it."""
+    return DiffFacts(len(diff.kept), len(diff.moved), len(diff.added), len(diff.removed), diff.old_finish,
+                     diff.new_finish, (diff.new_finish - diff.old_finish).days, bool(diff.inside_range),
+                     diff.latest_allowed)
+
+
+@dataclass(frozen=True)
+class CatchUpOption:
+    key: str  # "hours", "drop" or "late"
+    label: str  # the button's label
+    kwargs: dict[str, Any]  # keyword arguments for replan()
+
+
+def catch_up_options(menu: Any) -> list[CatchUpOption]:
+    """The choices of a replan.CatchUpMenu, one button each (options that cannot work are left out)."""
+    out = []
+    if menu.hours_per_week_needed is not None:
+        out.append(CatchUpOption("hours", f"Study {menu.hours_per_week_needed:g} h/week from now",
+                                 {"hours_per_week": float(menu.hours_per_week_needed)}))
+    if menu.drop and menu.drop_finish is not None:
+        names = ", ".join(title for _, title, _ in menu.drop)
+        hours = sum(h for _, _, h in menu.drop)
+        out.append(CatchUpOption("drop", f"Drop optional topics {names} ({hours:g} h) — finish {menu.drop_finish}",
+                                 {"drop": tuple(tid for tid, _, _ in menu.drop)}))
+    if menu.late_finish is not None:
+        out.append(CatchUpOption("late", f"Accept finishing {menu.late_finish}", {"allow_late": True}))
+    return out
