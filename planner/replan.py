@@ -401,5 +401,6 @@ def _menu(plan: Plan, profile: Profile, req: Requirements, old_future: list[Sess
     if chosen and freed >= deficit:
         kept = replace(req, topics=tuple(t for t in req.topics if t not in picked))
         fitted, drop_last = _fit(profile, kept, old_future, today, usage, latest)
-        drop_finish = drop_last if fitted is not None else None
+        # Offered only when it really fits: a drop that still finishes late is no way out of the menu.
+        drop_finish = drop_last if fitted is not None and drop_last is not None and drop_last <= latest else None
     return CatchUpMenu(req.total_hours, latest, late, needed, tuple(chosen), drop_finish, profile.hours_per_week)

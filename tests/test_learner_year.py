@@ -364,3 +364,19 @@ def test_replay_review_over_a_session_done_ahead() -> None:
         ("topic_done", {"pick": 3701}), ("topic_done", {"pick": 230}),
         ("re_plan", {"choice": 0, "drop": True, "hours": None, "late": True}),
     ])
+
+
+def test_replay_menu_offering_a_drop_that_still_finished_late() -> None:
+    """Found by the slow run: the catch-up menu offered dropping optional topics although the finish stayed past
+    the range's end, so taking that choice gave the menu again."""
+    _replay([
+        ("make", {"tz": "Pacific/Auckland", "hours": 6, "start": 295, "days": "mon,tue,wed,thu,sat", "path": "ml",
+                  "background": 1}),
+        ("live", {"days": 23, "done_share": 9, "minutes": 178, "partial": 0, "seed": 5457}),
+        ("work_ahead", {"ahead": 11}),
+        ("live", {"days": 24, "done_share": 1, "minutes": 67, "partial": 3, "seed": 183}),
+        ("work_ahead", {"ahead": 12}), ("work_ahead", {"ahead": 4}),
+        ("topic_done", {"pick": 391}),
+        ("live", {"days": 5, "done_share": 7, "minutes": 136, "partial": 6, "seed": 1}),
+        ("re_plan", {"choice": 1, "drop": False, "hours": -6, "late": False}),
+    ])
