@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import hashlib
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -32,6 +35,8 @@ from planner.errors import InputError
 from planner.plan import Plan
 from planner.profile import WEEKDAYS, profile_from_mapping
 from planner.solve import Infeasible
+from planner.store import default_db_path
+from planner.views.form import calendar_line, free_hours_in_windows, keep_busy_file
 
 # Narrow columns for the short fields, so the topic column is never cut at 1280 px.
 SESSION_COLUMNS: dict[str, Any] = {
@@ -43,6 +48,9 @@ SESSION_COLUMNS: dict[str, Any] = {
     "Status": st.column_config.TextColumn(width=80),
 }
 HOLIDAYS_HELP = "One country (DE) or country-region (DE-BY) code; its public holidays become days off."
+WINDOWS_HELP = ("One line per day or day range: `mon-fri 18:30-22:00`, `sat 09:00-12:00, 14:00-17:00`. Sessions "
+                "stay inside these windows (leave Weekday/Weekend start empty). Empty: each study day from its start "
+                "time.")
 
 
 # ---------------------------------------------------------------- the form's callbacks
@@ -64,10 +72,18 @@ def _editor_rows(base: list[tuple[Any, Any]], state: Any) -> list[tuple[Any, Any
     return [(r[0], r[1]) for i, r in enumerate(rows) if i not in deleted]
 
 
+def _versioned(name: str) -> str:
+    """Widget key that a learner switch (put_form bumps the version) renews, so it shows the new learner's value."""
+    return f"f_{name}_{ss.get('blackout_version', 0)}"
+
+
 def form_values() -> dict[str, Any]:
     values = {key: ss.get(f"f_{key}") for key in FORM_KEYS}
-    base = (ss.get("form_values") or {}).get("blackouts") or []
-    values["blackouts"] = _editor_rows(base, ss.get(f"f_blackouts_{ss.get('blackout_version', 0)}"))
+    kept = ss.get("form_values") or {}
+    values["blackouts"] = _editor_rows(kept.get("blackouts") or [], ss.get(_versioned("blackouts")))
+    values["windows"] = ss.get(_versioned("windows"), kept.get("windows") or "")
+    values["all_day_busy"] = bool(ss.get(_versioned("all_day_busy"), kept.get("all_day_busy", True)))
+    values["busy"] = list(kept.get("busy") or [])
     return values
 
 
@@ -131,6 +147,120 @@ def _field_error(widget: str) -> None:
         st.error(md(err.text), icon=":material/error:")
 
 
+# ---------------------------------------------------------------- busy calendars
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def busy_summary(digest: str, name: str, timezone: str, first: dt.date, until: dt.date,
+                 _data: bytes) -> dict[str, Any]:
+    """The engine's summary of one calendar file, once per file content (digest) and reading range."""
+    from planner.busy import summarise_busy_file
+
+    return summarise_busy_file(_data, name, timezone, first, until)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def free_hours(profile_json: str, digests: tuple[str, ...]) -> float:
+    """Free hours a week in the windows with the kept calendars (digests: a changed file is a new answer)."""
+    import json
+
+    return free_hours_in_windows(json.loads(profile_json), curriculum_for(CONTENT))
+
+
+def _reading_range(values: dict[str, Any]) -> tuple[str, dt.date, dt.date]:
+    from planner.profile import busy_horizon
+
+    given = values.get("start")
+    start = given if isinstance(given, dt.date) else dt.date.today()
+    background = str(values.get("background") or "")
+    try:
+        months = curriculum_for(CONTENT).background(background).months_max
+    except (KeyError, ValueError):
+        months = 24
+    return str(values.get("timezone") or "UTC"), start, busy_horizon(start, months)
+
+
+def on_busy_upload() -> None:
+    """Check the upload with the engine's reader, then keep it beside the database for this learner."""
+    key = f"f_busy_upload_{ss.get('busy_upload_version', 0)}"
+    upload = ss.get(key)
+    if upload is None:
+        return
+    data = upload.getvalue()
+    kept = dict(ss.get("form_values") or views.form_defaults())
+    timezone, first, until = _reading_range(kept)
+    try:
+        busy_summary(hashlib.sha256(data).hexdigest(), upload.name, timezone, first, until, data)
+        path = str(keep_busy_file(default_db_path().parent, str(ss.get("learner") or "learner"), data))
+    except InputError as exc:
+        ss.busy_error = (ss.get("blackout_version", 0), f"{upload.name}: {exc.message}")
+        return
+    ss.busy_error = None
+    ss.setdefault("busy_names", {})[path] = upload.name
+    kept["busy"] = [*[p for p in kept.get("busy") or [] if p != path], path]
+    ss.form_values = kept
+    ss.busy_upload_version = ss.get("busy_upload_version", 0) + 1  # an empty uploader for the next file
+
+
+def remove_busy(path: str) -> None:
+    kept = dict(ss.get("form_values") or {})
+    kept["busy"] = [p for p in kept.get("busy") or [] if p != path]
+    ss.form_values = kept
+    ss.busy_error = None
+
+
+def _busy_line(path: str, values: dict[str, Any], raw: dict[str, Any] | None, digests: tuple[str, ...]) -> str:
+    name = (ss.get("busy_names") or {}).get(path) or Path(path).name
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        return f"{name}: cannot be read ({exc.strerror or exc}); remove it or upload it again"
+    timezone, first, until = _reading_range(values)
+    try:
+        summary = busy_summary(hashlib.sha256(data).hexdigest(), name, timezone, first, until, data)
+    except InputError as exc:
+        return f"{name}: {exc.message}"
+    line = f"{name}: {summary['events']} busy events read"
+    if raw is not None:
+        with contextlib.suppress(InputError):  # the form's own error says what to fix
+            line += f", {free_hours(canonical(raw), digests):g} h a week free in your windows"
+    return line
+
+
+def busy_section() -> None:
+    """Busy calendar upload (outside the form: the preview shows as soon as a file is chosen)."""
+    values = ss.get("form_values") or {}
+    st.subheader("Busy calendar")
+    kept = list(values.get("busy") or [])
+    raw: dict[str, Any] | None = None
+    digests: tuple[str, ...] = ()
+    if kept:
+        try:
+            raw = views.form_to_mapping({**values, "busy": kept})
+            digests = tuple(hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in kept)
+        except (InputError, OSError, KeyError):
+            raw = None
+    for i, path in enumerate(kept):
+        a, b = st.columns([4, 1], vertical_alignment="center")
+        a.caption(md(_busy_line(path, values, raw, digests)))
+        b.button("Remove", key=f"busy_remove_{i}_{hashlib.sha256(path.encode()).hexdigest()[:8]}",
+                 on_click=remove_busy, args=(path,), help="Takes effect with Make my plan.")
+    st.file_uploader("Upload a calendar (.ics)", type=["ics"], key=f"f_busy_upload_{ss.get('busy_upload_version', 0)}",
+                     on_change=on_busy_upload,
+                     help="Sessions never overlap its events. Kept with this learner; re-plans read it again.")
+    upload_error = ss.get("busy_error")
+    if upload_error and upload_error[0] == ss.get("blackout_version", 0):  # not another learner's upload
+        st.error(md(upload_error[1]), icon=":material/error:")
+    _field_error("busy")
+    key = _versioned("all_day_busy")
+    if key not in ss:
+        ss[key] = bool(values.get("all_day_busy", True))
+    st.toggle("All-day events are busy", key=key,
+              help="On: an all-day event (a holiday, a trip) blocks the day. Off: all-day events leave it free.")
+    if kept:
+        st.caption("Uploads and removals take effect with Make my plan.")
+
+
 # ---------------------------------------------------------------- the form
 
 
@@ -177,9 +307,15 @@ def profile_form() -> None:
                       help="Empty: 19:00 (09:00 when a weekday holds more than 4 h)")
         c2.time_input("Weekend start", key="f_session_start_weekend", step=900, help="Empty: 10:00")
         _field_error("session_start")
+        windows_key = _versioned("windows")
+        if windows_key not in ss:
+            ss[windows_key] = values.get("windows") or ""
+        st.text_area("Study windows (optional)", key=windows_key, height=90, help=WINDOWS_HELP,
+                     placeholder="mon-fri 18:30-22:00\nsat 09:00-12:00, 14:00-17:00")
+        _field_error("windows")
         st.caption("Blackout periods (days off)")
         st.data_editor(
-            views.blackout_table(values.get("blackouts") or []), key=f"f_blackouts_{ss.get('blackout_version', 0)}",
+            views.blackout_table(values.get("blackouts") or []), key=_versioned("blackouts"),
             num_rows="dynamic", hide_index=True, width="stretch",
             column_config={"From": st.column_config.DateColumn("From", format="YYYY-MM-DD"),
                            "To": st.column_config.DateColumn("To", format="YYYY-MM-DD")},
@@ -195,6 +331,7 @@ def profile_form() -> None:
         _field_error("electives")
         st.form_submit_button("Make my plan", type="primary", width="stretch", on_click=on_make_plan)
         _field_error("form")
+    busy_section()
 
 
 # ---------------------------------------------------------------- the page
@@ -266,6 +403,9 @@ def infeasible_panel(result: Infeasible) -> None:
     facts = views.infeasible_facts(result)
     with st.container(border=True):
         st.warning(f"**This plan does not fit.** {facts.headline}")
+        line = calendar_line(result)
+        if line is not None:
+            st.markdown(md(line))
         c1, c2 = st.columns(2)
         c1.metric("Minimum hours/week", f"{facts.min_hours:g} h" if facts.min_hours is not None else "—")
         c2.metric("Earliest finish at your hours", str(facts.earliest_finish) if facts.earliest_finish else "never",

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -73,7 +76,7 @@ def form_defaults(today: dt.date | None = None, timezone: str | None = None) -> 
         "background": DEFAULT_BACKGROUND, "hours_per_week": DEFAULT_HOURS, "days": list(WEEKDAYS),
         "day_hours": "", "start": next_monday(today or dt.date.today()), "timezone": browser_timezone(timezone),
         "session_start_weekday": None, "session_start_weekend": None, "blackouts": [], "holidays": "",
-        "skip": [], "electives": [],
+        "skip": [], "electives": [], "windows": "", "busy": [], "all_day_busy": True,
     }
 
 
@@ -145,7 +148,38 @@ def form_to_mapping(values: Mapping[str, Any]) -> dict[str, Any]:
         raw["skip"] = list(values["skip"])
     if values.get("electives"):
         raw["electives"] = list(values["electives"])
+    _windows_to_raw(str(values.get("windows") or ""), raw)
+    busy = [str(p) for p in values.get("busy") or []]
+    if busy:
+        raw["busy"] = busy
+    if values.get("all_day_busy") is False:
+        raw["all_day_events"] = "free"
     return raw
+
+
+def _windows_to_raw(text: str, raw: dict[str, Any]) -> None:
+    """The windows text area into the profile's `windows` mapping; the study weekdays narrowed to the days that
+    have a window (the engine's rule: a day without a window is no study day)."""
+    from planner.availability import parse_windows_text, windows_to_dict
+
+    windows = parse_windows_text(text) if text.strip() else None
+    if windows is None:
+        return
+    raw["windows"] = {day: spans for day, spans in windows_to_dict(windows).items() if spans}
+    days = [d for d in raw["days"] if d in WEEKDAYS and windows[WEEKDAYS.index(d)]]
+    if not days:
+        raise InputError("windows", "no window falls on a chosen study weekday; add a window for one of them "
+                                    f"({', '.join(raw['days'])}) or choose other weekdays")
+    raw["days"] = days
+
+
+def busy_list(value: Any) -> list[str]:
+    """The profile's `busy` field as a list of sources (a single string and the plan file's echo too)."""
+    if isinstance(value, Mapping):
+        value = value.get("sources")
+    if value in (None, "", []):
+        return []
+    return [str(value)] if isinstance(value, str) else [str(v) for v in value]
 
 
 def mapping_to_form(raw: Mapping[str, Any], today: dt.date | None = None) -> dict[str, Any]:
@@ -177,7 +211,71 @@ def mapping_to_form(raw: Mapping[str, Any], today: dt.date | None = None) -> dic
     values["holidays"] = raw.get("holidays") or ""
     values["skip"] = list(raw.get("skip") or [])
     values["electives"] = list(raw.get("electives") or [])
+    values["windows"] = _windows_from_raw(raw.get("windows"))
+    values["busy"] = busy_list(raw.get("busy"))
+    values["all_day_busy"] = str(raw.get("all_day_events") or "busy").strip().lower() != "free"
     return values
+
+
+def _windows_from_raw(value: Any) -> str:
+    from planner.availability import parse_windows, windows_text
+
+    try:
+        windows = parse_windows(value, "windows")
+    except InputError:  # a stored profile this version no longer reads: show it as it was, the form says why
+        return value if isinstance(value, str) else ""
+    return windows_text(windows) if windows is not None else ""
+
+
+def calendar_line(result: Any) -> str | None:
+    """The engine's own free-time sentence of an infeasible answer (windows or busy calendars set), word for
+    word, for the dashboard's panel."""
+    if getattr(result, "free_time", None) is None:
+        return None
+    for line in result.message().splitlines():
+        if line.startswith("- Your calendar leaves"):
+            return line[2:]
+    return None
+
+
+# ---------------------------------------------------------------- busy calendars kept with the learner
+
+
+def safe_file_stem(name: str) -> str:
+    """A learner's name as a file-name stem: letters, digits, "-" and "_" only, never empty or hidden."""
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_-")[:40]
+    return stem or "learner"
+
+
+def busy_file_path(folder: Path, learner: str, data: bytes) -> Path:
+    """Where an uploaded calendar is kept: named by learner and content, so one upload is one file and a
+    changed calendar a new one (older saved versions keep reading theirs)."""
+    return folder / "busy" / f"{safe_file_stem(learner)}-{hashlib.sha256(data).hexdigest()[:12]}.ics"
+
+
+def keep_busy_file(folder: Path, learner: str, data: bytes) -> Path:
+    """Write the upload beside the database (atomically; an identical file already there is reused)."""
+    from planner.atomic import write_atomic
+
+    path = busy_file_path(folder, learner, data)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError("busy", f"cannot keep the calendar in {path.parent} ({exc.strerror or exc})") from None
+    if not (path.is_file() and path.read_bytes() == data):
+        write_atomic(path, data)
+    return path
+
+
+def free_hours_in_windows(raw: Mapping[str, Any], curriculum: Curriculum) -> float:
+    """Free hours a week inside the learner's windows over the path's month range, busy events taken out:
+    the figure the upload preview shows, measured as the planner measures it."""
+    from planner.availability import free_time
+    from planner.requirements import add_months
+
+    profile = profile_from_mapping(dict(raw), curriculum)
+    months = curriculum.background(profile.background).months_max
+    return free_time(profile, profile.start, add_months(profile.start, months)).free_hours_per_week
 
 
 def blackout_table(rows: Sequence[tuple[dt.date | None, dt.date | None]]) -> pd.DataFrame:
@@ -233,13 +331,15 @@ FIELD_LABELS = {
     "day_hours": "Hours per weekday", "start": "Start date", "timezone": "Timezone",
     "session_start": "Weekday start / Weekend start", "blackouts": "Blackout periods", "holidays": "Public holidays of",
     "skip": "Topics I already know", "electives": "Specializations to add", "--today": "As of",
-    "today": "As of", "learner": "Name", "import": "Import", "status": "Status",
+    "today": "As of", "learner": "Name", "import": "Import", "status": "Status", "windows": "Study windows",
+    "busy": "Busy calendar", "all_day_events": "All-day events",
 }
 # The form widget an error belongs to: the page shows the message right under that field.
 FIELD_WIDGETS = {
     "background": "background", "hours_per_week": "hours_per_week", "days": "days", "day_hours": "day_hours",
     "start": "start", "timezone": "timezone", "session_start": "session_start", "blackouts": "blackouts",
-    "holidays": "holidays", "skip": "skip", "electives": "electives",
+    "holidays": "holidays", "skip": "skip", "electives": "electives", "windows": "windows", "busy": "busy",
+    "all_day_events": "busy",
 }
 
 
@@ -256,14 +356,14 @@ class FieldError:
 
 def field_error(field: str, message: str) -> FieldError:
     """An InputError's field (`day_hours.mon`, `blackouts[0]`, `--today`) in the form's words."""
-    import re
-
     head = re.split(r"[.\[]", field.lstrip("-") if field.startswith("--") else field, maxsplit=1)[0]
     head = "--today" if field == "--today" else head
     label = FIELD_LABELS.get(head, FIELD_LABELS.get(field, "Your input"))
     detail = ""
     if (head == "day_hours" and "." in field) or (head == "session_start" and "." in field):
         detail = f" ({WEEKDAY_NAMES.get(field.split('.', 1)[1][:3], field.split('.', 1)[1])})"
+    elif head == "windows" and "." in field:
+        detail = f" ({field.split('.', 1)[1]})"
     elif head == "blackouts":
         found = re.match(r"blackouts\[(\d+)\]", field)
         if found:
