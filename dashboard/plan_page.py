@@ -36,7 +36,7 @@ from planner.plan import Plan
 from planner.profile import WEEKDAYS, profile_from_mapping
 from planner.solve import Infeasible
 from planner.store import default_db_path
-from planner.views.form import calendar_line, free_hours_in_windows, keep_busy_file
+from planner.views.form import calendar_line, check_busy_size, free_hours_in_windows, keep_busy_file
 
 # Narrow columns for the short fields, so the topic column is never cut at 1280 px.
 SESSION_COLUMNS: dict[str, Any] = {
@@ -190,6 +190,7 @@ def on_busy_upload() -> None:
     kept = dict(ss.get("form_values") or views.form_defaults())
     timezone, first, until = _reading_range(kept)
     try:
+        check_busy_size(data)
         busy_summary(hashlib.sha256(data).hexdigest(), upload.name, timezone, first, until, data)
         path = str(keep_busy_file(default_db_path().parent, str(ss.get("learner") or "learner"), data))
     except InputError as exc:

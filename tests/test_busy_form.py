@@ -16,7 +16,7 @@ from planner.curriculum import Curriculum
 from planner.errors import InputError
 from planner.export.json import plan_from_dict
 from planner.plan import Plan
-from planner.profile import busy_horizon
+from planner.profile import busy_horizon, profile_from_mapping
 from planner.solve import Infeasible
 from planner.store import Store
 from planner.views.form import (
@@ -202,6 +202,18 @@ def test_kept_busy_files_are_named_by_learner_and_content(tmp_path: Path) -> Non
     assert keep_busy_file(tmp_path, "Ann / ../x", data) == path  # the same upload is the same file
     assert keep_busy_file(tmp_path, "Ann / ../x", data + b"\n") != path
     assert safe_file_stem("...") == "learner" and safe_file_stem("Bo-1") == "Bo-1"
+    with pytest.raises(InputError, match="limit"):
+        keep_busy_file(tmp_path, "Bo", data, max_bytes=len(data) - 1)
+    assert not list((tmp_path / "busy").glob("Bo-*"))
+
+
+def test_windows_and_a_start_time_together_point_at_the_start_fields(ml: Curriculum) -> None:
+    values = views.form_defaults(dt.date(2027, 1, 1))
+    values.update(windows="mon-fri 18:00-22:00", session_start_weekday=dt.time(19, 0))
+    with pytest.raises(InputError) as exc:
+        profile_from_mapping(views.form_to_mapping(values), ml)
+    err = views.field_error(exc.value.field, exc.value.message)
+    assert err.widget == "session_start" and "windows" in err.message
 
 
 def test_free_hours_in_windows_take_busy_time_out(ml: Curriculum) -> None:

@@ -253,9 +253,20 @@ def busy_file_path(folder: Path, learner: str, data: bytes) -> Path:
     return folder / "busy" / f"{safe_file_stem(learner)}-{hashlib.sha256(data).hexdigest()[:12]}.ics"
 
 
-def keep_busy_file(folder: Path, learner: str, data: bytes) -> Path:
+def check_busy_size(data: bytes, max_bytes: int | None = None) -> None:
+    """An upload larger than the engine reads back is refused at once, not on the next plan."""
+    from planner.busy import MAX_BUSY_BYTES
+
+    limit = MAX_BUSY_BYTES if max_bytes is None else max_bytes
+    if len(data) > limit:
+        raise InputError("busy", f"{len(data):,} bytes is more than the limit of {limit:,}")
+
+
+def keep_busy_file(folder: Path, learner: str, data: bytes, *, max_bytes: int | None = None) -> Path:
     """Write the upload beside the database (atomically; an identical file already there is reused)."""
     from planner.atomic import write_atomic
+
+    check_busy_size(data, max_bytes)
 
     path = busy_file_path(folder, learner, data)
     try:
