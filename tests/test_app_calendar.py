@@ -4,6 +4,7 @@ kept, and the Learners page forgetting a deleted learner's link."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import urllib.error
 import urllib.request
@@ -164,3 +165,19 @@ def test_the_link_the_page_shows_serves_the_plan(fresh_state: Path, monkeypatch:
         assert gone.value.code == 404
         with urllib.request.urlopen(_links(at)[1], timeout=60) as resp:
             assert resp.status == 200 and Calendar.from_ical(resp.read()).walk("VEVENT")
+
+
+def test_after_an_accepted_replan_the_page_says_what_follows_by_itself() -> None:
+    start = dt.date.today() - dt.timedelta(days=dt.date.today().weekday() + 14)  # a Monday two weeks ago
+    at = _page(_ok(AppTest.from_file(APP, default_timeout=90).run()), "plan")
+    at.date_input(key="f_start").set_value(start)
+    at.number_input(key="f_hours_per_week").set_value(20)
+    next(b for b in at.button if b.label == "Make my plan").click().run()
+    _page(_ok(at), "calendar")
+    assert not any("Sync now" in i.value for i in at.info)
+    _page(at, "today")
+    at.button(key="today_replan").click().run()
+    at.button(key="today_accept").click().run()
+    _page(_ok(at), "calendar")
+    note = next(i.value for i in at.info if "Sync now" in i.value)
+    assert "subscribed calendar picks it up" in note and "password is not kept" in note
