@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from urllib.parse import urlsplit
 
 import streamlit as st
@@ -71,6 +72,9 @@ def on_rotate() -> None:
     except InputError as exc:
         ss.feed_error = f"No new link: {exc.message}"
         return
+    except sqlite3.Error as exc:  # e.g. a read-only database file
+        ss.feed_error = f"No new link: the database cannot be written ({exc})"
+        return
     ss.feed_notice = ("New secret link made. The old link has stopped working: calendars subscribed to it get "
                       "nothing more until you subscribe them to the new one.")
 
@@ -84,6 +88,9 @@ def feed_section() -> None:
         url = feed_url(store(), ss.learner, feed_base())
     except InputError as exc:
         st.error(md(exc.message))
+        return
+    except sqlite3.Error as exc:  # the first link is written to the database; a read-only file cannot take it
+        st.error(md(f"No subscription link: the database cannot be written ({exc})"))
         return
     st.write("Your calendar app fetches this address about every hour and replaces its copy of the plan, so an "
              "accepted re-plan shows up by itself. Treat the link like a password: anyone with it can read the "
@@ -144,6 +151,8 @@ def on_sync() -> None:
         result = sync_plan(plan, url, user, password, db=store().path)
     except SyncError as exc:
         ss.caldav_result = ("error", _dashboard_words(str(exc)))
+    except sqlite3.Error as exc:  # the sync state lives in the planner's database
+        ss.caldav_result = ("error", f"Not synced: the planner's database cannot record the sync ({exc})")
     else:
         ss.caldav_result = ("ok", f"{result.text()} ({result.calendar}, {result.seconds:.1f} s)")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pandas as pd
 import streamlit as st
 
@@ -45,15 +47,19 @@ def on_delete() -> None:
     name = ss.learner
     try:
         store().delete(name)
-        forget_learner(store(), name)
     except StoreError as exc:
         ss.flash_error = f"Could not delete: {exc.message}"
         return
+    try:
+        forget_learner(store(), name)
+    except sqlite3.Error as exc:  # the feed server also forgets a deleted learner's link at its next request
+        ss.flash_error = f"Deleted {name}, but its calendar link could not be cleared now ({exc})"
+    else:
+        ss.flash = f"Deleted {name}; its calendar subscription link no longer works."
     ss.pop("learner", None)
     ss.delete_confirm = False
     ss.proposal, ss.accepted, ss.confirm_plan = None, False, None
     boot()  # opens the most recent remaining learner, or a new one
-    ss.flash = f"Deleted {name}; its calendar subscription link no longer works."
 
 
 def on_import() -> None:
