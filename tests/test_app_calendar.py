@@ -19,7 +19,7 @@ from planner.export.json import plan_from_dict
 from planner.feedtokens import FeedTokens
 from planner.livecal import live_calendar
 from planner.store import Store
-from tests.servers import feed_server
+from tests.servers import feed_server, radicale
 
 pytestmark = pytest.mark.usefixtures("fresh_state")
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -181,3 +181,32 @@ def test_after_an_accepted_replan_the_page_says_what_follows_by_itself() -> None
     _page(_ok(at), "calendar")
     note = next(i.value for i in at.info if "Sync now" in i.value)
     assert "subscribed calendar picks it up" in note and "password is not kept" in note
+
+
+def test_sync_now_against_a_real_caldav_server(fresh_state: Path, tmp_path: Path) -> None:
+    at = _planned_calendar()
+    with radicale(tmp_path / "radicale", {"ada": PASSWORD}) as srv:
+        url = srv.make_calendar("ada", "study-plan")
+        at.text_input(key="caldav_url").input(url)
+        at.text_input(key="caldav_user").input("ada")
+        at.text_input(key="caldav_password").input(PASSWORD)
+        at.button(key="FormSubmitter:caldav_form-Sync now").click().run()
+        _ok(at)
+        assert not at.error, [e.value for e in at.error]
+        rec = Store(fresh_state).load("Me")
+        assert rec is not None and rec.plan is not None
+        n = sum(s["status"] != "cancelled" for s in rec.plan["sessions"])
+        first = re.sub(r"\\(.)", r"\1", at.success[-1].value)
+        assert first.startswith(f"created {n}, updated 0, deleted 0, unchanged 0 ({url}, ")
+        assert at.text_input(key="caldav_password").value == ""
+
+        wrong = _sync(at, url, password="not-the-password")  # the password has to be typed for every sync
+        assert "refused the login for user 'ada'" in wrong and "check the user name and password" in wrong
+        assert "PLANNER_CALDAV_PASSWORD" not in wrong and "not-the-password" not in wrong
+
+        at.text_input(key="caldav_password").input(PASSWORD)
+        at.button(key="FormSubmitter:caldav_form-Sync now").click().run()
+        _ok(at)
+        again = re.sub(r"\\(.)", r"\1", at.success[-1].value)
+        assert again.startswith(f"created 0, updated 0, deleted 0, unchanged {n} (")
+    assert PASSWORD.encode() not in fresh_state.read_bytes()
