@@ -1,16 +1,46 @@
-"""Calendar: the plan as files (.ics, CSV, JSON) and how to bring it into a calendar app.
+"""Calendar: three ways to bring the plan into a calendar app, in the order a learner should try them.
 
-Sections are separate functions so a live feed or a "Sync now" can be added beside the downloads.
+1. The subscription feed: the app fetches the learner's current plan itself, so a re-plan reaches it unasked.
+2. CalDAV "Sync now": the plan written into a calendar on a CalDAV server; run again after each re-plan (the
+   password is used for the one sync and never kept, so the page cannot sync by itself).
+3. The files (.ics, CSV, JSON) to import by hand.
 """
 
 from __future__ import annotations
 
+import os
+import sqlite3
+from urllib.parse import urlsplit
+
 import streamlit as st
 
-from dashboard.state import current, ss
+from dashboard.state import current, md, ss, store
 from planner import views
+from planner.caldav_sync import PASSWORD_ENV, SyncError, sync_plan
+from planner.errors import InputError
 from planner.export import plan_to_csv, plan_to_ics, plan_to_json
+from planner.feedtokens import feed_url, rotate_token, webcal_url
 from planner.plan import Plan
+
+FEED_URL_ENV = "PLANNER_FEED_URL"
+DEFAULT_FEED_URL = "http://127.0.0.1:8502"
+
+SUBSCRIBE_STEPS = """
+- **Apple Calendar**: *File → New Calendar Subscription* (iPhone/iPad: *Settings → Calendar → Accounts → Add
+  Account → Other → Add Subscribed Calendar*), paste the `webcal://` link, set *Auto-refresh* to every hour.
+- **Thunderbird**: *New Calendar → On the Network*, paste the `http(s)://` address; it refreshes on its own.
+- **Google Calendar**: *Other calendars → + → From URL*, paste the `http(s)://` address.
+- **Outlook**: *Add calendar → Subscribe from web*, paste the `http(s)://` address.
+"""
+
+REMOTE_NOTE = (
+    "Apple Calendar and Thunderbird on this computer can use the local address as shown. Google Calendar and "
+    "Outlook fetch the feed from their own servers, not from your computer: they need the address reachable from "
+    "the internet over https. Run the feed server with `planner serve --host 0.0.0.0` (or keep it on 127.0.0.1) "
+    "behind an HTTPS reverse proxy such as Caddy on a machine with a public name, set PLANNER_FEED_URL to that "
+    "public https address, and keep the dashboard itself private (see docs/calendar-sync.md). Google refreshes a "
+    "subscription every 8–24 hours, Outlook every few hours."
+)
 
 IMPORT_STEPS = """
 1. Create a calendar named **Study plan** in your calendar app (Google Calendar: *Other calendars → + → Create
@@ -20,6 +50,133 @@ IMPORT_STEPS = """
 3. After a re-plan, download the file again and replace that calendar's events with it: kept sessions keep their
    UIDs, moved ones carry a higher SEQUENCE, removed ones come as CANCELLED.
 """
+
+
+def feed_base() -> str:
+    """Where calendar apps reach the feed server (scripts/dashboard.sh exports it; a deployment sets its own)."""
+    return os.environ.get(FEED_URL_ENV, "").strip() or DEFAULT_FEED_URL
+
+
+def saved_learner() -> bool:
+    """Only a saved learner has a feed (and a plan on the server side to serve)."""
+    rec = store().load(ss.learner)
+    return rec is not None and rec.plan is not None
+
+
+# ---------------------------------------------------------------- 1. the subscription feed
+
+
+def on_rotate() -> None:
+    try:
+        rotate_token(store(), ss.learner)
+    except InputError as exc:
+        ss.feed_error = f"No new link: {exc.message}"
+        return
+    except sqlite3.Error as exc:  # e.g. a read-only database file
+        ss.feed_error = f"No new link: the database cannot be written ({exc})"
+        return
+    ss.feed_notice = ("New secret link made. The old link has stopped working: calendars subscribed to it get "
+                      "nothing more until you subscribe them to the new one.")
+
+
+def feed_section() -> None:
+    st.subheader("Subscribe (follows every re-plan)")
+    if not saved_learner():
+        st.info("The subscription link appears once this learner's plan is saved (make a plan on the Plan page).")
+        return
+    try:
+        url = feed_url(store(), ss.learner, feed_base())
+    except InputError as exc:
+        st.error(md(exc.message))
+        return
+    except sqlite3.Error as exc:  # the first link is written to the database; a read-only file cannot take it
+        st.error(md(f"No subscription link: the database cannot be written ({exc})"))
+        return
+    st.write("Your calendar app fetches this address about every hour and replaces its copy of the plan, so an "
+             "accepted re-plan shows up by itself. Treat the link like a password: anyone with it can read the "
+             "plan.")
+    st.link_button("Subscribe in your calendar app", webcal_url(url), icon=":material/event_repeat:",
+                   type="primary")
+    st.caption("Subscription link (webcal://)")
+    st.code(webcal_url(url), language=None, wrap_lines=True)
+    st.caption("The same feed as a web address, to copy into Thunderbird, Google Calendar or Outlook")
+    st.code(url, language=None, wrap_lines=True)
+    with st.expander("How to subscribe", icon=":material/help:"):
+        st.markdown(SUBSCRIBE_STEPS)
+        st.caption(REMOTE_NOTE)
+    st.button("New secret link", key="feed_rotate", on_click=on_rotate, icon=":material/key:",
+              help="Makes a new link; the old one stops working at once (use it when the link was shared by "
+                   "mistake)")
+    if ss.get("feed_notice"):
+        st.warning(md(ss.pop("feed_notice")))
+    if ss.get("feed_error"):
+        st.error(md(ss.pop("feed_error")))
+
+
+# ---------------------------------------------------------------- 2. CalDAV sync
+
+
+def _dashboard_words(message: str) -> str:
+    """SyncError speaks to the command line (flags, an environment variable); here the fields are on the page."""
+    return (message.replace("--caldav: ", "Calendar URL: ")
+            .replace(f"check the user name and {PASSWORD_ENV}", "check the user name and password")
+            .replace("no user (give --user)", "no user (fill in User name)")
+            .replace(f"put the password in {PASSWORD_ENV} (or type it when asked), not in the URL",
+                     "put the password in the Password field, not in the URL"))
+
+
+def _has_password(url: str) -> bool:
+    try:
+        return urlsplit(url).password is not None
+    except ValueError:
+        return False
+
+
+def on_sync() -> None:
+    """Run the sync with the password typed for this click, then forget it (never in the store or the session)."""
+    password = ss.get("caldav_password") or None
+    ss.caldav_password = ""
+    url = str(ss.get("caldav_url") or "").strip()
+    if _has_password(url):  # refused by the sync; not kept in the form either
+        ss.caldav_url = ""
+    user = str(ss.get("caldav_user") or "").strip() or None
+    plan, _ = current()
+    if not isinstance(plan, Plan):
+        ss.caldav_result = ("error", "Nothing to sync: this learner has no plan.")
+        return
+    if not url:
+        ss.caldav_result = ("error", "Calendar URL: give the address of the calendar to sync into.")
+        return
+    try:
+        result = sync_plan(plan, url, user, password, db=store().path)
+    except SyncError as exc:
+        ss.caldav_result = ("error", _dashboard_words(str(exc)))
+    except sqlite3.Error as exc:  # the sync state lives in the planner's database
+        ss.caldav_result = ("error", f"Not synced: the planner's database cannot record the sync ({exc})")
+    else:
+        ss.caldav_result = ("ok", f"{result.text()} ({result.calendar}, {result.seconds:.1f} s)")
+
+
+def caldav_section() -> None:
+    st.subheader("Sync to a CalDAV calendar")
+    st.write("Writes the plan into a calendar on a CalDAV server (Nextcloud, Radicale, Fastmail, iCloud with an "
+             "app-specific password, …): only what changed, and never events it did not write. Use a calendar of "
+             "its own for the plan. Google Calendar needs the subscription above instead.")
+    with st.form("caldav_form", border=True):
+        st.text_input("Calendar URL", key="caldav_url", placeholder="https://dav.example.org/ada/study-plan/",
+                      help="The calendar's own address (create a 'Study plan' calendar first)")
+        c1, c2 = st.columns(2)
+        c1.text_input("User name", key="caldav_user")
+        c2.text_input("Password", key="caldav_password", type="password",
+                      help="Used for this sync only: never saved, and cleared from the page after the click")
+        st.form_submit_button("Sync now", on_click=on_sync, icon=":material/sync:", type="primary")
+    result = ss.get("caldav_result")
+    if result:
+        kind, text = result
+        (st.success if kind == "ok" else st.error)(md(text))
+
+
+# ---------------------------------------------------------------- 3. files
 
 
 def downloads(plan: Plan) -> None:
@@ -36,7 +193,8 @@ def downloads(plan: Plan) -> None:
 
 
 def import_instructions() -> None:
-    st.subheader("Put it in your calendar")
+    st.subheader("Or import a file")
+    st.write("A one-time copy: after a re-plan it has to be imported again by hand.")
     st.markdown(IMPORT_STEPS)
     st.caption(views.CALENDAR_ROUTINE.replace("**", ""))
 
@@ -52,6 +210,12 @@ def this_week(plan: Plan) -> None:
         st.dataframe(agenda, hide_index=True, width="stretch", column_config=SESSION_COLUMNS)
 
 
+def after_replan_note() -> None:
+    if ss.get("accepted"):
+        st.info("New plan saved. A subscribed calendar picks it up at its next refresh by itself; a CalDAV "
+                "calendar needs **Sync now** again (the password is not kept).", icon=":material/sync:")
+
+
 def render() -> None:
     st.title("Calendar")
     result, _ = current()
@@ -59,9 +223,12 @@ def render() -> None:
         st.info("No plan yet: make one on the **Plan** page.")
         return
     st.text(f"{ss.learner} · {len(result.active_sessions)} sessions, {result.profile.start} – "
-               f"{result.finish} ({result.profile.timezone})")
-    downloads(result)
+            f"{result.finish} ({result.profile.timezone})")
+    after_replan_note()
+    feed_section()
+    caldav_section()
     import_instructions()
+    downloads(result)
     this_week(result)
 
 

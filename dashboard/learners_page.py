@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pandas as pd
 import streamlit as st
 
-from dashboard.state import CONTENT, curriculum_for, learner_picker, md, open_learner, ss, store
+from dashboard.state import CONTENT, boot, curriculum_for, learner_picker, md, open_learner, ss, store
 from planner import views
 from planner.errors import InputError
+from planner.feedtokens import forget_learner
 from planner.store import StaleVersion, StoreError, check_name
 
 
@@ -36,6 +39,27 @@ def on_restore(version: int) -> None:
         return
     open_learner(ss.learner)
     ss.flash = f"Restored version {version} (saved as a new version: this can be undone too)."
+
+
+def on_delete() -> None:
+    """Remove the open learner from the list (its versions stay, so re-creating the name can restore them) and
+    forget its feed link, so a later learner of the same name never gets the old URL."""
+    name = ss.learner
+    try:
+        store().delete(name)
+    except StoreError as exc:
+        ss.flash_error = f"Could not delete: {exc.message}"
+        return
+    try:
+        forget_learner(store(), name)
+    except sqlite3.Error as exc:  # the feed server also forgets a deleted learner's link at its next request
+        ss.flash_error = f"Deleted {name}, but its calendar link could not be cleared now ({exc})"
+    else:
+        ss.flash = f"Deleted {name}; its calendar subscription link no longer works."
+    ss.pop("learner", None)
+    ss.delete_confirm = False
+    ss.proposal, ss.accepted, ss.confirm_plan = None, False, None
+    boot()  # opens the most recent remaining learner, or a new one
 
 
 def on_import() -> None:
@@ -87,6 +111,14 @@ def render() -> None:
     c2.button("Create", on_click=on_new_learner, key="create_learner")
     if ss.get("learner_error"):
         st.error(md(ss.learner_error))
+
+    if ss.learner in s.names():
+        st.subheader("Delete this learner")
+        c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
+        c1.checkbox(f"Yes, delete {md(ss.learner)} from the list", key="delete_confirm",
+                    help="The saved versions stay: creating the same name again can restore them. The calendar "
+                         "subscription link stops working for good.")
+        c2.button("Delete", key="delete_learner", on_click=on_delete, disabled=not ss.get("delete_confirm"))
 
     st.subheader("Backup and restore")
     st.download_button("Export all learners (JSON)", s.export_state, file_name="study-planner-state.json",

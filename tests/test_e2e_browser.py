@@ -310,3 +310,46 @@ def test_plan_and_download_calendar_in_a_browser(server: Server, browser: Any, t
     want = [(s.uid, s.start) for s in plan.active_sessions]
     assert [uid for uid, _ in got] == [uid for uid, _ in want]
     assert all(a == b for (_, a), (_, b) in zip(got, want, strict=True))
+
+
+@pytest.fixture
+def feed_base(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The feed server on the database the `server` fixture uses; its address exported for the dashboard (request
+    this fixture before `server`)."""
+    from tests.servers import feed_server
+
+    with feed_server(tmp_path / "planner.db") as base:
+        monkeypatch.setenv("PLANNER_FEED_URL", base)
+        yield base
+
+
+def test_the_calendar_page_link_fetches_the_plan(feed_base: str, server: Server, browser: Any) -> None:
+    """The subscription link as the learner sees it on the Calendar page, fetched as a calendar app would."""
+    icalendar = pytest.importorskip("icalendar")
+    from playwright.sync_api import expect
+
+    from planner.curriculum import default_content_path, load_curriculum
+    from planner.export import plan_to_dict
+    from planner.plan import Plan
+    from planner.profile import profile_from_mapping
+    from planner.solve import make_plan
+
+    ml = load_curriculum(default_content_path())
+    raw = {"background": "ml_background", "hours_per_week": 18.0, "start": "2027-01-04"}
+    plan = make_plan(ml, profile_from_mapping(raw, ml))
+    assert isinstance(plan, Plan)
+    Store(server.db).save("Ada", raw, plan_to_dict(plan))
+
+    page = browser.new_page(viewport=VIEWPORT)
+    _open(page, f"{server.url}/calendar")
+    expect(page.get_by_text("Subscribe (follows every re-plan)")).to_be_visible()
+    shown = [t.strip() for t in page.get_by_test_id("stCode").all_inner_texts()]
+    http = next(t for t in shown if t.startswith(feed_base + "/feed/"))
+    assert "webcal://" + http.removeprefix("http://") in shown
+    link = page.get_by_role("link", name="Subscribe in your calendar app")
+    assert link.get_attribute("href") == "webcal://" + http.removeprefix("http://")
+    with urllib.request.urlopen(http, timeout=60) as resp:
+        assert resp.status == 200 and resp.headers["Content-Type"] == "text/calendar; charset=utf-8"
+        cal = icalendar.Calendar.from_ical(resp.read())
+    assert {str(e["UID"]) for e in cal.walk("VEVENT")} == {s.uid for s in plan.active_sessions}
+    _no_traceback(page)
