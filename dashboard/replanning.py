@@ -85,8 +85,9 @@ def proposal_panel(plan: Plan, key: str) -> None:
                   width="stretch")
         b2.button("Discard", key=f"{key}_discard", on_click=discard_proposal, width="stretch")
     if ss.get("accepted"):
-        st.success("New plan saved. On the **Calendar** page, download its calendar and replace your "
-                   "**Study plan** calendar's events.")
+        st.success("New plan saved. A calendar subscribed to your feed follows by itself; with CalDAV, press "
+                   "**Sync now** on the **Calendar** page; with a downloaded file, download it again there and "
+                   "replace your **Study plan** calendar's events.")
 
 
 def day_hours_text(plan: Plan) -> str:
