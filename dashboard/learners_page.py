@@ -114,8 +114,9 @@ def render() -> None:
 
     if ss.learner in s.names():
         st.subheader("Delete this learner")
+        st.text(f"Learner: {ss.learner}")  # user text never goes into a label (labels render markdown)
         c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
-        c1.checkbox(f"Yes, delete {md(ss.learner)} from the list", key="delete_confirm",
+        c1.checkbox("Yes, delete this learner from the list", key="delete_confirm",
                     help="The saved versions stay: creating the same name again can restore them. The calendar "
                          "subscription link stops working for good.")
         c2.button("Delete", key="delete_learner", on_click=on_delete, disabled=not ss.get("delete_confirm"))
