@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from planner.availability import calendar_problems
@@ -49,8 +49,7 @@ def validate_plan(plan: Plan) -> list[Violation]:
 
     uids = [s.uid for s in plan.sessions]
     if len(set(uids)) != len(uids):
-        seen: set[str] = set()
-        dup = next(u for u in uids if u in seen or seen.add(u))  # type: ignore[func-returns-value]
+        dup = next(u for u, n in Counter(uids).items() if n > 1)
         out.append(Violation("unique-uids", "a UID appears more than once", dup))
 
     planned_day: dict[dt.date, float] = defaultdict(float)
