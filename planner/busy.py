@@ -16,7 +16,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import pickle
 import stat
+import sys
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Sequence
@@ -179,8 +182,28 @@ def _busy(event: Any) -> bool:
     return str(event.get("X-MICROSOFT-CDO-BUSYSTATUS", "")).strip().upper() != "FREE"
 
 
+_PARSED_CACHE: dict[tuple[str, str, dt.date, dt.date], ParsedBusy] = {}
+_PARSED_CACHE_SIZE = 16
+
+
 def parse_busy(data: bytes, source: str, field: str, tz: ZoneInfo, first: dt.date, until: dt.date) -> ParsedBusy:
-    """Busy occurrences of one calendar between two local dates."""
+    """Busy occurrences of one calendar between two local dates.
+
+    Kept per content (SHA-256 of the bytes), zone and span for the life of the process: the dashboard plans
+    again with the same uploaded calendar on every change of the form, and parsing a year of a busy work
+    calendar costs ~0.35 s. A changed file is a new key, so nothing stale is ever used; errors are not kept."""
+    key = (hashlib.sha256(data).hexdigest(), tz.key, first, until)
+    hit = _PARSED_CACHE.get(key)
+    if hit is not None:
+        return hit
+    parsed = _parse_busy(data, source, field, tz, first, until)
+    if len(_PARSED_CACHE) >= _PARSED_CACHE_SIZE:
+        _PARSED_CACHE.pop(next(iter(_PARSED_CACHE)))  # the oldest entry
+    _PARSED_CACHE[key] = parsed
+    return parsed
+
+
+def _parse_busy(data: bytes, source: str, field: str, tz: ZoneInfo, first: dt.date, until: dt.date) -> ParsedBusy:
     import icalendar
     import recurring_ical_events
     import x_wr_timezone
@@ -287,6 +310,77 @@ def load_busy(sources: Sequence[str], timezone: str, first: dt.date, until: dt.d
         read.append(BusySource(source, parsed.events))
     merged = merge(all_intervals)
     return BusyTimes(tuple(read), first, until, digest_of(merged, all_day), merged, frozenset(all_day))
+
+
+class BackgroundRead:
+    """`load_busy` run in a forked child while the caller goes on.
+
+    The command line loads the solver (ortools, pandas, numpy: ~0.4 s) after the profile is known good; reading a
+    year of a busy work calendar costs about as much again. On a machine with two cores the two overlap, so the
+    calendar adds almost no wall time to `planner plan`. Where fork is missing or unsafe (other threads running:
+    a forked child would inherit their locks held) or the child fails, the read happens in this process when the
+    result is asked for, so the answer is the same either way; an unreadable source is the same InputError."""
+
+    def __init__(self, sources: Sequence[str], timezone: str, first: dt.date, until: dt.date, *,
+                 field: str = "busy", fork: bool = True):
+        self._args = (tuple(sources), timezone, first, until)
+        self._field = field
+        self._child: tuple[int, int] | None = None
+        if fork and _fork_is_safe():
+            self._child = self._start()
+
+    def _start(self) -> tuple[int, int] | None:
+        try:
+            read_fd, write_fd = os.pipe()
+            pid = os.fork()
+        except OSError:
+            return None
+        if pid == 0:  # the child: read, send the answer, leave without running any of the parent's cleanup
+            try:
+                os.close(read_fd)
+                payload: tuple[Any, ...]
+                try:
+                    payload = ("ok", load_busy(*self._args, field=self._field))
+                except InputError as exc:
+                    payload = ("input", exc.field, exc.message)
+                except BaseException:  # the parent reads it again and reports it itself
+                    payload = ("failed",)
+                with os.fdopen(write_fd, "wb") as pipe:
+                    pipe.write(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+            finally:
+                os._exit(0)
+        os.close(write_fd)
+        return pid, read_fd
+
+    def result(self) -> BusyTimes:
+        """The busy times, waiting for the child if it still reads; an InputError naming the source."""
+        if self._child is not None:
+            pid, read_fd = self._child
+            self._child = None
+            with os.fdopen(read_fd, "rb") as pipe:
+                data = pipe.read()  # to the end before waiting: a large answer fills the pipe
+            os.waitpid(pid, 0)
+            payload: Any
+            try:
+                payload = pickle.loads(data) if data else ("failed",)
+            except Exception:  # a child killed mid-write: read here instead
+                payload = ("failed",)
+            if payload[0] == "ok" and isinstance(payload[1], BusyTimes):
+                return payload[1]
+            if payload[0] == "input":
+                raise InputError(payload[1], payload[2])
+        return load_busy(*self._args, field=self._field)
+
+
+def _fork_is_safe() -> bool:
+    """Linux, and no other thread, Python's or a native library's (a numpy BLAS pool): a forked child cannot
+    inherit a lock another thread holds. (macOS system libraries are not fork-safe; Windows has no fork.)"""
+    if not sys.platform.startswith("linux") or threading.active_count() != 1:
+        return False
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return False
 
 
 def summarise_busy_file(data: bytes, name: str, timezone: str, first: dt.date, until: dt.date) -> dict[str, Any]:

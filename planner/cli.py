@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, NoReturn
 
 from planner.cli_calendar import COMMANDS as CALENDAR_COMMANDS
@@ -125,20 +126,26 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     calendar_name = _calendar_name(args.calendar_name)
     data, from_flags, lines = _profile_data(args)
     curriculum = load_curriculum(args.content or default_content_path())
-    try:
-        profile = profile_from_mapping(data, curriculum)
-    except InputError as exc:
-        base = exc.field.split(".")[0].split("[")[0]
-        if base in from_flags:
-            exc.field = FLAG_FOR[base] + exc.field[len(base):]
-        elif args.profile and exc.source is None:
-            exc.source, exc.line = args.profile, lines.get(base)
-        raise
+    with _named_by_input(args, from_flags, lines):
+        profile = profile_from_mapping(data, curriculum, read_busy=False)
+    reading = None
+    if profile.busy_sources:  # read in a child process while this one loads the solver
+        from planner.busy import BackgroundRead
+        from planner.profile import busy_horizon
+
+        months = curriculum.background(profile.background).months_max
+        reading = BackgroundRead(profile.busy_sources, profile.timezone, profile.start,
+                                 busy_horizon(profile.start, months))
     # the solver (ortools, pandas: ~0.5 s) is loaded only once the input is known good, so bad input answers at once
     from planner.solve import Infeasible, make_plan
     from planner.summary import plan_summary
     from planner.validate import validate_plan
 
+    if reading is not None:
+        from dataclasses import replace
+
+        with _named_by_input(args, from_flags, lines):
+            profile = replace(profile, busy=reading.result())
     result = make_plan(curriculum, profile)
     if isinstance(result, Infeasible):
         print(result.message(), file=sys.stderr)
@@ -152,6 +159,20 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     for path in written:
         print(f"wrote {path}")
     return EXIT_OK
+
+
+@contextmanager
+def _named_by_input(args: argparse.Namespace, from_flags: set[str], lines: dict[str, int]) -> Iterator[None]:
+    """An InputError named as the learner wrote the value: the flag (`--busy[1]`) or the profile's file:line."""
+    try:
+        yield
+    except InputError as exc:
+        base = exc.field.split(".")[0].split("[")[0]
+        if base in from_flags:
+            exc.field = FLAG_FOR[base] + exc.field[len(base):]
+        elif args.profile and exc.source is None:
+            exc.source, exc.line = args.profile, lines.get(base)
+        raise
 
 
 def _output_paths(args: argparse.Namespace, inputs: Sequence[str] = ()) -> list[tuple[str, str]]:
