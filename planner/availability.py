@@ -27,9 +27,8 @@ from planner.profile import BLOCK_MINUTES, WEEKDAYS
 
 if TYPE_CHECKING:
     from planner.busy import BusyTimes
-    from planner.plan import Plan, Session
+    from planner.plan import Plan, Slot
     from planner.profile import Profile
-    from planner.requirements import Requirements
 
 DAY_MINUTES = 24 * 60
 ALIGN_MINUTES = 15  # busy events are widened to the quarter hour, so sessions start on :00, :15, :30 or :45
@@ -284,57 +283,12 @@ def _local(minutes: int, tz: ZoneInfo) -> dt.datetime:
     return (EPOCH + dt.timedelta(minutes=minutes)).astimezone(tz)
 
 
-# ---------------------------------------------------------------- laying sessions into free time
+# ---------------------------------------------------------------- free time as slots
 
 
-def sessions_in_free_time(loads: Sequence[int], start: dt.date, req: Requirements, profile: Profile,
-                          first_ordinals: dict[str, int] | None = None) -> list[Session]:
-    """Like plan.sessions_from_day_loads, but each day's load goes into the day's free stretches in order: a
-    topic's piece is cut where a busy event or the window's end interrupts it, and each run inside a stretch
-    is split into near-equal sessions no longer than the maximum."""
-    from planner.plan import Session, _split, session_uid
-
-    tz = profile.tz
-    max_blocks = max(1, profile.max_session_minutes // BLOCK_MINUTES)
-    topics = list(req.topics)
-    ti = 0
-    left = topics[0].blocks if topics else 0
-    ordinals: dict[str, int] = dict(first_ordinals or {})
-    out: list[Session] = []
-    for d, load in enumerate(loads):
-        if load <= 0:
-            continue
-        day = start + dt.timedelta(days=d)
-        slots = [(s.start, s.blocks) for s in free_stretches(profile, day) if s.blocks > 0]
-        if sum(b for _, b in slots) < load:
-            raise ValueError(f"{day}: load {load} exceeds the free blocks")  # the capacities forbid it
-        si, used_in_slot = 0, 0
-        remaining = load
-        while remaining > 0 and ti < len(topics):
-            topic = topics[ti]
-            take = min(remaining, left)
-            while take > 0:
-                slot_start, slot_blocks = slots[si]
-                run = min(take, slot_blocks - used_in_slot)
-                begin = slot_start + used_in_slot * BLOCK_MINUTES
-                for part in _split(run, max_blocks):
-                    ordinals[topic.id] = ordinals.get(topic.id, 0) + 1
-                    out.append(Session(
-                        uid=session_uid(req.path_id, topic.id, ordinals[topic.id]), topic=topic.id,
-                        kind=topic.kind, start=_local(begin, tz), end=_local(begin + part * BLOCK_MINUTES, tz),
-                        ordinal=ordinals[topic.id],
-                    ))
-                    begin += part * BLOCK_MINUTES
-                used_in_slot += run
-                take -= run
-                remaining -= run
-                left -= run
-                if used_in_slot == slot_blocks:
-                    si, used_in_slot = si + 1, 0
-            if left == 0:
-                ti += 1
-                left = topics[ti].blocks if ti < len(topics) else 0
-    return out
+def stretch_slots(profile: Profile, day: dt.date) -> list[Slot]:
+    """The date's free stretches as the slots plan.sessions_from_day_loads lays a day's load into, in order."""
+    return [(EPOCH + dt.timedelta(minutes=s.start), s.blocks) for s in free_stretches(profile, day) if s.blocks > 0]
 
 
 def free_slot(profile: Profile, day: dt.date, taken: Sequence[tuple[dt.datetime, dt.datetime]],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -227,18 +227,38 @@ def _split(blocks: int, max_blocks: int) -> list[int]:
     return [base + (1 if i < extra else 0) for i in range(n)]
 
 
+Slot = tuple[dt.datetime, int]  # free time on a day: its first instant (in UTC) and the blocks it holds
+
+
 def sessions_from_day_loads(loads: Sequence[int], start: dt.date, req: Requirements, profile: Profile,
                             first_ordinals: dict[str, int] | None = None) -> list[Session]:
     """Walk the topics in order through the days: each day takes the next `loads[d]` blocks of the stream.
 
-    Sessions of a day run back to back from the weekday's start time, so a day never crosses midnight when its
-    hours fit before midnight (checked when the profile is built).
+    Without windows or busy calendars a day is one slot from the weekday's start time, so its sessions run back
+    to back and never cross midnight when its hours fit before midnight (checked when the profile is built).
+    With them, the day's free stretches are its slots (planner.availability).
     """
-    if profile.uses_availability:  # windows or busy calendars: into the day's free stretches
-        from planner.availability import sessions_in_free_time
+    if profile.uses_availability:
+        from planner.availability import stretch_slots
 
-        return sessions_in_free_time(loads, start, req, profile, first_ordinals)
+        def day_slots(day: dt.date, load: int) -> Sequence[Slot]:
+            return stretch_slots(profile, day)
+    else:
+        def day_slots(day: dt.date, load: int) -> Sequence[Slot]:
+            return [(local_instant(day, profile.session_starts[day.weekday()], profile.tz).astimezone(dt.UTC), load)]
+
+    return _walk_topic_stream(loads, start, req, profile, day_slots, first_ordinals)
+
+
+def _walk_topic_stream(loads: Sequence[int], start: dt.date, req: Requirements, profile: Profile,
+                       day_slots: Callable[[dt.date, int], Sequence[Slot]],
+                       first_ordinals: dict[str, int] | None) -> list[Session]:
+    """Each day's load goes into the day's slots in order: a topic's piece is cut where a slot ends, and each
+    run inside a slot is split into near-equal sessions no longer than the maximum. Times are elapsed minutes
+    from the slot's first instant (UTC, so adding minutes never does wall-clock arithmetic), so a session keeps
+    its length across a daylight-saving change, as with local_instant."""
     tz = profile.tz
+    block = dt.timedelta(minutes=BLOCK_MINUTES)
     max_blocks = max(1, profile.max_session_minutes // BLOCK_MINUTES)
     topics = list(req.topics)
     ti = 0
@@ -249,24 +269,33 @@ def sessions_from_day_loads(loads: Sequence[int], start: dt.date, req: Requireme
         if load <= 0:
             continue
         day = start + dt.timedelta(days=d)
-        t0 = profile.session_starts[day.weekday()]
-        offset = 0
+        slots = day_slots(day, load)
+        if sum(b for _, b in slots) < load:
+            raise ValueError(f"{day}: load {load} exceeds the free blocks")  # the capacities forbid it
+        si, used_in_slot = 0, 0
         remaining = load
         while remaining > 0 and ti < len(topics):
-            take = min(remaining, left)
             topic = topics[ti]
-            for part in _split(take, max_blocks):
-                ordinals[topic.id] = ordinals.get(topic.id, 0) + 1
-                begin = local_instant(day, t0, tz, offset * BLOCK_MINUTES)
-                end = local_instant(day, t0, tz, (offset + part) * BLOCK_MINUTES)
-                out.append(Session(
-                    uid=session_uid(req.path_id, topic.id, ordinals[topic.id]), topic=topic.id,
-                    kind=topic.kind, start=begin, end=end,
-                    ordinal=ordinals[topic.id],
-                ))
-                offset += part
-            remaining -= take
-            left -= take
+            take = min(remaining, left)
+            while take > 0:
+                base, slot_blocks = slots[si]
+                run = min(take, slot_blocks - used_in_slot)
+                offset = used_in_slot
+                for part in _split(run, max_blocks):
+                    ordinals[topic.id] = ordinals.get(topic.id, 0) + 1
+                    out.append(Session(
+                        uid=session_uid(req.path_id, topic.id, ordinals[topic.id]), topic=topic.id,
+                        kind=topic.kind, start=(base + offset * block).astimezone(tz),
+                        end=(base + (offset + part) * block).astimezone(tz),
+                        ordinal=ordinals[topic.id],
+                    ))
+                    offset += part
+                used_in_slot += run
+                take -= run
+                remaining -= run
+                left -= run
+                if used_in_slot == slot_blocks:
+                    si, used_in_slot = si + 1, 0
             if left == 0:
                 ti += 1
                 left = topics[ti].blocks if ti < len(topics) else 0
