@@ -16,13 +16,14 @@ import datetime as dt
 import re
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
+from planner import sqlite_db
 from planner.livecal import Resource, live_calendar, set_stamp
 from planner.plan import UID_DOMAIN, Plan
 
@@ -76,18 +77,11 @@ class SyncState:
         with self._connect() as conn, conn:
             conn.executescript(_SCHEMA)
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=10)
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            # A record per write must not cost an fsync each (~9 ms here). In WAL mode NORMAL survives a killed
-            # process; a power cut may lose the last records, and then the next sync finds those events at their
-            # addresses with this planner's UIDs and rewrites them in place.
-            conn.execute("PRAGMA synchronous=NORMAL")
-            yield conn
-        finally:
-            conn.close()
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        # A record per write must not cost an fsync each (~9 ms here). In WAL mode NORMAL survives a killed
+        # process; a power cut may lose the last records, and then the next sync finds those events at their
+        # addresses with this planner's UIDs and rewrites them in place.
+        return sqlite_db.connect(self.path, synchronous_normal=True)
 
     def rows(self, calendar: str) -> dict[str, _Row]:
         with self._connect() as conn:

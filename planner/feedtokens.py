@@ -15,10 +15,10 @@ import hmac
 import re
 import secrets
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
+from planner import sqlite_db
 from planner.errors import InputError
 from planner.store import Store
 
@@ -51,14 +51,8 @@ class FeedTokens:
         with self._connect() as conn, conn:
             conn.executescript(_SCHEMA)
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=10)
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            yield conn
-        finally:
-            conn.close()
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return sqlite_db.connect(self.path)
 
     def token(self, name: str) -> str:
         """The learner's token, made on first use."""

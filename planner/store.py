@@ -23,11 +23,12 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from planner import sqlite_db
 from planner.curriculum import Curriculum
 from planner.errors import InputError
 from planner.profile import profile_from_mapping
@@ -184,16 +185,9 @@ class Store:
         """The file can be read but no save will succeed: the dashboard says so before the learner works."""
         return self._readonly()
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=10)
-        try:
-            if not self._readonly():
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=NORMAL")
-            yield conn
-        finally:
-            conn.close()
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        writable = not self._readonly()
+        return sqlite_db.connect(self.path, wal=writable, synchronous_normal=writable)
 
     @contextmanager
     def _guard(self) -> Iterator[None]:
