@@ -321,6 +321,31 @@ def test_plan_and_download_calendar_in_a_browser(server: Server, browser: Any, t
     assert all(a == b for (_, a), (_, b) in zip(got, want, strict=True))
 
 
+def test_a_new_tab_shows_the_plan_first_then_the_whole_page(server: Server, browser: Any) -> None:
+    """The Plan page's first view (figures and weekly chart) is followed by the whole page without a click, with
+    the saved learner's own inputs in the form."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    _make_plan(page, server.url, hours=21)
+    tab = context.new_page()  # a new session in the same browser, as when the learner opens the page again
+    tab.goto(f"{server.url}/plan")
+    expect(tab.get_by_text("Your inputs follow in a moment.")).to_be_visible()
+    tab.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg").first.wait_for(
+        timeout=TIMEOUT)
+    expect(tab.get_by_role("button", name="Make my plan", exact=True)).to_be_visible()
+    expect(tab.get_by_text("Your inputs follow in a moment.")).to_have_count(0)
+    expect(tab.get_by_label("Hours per week", exact=True)).to_have_value("21.0")
+    expect(tab.get_by_test_id("stVegaLiteChart")).to_have_count(2)  # the weekly chart once, and the topics chart
+    expect(tab.get_by_text("Milestones", exact=True)).to_be_visible()
+    _idle(tab)
+    tab.wait_for_timeout(1500)  # the first view's timer does not come back once the whole page is drawn
+    expect(tab.get_by_role("button", name="Make my plan", exact=True)).to_be_visible()
+    expect(tab.get_by_test_id("stVegaLiteChart")).to_have_count(2)
+    _no_traceback(tab)
+
+
 @pytest.fixture
 def feed_base(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The feed server on the database the `server` fixture uses; its address exported for the dashboard (request
@@ -352,6 +377,7 @@ def test_the_calendar_page_link_fetches_the_plan(feed_base: str, server: Server,
     page = browser.new_page(viewport=VIEWPORT)
     _open(page, f"{server.url}/calendar")
     expect(page.get_by_text("Subscribe (follows every re-plan)")).to_be_visible()
+    expect(page.get_by_test_id("stCode").filter(has_text="webcal://")).to_be_visible()  # drawn after the heading
     shown = [t.strip() for t in page.get_by_test_id("stCode").all_inner_texts()]
     http = next(t for t in shown if t.startswith(feed_base + "/feed/"))
     assert "webcal://" + http.removeprefix("http://") in shown
