@@ -14,6 +14,7 @@ import streamlit as st
 from dashboard import replanning
 from dashboard.state import (
     CONTENT,
+    FIRST_VIEW_DELAY_S,
     FORM_KEYS,
     bands_for,
     canonical,
@@ -341,10 +342,45 @@ def profile_form() -> None:
 def render() -> None:
     """The plan first, the form (sidebar) after it: the page's first chart is on screen before the form's widgets
     are built."""
+    if first_view():
+        return
+    ss.plan_page_drawn = True
     main()
     with st.sidebar:
         learner_picker()
         profile_form()
+
+
+def first_view() -> bool:
+    """The first time a tab shows a plan here: its figures and weekly chart alone, the rest when the browser asks.
+
+    Every element type is JavaScript the browser loads and starts; sent with the form's ~20 widgets, the tables
+    and the second chart, the first chart reached the screen ~1 s later (docs/dashboard-speed.md). So the first
+    run sends what the learner came to see, and a fragment whose timer runs in the browser asks for the whole page
+    a moment later. Not when there is anything else to show first (an error, a question, a proposal)."""
+    if FIRST_VIEW_DELAY_S is None or ss.get("plan_page_drawn") or ss.get("form_error") is not None \
+            or ss.get("confirm_plan") is not None or ss.get("proposal") is not None or ss.get("replan_error"):
+        return False
+    result, problems = current()
+    if not isinstance(result, Plan) or problems:
+        return False
+    curriculum = curriculum_for(CONTENT)
+    st.title(curriculum.title)
+    plan_figures(result)
+    with st.sidebar:
+        st.caption("Your inputs follow in a moment.")
+    ss.first_view_sent = True
+    _rest_of_page()
+    return True
+
+
+@st.fragment(run_every=FIRST_VIEW_DELAY_S or 1.0)
+def _rest_of_page() -> None:
+    """Runs once with the first view (nothing to do), then when the browser's timer fires: the whole page."""
+    if ss.pop("first_view_sent", False):
+        return
+    ss.plan_page_drawn = True
+    st.rerun(scope="app")
 
 
 def main() -> None:
@@ -431,16 +467,22 @@ def totals_caption(plan: Plan) -> str:
     return f"Total {totals.total:g} h = {totals.text}."
 
 
-def plan_view(plan: Plan, problems: list[str]) -> None:
-    if problems:
-        st.error(f"Internal error: the plan breaks a rule ({md(problems[0])}). Please report it.")
+def plan_figures(plan: Plan) -> None:
+    """Who and when, the four figures, the hours, and the weekly chart: the top of the page (and its first view)."""
     st.text(f"{ss.learner} · {plan.requirements.background.replace('_', ' ')} · from {plan.profile.start} "
-               f"({plan.profile.timezone})")
+            f"({plan.profile.timezone})")
     for col, (label, value, help_text) in zip(st.columns(4), views.plan_metrics(plan), strict=True):
         col.metric(label, value, help=help_text)
     st.caption(totals_caption(plan) + " " + views.pacing_caption(plan))
-    weekly, gantt = charts(plan_key(), plan)
+    weekly, _ = charts(plan_key(), plan)
     st.altair_chart(weekly, width="stretch")
+
+
+def plan_view(plan: Plan, problems: list[str]) -> None:
+    if problems:
+        st.error(f"Internal error: the plan breaks a rule ({md(problems[0])}). Please report it.")
+    plan_figures(plan)
+    _, gantt = charts(plan_key(), plan)
     # Phases and milestones full width, one under the other: side by side they are cut at 1280 px
     if plan.phases:
         st.subheader("Phases")

@@ -30,6 +30,9 @@ CONTENT = str(default_content_path())
 FORM_KEYS = ("background", "hours_per_week", "days", "day_hours", "start", "timezone", "session_start_weekday",
              "session_start_weekend", "holidays", "skip", "electives")
 ss = st.session_state
+# The Plan page's first view waits this long (a timer in the browser) before asking for the rest of the page;
+# None draws the whole page at once (AppTests: their runs have no browser to fire the timer).
+FIRST_VIEW_DELAY_S: float | None = 0.5
 
 
 # ---------------------------------------------------------------- cached engine calls

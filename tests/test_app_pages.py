@@ -331,3 +331,23 @@ def test_an_unreadable_learner_is_one_message_and_the_rest_is_kept(fresh_state: 
     _ok(at)
     assert Store(fresh_state).names() == ["Good"]
     assert (fresh_state.parent / "planner.db.corrupt").exists()
+
+
+def test_plan_page_first_view_is_the_plan_alone(monkeypatch):
+    """A new tab on a learner with a plan: the first run sends the figures and the weekly chart, not the form;
+    the browser's timer (fired by hand here: an AppTest has no browser) asks for the whole page."""
+    from dashboard import state
+
+    _planned(hours=18)
+    monkeypatch.setattr(state, "FIRST_VIEW_DELAY_S", 0.5)
+    at = _page(_app(), "plan")
+    assert [m.label for m in at.metric] == ["Finish", "Months", "Total hours", "Hours/week"]
+    assert len(at.get("vega_lite_chart")) == 1
+    assert not [b for b in at.button if b.label == "Make my plan"]
+    assert "Your inputs follow in a moment." in [c.value for c in at.sidebar.caption]
+    assert "plan_page_drawn" not in at.session_state
+    at.session_state["plan_page_drawn"] = True  # what the fragment's timed run sets before it reruns the page
+    _ok(at.run())
+    assert [b for b in at.button if b.label == "Make my plan"]
+    assert len(at.get("vega_lite_chart")) == 2
+    assert at.number_input(key="f_hours_per_week").value == 18
