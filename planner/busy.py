@@ -20,8 +20,6 @@ import pickle
 import stat
 import sys
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,6 +89,9 @@ def read_source(source: str, field: str, *, max_bytes: int = MAX_BUSY_BYTES,
     """The raw bytes of a busy source, or an InputError naming it: regular files only, URLs with a timeout,
     both with a size cap."""
     if is_url(source):
+        import urllib.error  # here, not at the top: every plan loads this module, few fetch a calendar (~25 ms)
+        import urllib.request
+
         url = source
         low = url.lower()
         if low.startswith("webcal://") or low.startswith("webcals://"):
