@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
-import pickle
 import stat
 import sys
 import threading
@@ -339,15 +339,15 @@ class BackgroundRead:
         if pid == 0:  # the child: read, send the answer, leave without running any of the parent's cleanup
             try:
                 os.close(read_fd)
-                payload: tuple[Any, ...]
+                payload: dict[str, Any]
                 try:
-                    payload = ("ok", load_busy(*self._args, field=self._field))
+                    payload = {"busy": _busy_to_wire(load_busy(*self._args, field=self._field))}
                 except InputError as exc:
-                    payload = ("input", exc.field, exc.message)
+                    payload = {"field": exc.field, "message": exc.message}
                 except BaseException:  # the parent reads it again and reports it itself
-                    payload = ("failed",)
+                    payload = {}
                 with os.fdopen(write_fd, "wb") as pipe:
-                    pipe.write(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+                    pipe.write(json.dumps(payload).encode())
             finally:
                 os._exit(0)
         os.close(write_fd)
@@ -361,16 +361,29 @@ class BackgroundRead:
             with os.fdopen(read_fd, "rb") as pipe:
                 data = pipe.read()  # to the end before waiting: a large answer fills the pipe
             os.waitpid(pid, 0)
-            payload: Any
             try:
-                payload = pickle.loads(data) if data else ("failed",)
-            except Exception:  # a child killed mid-write: read here instead
-                payload = ("failed",)
-            if payload[0] == "ok" and isinstance(payload[1], BusyTimes):
-                return payload[1]
-            if payload[0] == "input":
-                raise InputError(payload[1], payload[2])
+                payload = json.loads(data) if data else {}
+                if "busy" in payload:
+                    return _busy_from_wire(payload["busy"])
+            except (ValueError, KeyError, TypeError):  # a child killed mid-write: read here instead
+                payload = {}
+            if "field" in payload:
+                raise InputError(str(payload["field"]), str(payload["message"]))
         return load_busy(*self._args, field=self._field)
+
+
+def _busy_to_wire(busy: BusyTimes) -> dict[str, Any]:
+    """Plain JSON for the pipe from the reading child (data, never code, crosses it)."""
+    return {"sources": [[s.source, s.events] for s in busy.sources], "first": busy.first.isoformat(),
+            "until": busy.until.isoformat(), "digest": busy.digest, "intervals": busy.intervals,
+            "all_day": sorted(d.isoformat() for d in busy.all_day)}
+
+
+def _busy_from_wire(data: dict[str, Any]) -> BusyTimes:
+    return BusyTimes(tuple(BusySource(str(s), int(n)) for s, n in data["sources"]),
+                     dt.date.fromisoformat(data["first"]), dt.date.fromisoformat(data["until"]), str(data["digest"]),
+                     tuple((int(a), int(b)) for a, b in data["intervals"]),
+                     frozenset(dt.date.fromisoformat(d) for d in data["all_day"]))
 
 
 def _fork_is_safe() -> bool:
