@@ -31,7 +31,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
         "--no-first-run", "--disable-sync"]
 TARGETS = {"load": 1.5, "make-plan": 1.0, "regenerate": 1.0, "done": 0.5}
 EXTRA = ("load-whole", "first-visit")  # reported next to the targets, without one of their own
-VIEWPORT = {"width": 1280, "height": 1000}
+VIEWPORT: Any = {"width": 1280, "height": 1000}  # playwright's ViewportSize
 
 
 def _port() -> int:
