@@ -49,28 +49,40 @@ SESSION_COLUMNS: dict[str, Any] = {
     "Status": st.column_config.TextColumn(width=80),
 }
 HOLIDAYS_HELP = "One country (DE) or country-region (DE-BY) code; its public holidays become days off."
-WINDOWS_HELP = ("One line per day or day range: `mon-fri 18:30-22:00`, `sat 09:00-12:00, 14:00-17:00`. Sessions "
-                "stay inside these windows (leave Weekday/Weekend start empty). Empty: each study day from its start "
-                "time.")
+WINDOWS_HELP = ("When you can study: a row per window, e.g. mon-fri 18:30-22:00, sat 09:00-12:00 and sat 14:00-17:00. "
+                "Sessions stay inside these windows (leave Weekday/Weekend start empty). No rows: each study day "
+                "from its start time.")
 
 
 # ---------------------------------------------------------------- the form's callbacks
 
 
-def _editor_rows(base: list[tuple[Any, Any]], state: Any) -> list[tuple[Any, Any]]:
-    """The blackout editor's rows from its widget state (edits, added and deleted rows) as the callback sees it."""
+def _editor_rows(base: list[tuple[Any, ...]], state: Any, columns: tuple[str, ...] = ("From", "To")
+                 ) -> list[tuple[Any, ...]]:
+    """A table editor's rows from its widget state (edits, added and deleted rows) as the callback sees it."""
     rows = [list(r) for r in base]
     if not isinstance(state, dict):
-        return [tuple(r) for r in rows]  # type: ignore[misc]
+        return [tuple(r) for r in rows]
     for index, change in (state.get("edited_rows") or {}).items():
         i = int(index)
         if i < len(rows):
             for col, value in change.items():
-                rows[i][0 if col == "From" else 1] = value
+                if col in columns:
+                    rows[i][columns.index(col)] = value
     for added in state.get("added_rows") or []:
-        rows.append([added.get("From"), added.get("To")])
+        rows.append([added.get(col) for col in columns])
     deleted = {int(i) for i in state.get("deleted_rows") or []}
-    return [(r[0], r[1]) for i, r in enumerate(rows) if i not in deleted]
+    return [tuple(r) for i, r in enumerate(rows) if i not in deleted]
+
+
+WINDOW_COLUMNS = ("Days", "Time")
+
+
+def _window_rows(kept: Any) -> list[tuple[Any, ...]]:
+    """The windows editor's rows: the table it was drawn from, with the learner's edits."""
+    table = views.windows_table(kept)
+    return _editor_rows(list(table.itertuples(index=False, name=None)), ss.get(_versioned("windows")),
+                        WINDOW_COLUMNS)
 
 
 def _versioned(name: str) -> str:
@@ -82,7 +94,7 @@ def form_values() -> dict[str, Any]:
     values = {key: ss.get(f"f_{key}") for key in FORM_KEYS}
     kept = ss.get("form_values") or {}
     values["blackouts"] = _editor_rows(kept.get("blackouts") or [], ss.get(_versioned("blackouts")))
-    values["windows"] = ss.get(_versioned("windows"), kept.get("windows") or "")
+    values["windows"] = _window_rows(kept.get("windows") or "")
     values["all_day_busy"] = bool(ss.get(_versioned("all_day_busy"), kept.get("all_day_busy", True)))
     values["busy"] = list(kept.get("busy") or [])
     return values
@@ -309,11 +321,15 @@ def profile_form() -> None:
                       help="Empty: 19:00 (09:00 when a weekday holds more than 4 h)")
         c2.time_input("Weekend start", key="f_session_start_weekend", step=900, help="Empty: 10:00")
         _field_error("session_start")
-        windows_key = _versioned("windows")
-        if windows_key not in ss:
-            ss[windows_key] = values.get("windows") or ""
-        st.text_area("Study windows (optional)", key=windows_key, height=90, help=WINDOWS_HELP,
-                     placeholder="mon-fri 18:30-22:00\nsat 09:00-12:00, 14:00-17:00")
+        st.caption("Study windows (optional)", help=WINDOWS_HELP)
+        windows = views.windows_table(values.get("windows") or "")
+        st.data_editor(
+            windows, key=_versioned("windows"), num_rows="dynamic", hide_index=True, width="stretch",
+            column_config={
+                "Days": st.column_config.SelectboxColumn("Days", options=views.window_day_options(windows),
+                                                         width=72),
+                "Time": st.column_config.TextColumn("Time", width=104, help="From-to, e.g. 18:30-22:00 (24:00 "
+                                                                            "is midnight at the day's end)")})
         _field_error("windows")
         st.caption("Blackout periods (days off)")
         st.data_editor(

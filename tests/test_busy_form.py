@@ -33,6 +33,7 @@ GOOGLE = Path(__file__).parent / "fixtures" / "busy" / "google.ics"
 BERLIN = ZoneInfo("Europe/Berlin")
 WINDOWS = "mon-fri 18:30-22:00\nsat 09:00-12:00, 14:00-17:00"
 SHOWN = "\n".join(f"{d} 18:30-22:00" for d in ("mon", "tue", "wed", "thu", "fri")) + "\nsat 09:00-12:00,14:00-17:00"
+WINDOW_ROWS = [("mon-fri", "18:30-22:00"), ("sat", "09:00-12:00"), ("sat", "14:00-17:00")]
 WINDOW_SPANS = {d: [("18:30", "22:00")] for d in range(5)} | {5: [("09:00", "12:00"), ("14:00", "17:00")], 6: []}
 
 
@@ -46,15 +47,21 @@ def _plan_page() -> AppTest:
     return _ok(at.switch_page("dashboard/plan_page.py").run())
 
 
-def _windows_area(at: AppTest):
-    return next(t for t in at.text_area if t.label == "Study windows (optional)")
+def _windows_key(at: AppTest) -> str:
+    return f"f_windows_{at.session_state['blackout_version']}"
 
 
-def _fill(at: AppTest, windows: str = WINDOWS, hours: float = 18) -> AppTest:
+def _add_windows(at: AppTest, rows: list[tuple[str, str]]) -> None:
+    """Rows added in the windows table, as the browser's editor reports them."""
+    at.session_state[_windows_key(at)] = {"edited_rows": {}, "deleted_rows": [],
+                                          "added_rows": [{"Days": d, "Time": t} for d, t in rows]}
+
+
+def _fill(at: AppTest, windows: list[tuple[str, str]] = WINDOW_ROWS, hours: float = 18) -> AppTest:
     at.date_input(key="f_start").set_value(dt.date(2027, 1, 4))
     at.selectbox(key="f_timezone").set_value("Europe/Berlin")
     at.number_input(key="f_hours_per_week").set_value(hours)
-    _windows_area(at).input(windows)
+    _add_windows(at, windows)
     return at
 
 
@@ -130,14 +137,15 @@ def test_reload_keeps_windows_busy_file_and_switch(fresh_state: Path) -> None:
     _submit(at)
     again = _ok(AppTest.from_file(APP, default_timeout=120).run())
     again = _ok(again.switch_page("dashboard/plan_page.py").run())
-    assert _windows_area(again).value == SHOWN
+    shown = views.windows_table(again.session_state["form_values"]["windows"])
+    assert list(shown.itertuples(index=False, name=None)) == WINDOW_ROWS
     assert again.toggle[0].value is False
     assert any("busy events read" in t for t in _texts(again))
     assert len(list((fresh_state.parent / "busy").glob("Me-*.ics"))) == 1
 
 
 def test_a_bad_windows_line_is_an_inline_error() -> None:
-    at = _submit(_fill(_plan_page(), windows="mon-fri 18:30-22:00\nsat 9-12"))
+    at = _submit(_fill(_plan_page(), windows=[("mon-fri", "18:30-22:00"), ("sat", "9-12")]))
     assert not at.exception
     errors = [e.value for e in at.error]
     assert any(e.startswith("Study windows") and "not a time of day" in e for e in errors), errors
@@ -154,7 +162,7 @@ def test_an_unreadable_upload_names_the_file(fresh_state: Path) -> None:
 
 
 def test_windows_that_leave_too_little_time_say_so_in_the_engines_words(fresh_state: Path) -> None:
-    at = _submit(_fill(_plan_page(), windows="sat 09:00-10:00", hours=1))
+    at = _submit(_fill(_plan_page(), windows=[("sat", "09:00-10:00")], hours=1))
     assert not at.exception
     texts = " ".join(_texts(at)).replace("\\", "")
     assert "Your calendar leaves" in texts and "h a week free in your windows" in texts, texts
@@ -175,6 +183,36 @@ def test_form_mapping_round_trips_windows_busy_and_all_day(tmp_path: Path) -> No
     assert back["windows"] == SHOWN
     assert back["busy"] == raw["busy"] and back["all_day_busy"] is False
     assert views.form_to_mapping(back) == raw
+
+
+def test_windows_table_groups_days_and_reads_back() -> None:
+    """The editor shows consecutive days with the same windows as one row group, a window a row; its rows read
+    back to the same windows."""
+    table = views.windows_table("mon-fri 18:30-22:00\nsat 09:00-12:00,14:00-17:00\nsun 20:00-24:00")
+    rows = list(table.itertuples(index=False, name=None))
+    assert rows == [("mon-fri", "18:30-22:00"), ("sat", "09:00-12:00"), ("sat", "14:00-17:00"), ("sun", "20:00-24:00")]
+    text = views.windows_rows_text(rows)
+    assert text == "mon-fri 18:30-22:00\nsat 09:00-12:00\nsat 14:00-17:00\nsun 20:00-24:00"
+    values = views.form_defaults(dt.date(2027, 1, 1))
+    assert views.form_to_mapping({**values, "windows": rows})["windows"] == views.form_to_mapping(
+        {**values, "windows": text})["windows"]
+    odd = views.windows_table("tue-thu 19:00-21:00")
+    assert list(odd["Days"]) == ["tue-thu"] and "tue-thu" in views.window_day_options(odd)
+    assert views.windows_table("").empty and views.windows_table("not windows").empty
+    kept = views.windows_table([("sat", "9-12"), (None, None)])  # as left after an error: shown as typed
+    assert list(kept.itertuples(index=False, name=None)) == [("sat", "9-12"), (None, None)]
+
+
+def test_windows_rows_half_filled_name_their_row() -> None:
+    assert views.windows_rows_text([(None, None), ("sat", " 09:00-12:00 ")]) == "sat 09:00-12:00"
+    for row, message in ((("", "09:00-10:00"), "choose the days"), (("sat", None), "give the time")):
+        with pytest.raises(InputError) as exc:
+            views.windows_rows_text([("mon", "18:00-20:00"), row])
+        assert exc.value.field == "windows.row 2" and message in exc.value.message
+        assert views.field_error(exc.value.field, exc.value.message).text.startswith("Study windows (row 2)")
+    with pytest.raises(InputError) as exc:  # the times are the engine's to check, naming the days
+        views.form_to_mapping({**views.form_defaults(dt.date(2027, 1, 1)), "windows": [("sat", "9-12")]})
+    assert exc.value.field.startswith("windows") and "not a time of day" in exc.value.message
 
 
 def test_empty_windows_keep_todays_profile() -> None:

@@ -30,6 +30,9 @@ from planner.views.form import (
     form_to_mapping,
     mapping_to_form,
     scaled_day_hours,
+    window_day_options,
+    windows_rows_text,
+    windows_table,
 )
 from planner.views.remedies import (
     MAX_EXTRA_HOURS,
@@ -142,5 +145,8 @@ __all__ = [
     "week_agenda",
     "weekly_chart",
     "weekly_frame",
+    "window_day_options",
+    "windows_rows_text",
+    "windows_table",
     "with_skipped",
 ]

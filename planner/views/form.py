@@ -148,7 +148,7 @@ def form_to_mapping(values: Mapping[str, Any]) -> dict[str, Any]:
         raw["skip"] = list(values["skip"])
     if values.get("electives"):
         raw["electives"] = list(values["electives"])
-    _windows_to_raw(str(values.get("windows") or ""), raw)
+    _windows_to_raw(values.get("windows"), raw)
     busy = [str(p) for p in values.get("busy") or []]
     if busy:
         raw["busy"] = busy
@@ -157,11 +157,72 @@ def form_to_mapping(values: Mapping[str, Any]) -> dict[str, Any]:
     return raw
 
 
-def _windows_to_raw(text: str, raw: dict[str, Any]) -> None:
-    """The windows text area into the profile's `windows` mapping; the study weekdays narrowed to the days that
-    have a window (the engine's rule: a day without a window is no study day)."""
+# The windows table's Days column: the usual groups first, then single days (a saved profile may add others)
+WINDOW_DAYS = ("mon-fri", "sat-sun", "mon-sun", *WEEKDAYS)
+
+
+def windows_table(value: Any) -> pd.DataFrame:
+    """The windows editor's rows (Days, Time), one per window: from the form's windows text (consecutive days
+    with the same windows shown as one group, `mon-fri`), or the rows as the learner left them. Two narrow
+    columns, so the table fits the sidebar at 1280 px without cutting a cell."""
+    from planner.availability import parse_windows
+
+    rows: list[tuple[str | None, str | None]] = []
+    if isinstance(value, list | tuple):  # as left after an error: kept as typed
+        rows = [(_cell_text(r[0]) or None, _cell_text(r[1]) or None) for r in value]
+    elif str(value or "").strip():
+        try:
+            windows = parse_windows(str(value), "windows")
+        except InputError:
+            windows = None
+        if windows is not None:
+            d = 0
+            while d < 7:
+                end = d
+                while end + 1 < 7 and windows[end + 1] == windows[d]:
+                    end += 1
+                if windows[d]:
+                    days = WEEKDAYS[d] if end == d else f"{WEEKDAYS[d]}-{WEEKDAYS[end]}"
+                    rows.extend((days, f"{_hhmm(a)}-{_hhmm(b)}") for a, b in windows[d])
+                d = end + 1
+    return pd.DataFrame({"Days": pd.Series([r[0] for r in rows], dtype="object"),
+                         "Time": pd.Series([r[1] for r in rows], dtype="object")})
+
+
+def window_day_options(table: pd.DataFrame) -> list[str]:
+    return [*WINDOW_DAYS, *sorted({str(d) for d in table["Days"] if d and str(d) not in WINDOW_DAYS})]
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _cell_text(value: Any) -> str:
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value).strip()
+
+
+def windows_rows_text(rows: Sequence[Sequence[Any]]) -> str:
+    """The editor's rows as the windows text the engine reads (`mon-fri 18:30-22:00`, one per row): the engine's
+    parser checks the times and names the days. Blank rows are dropped; a half-filled row names its number."""
+    lines = []
+    for i, row in enumerate(rows, start=1):
+        days, times = _cell_text(row[0]), _cell_text(row[1])
+        if not days and not times:
+            continue
+        if not days:
+            raise InputError(f"windows.row {i}", "choose the days")
+        if not times:
+            raise InputError(f"windows.row {i}", "give the time, e.g. 18:30-22:00")
+        lines.append(f"{days} {times}")
+    return "\n".join(lines)
+
+
+def _windows_to_raw(value: Any, raw: dict[str, Any]) -> None:
+    """The windows editor (its rows, or the windows text) into the profile's `windows` mapping; the study weekdays
+    narrowed to the days that have a window (the engine's rule: a day without a window is no study day)."""
     from planner.availability import parse_windows_text, windows_to_dict
 
+    text = windows_rows_text(value) if isinstance(value, list | tuple) else str(value or "")
     windows = parse_windows_text(text) if text.strip() else None
     if windows is None:
         return
