@@ -56,6 +56,19 @@ def _chart(page: Any) -> None:
         timeout=120_000)
 
 
+def _load(tab: Any, url: str) -> tuple[float, float]:
+    """Seconds from opening the Plan page to its first chart, and to the whole page (the form's button)."""
+    t0 = time.perf_counter()
+    tab.goto(f"{url}/plan")
+    _chart(tab)
+    chart = time.perf_counter() - t0
+    tab.get_by_role("button", name="Make my plan", exact=True).wait_for(timeout=120_000)
+    whole = time.perf_counter() - t0
+    _idle(tab)  # the next load starts on a quiet server and browser
+    tab.close()
+    return chart, whole
+
+
 def measure(url: str, chromium: str, runs: int) -> dict[str, list[float]]:
     from playwright.sync_api import sync_playwright
 
@@ -69,25 +82,13 @@ def measure(url: str, chromium: str, runs: int) -> dict[str, list[float]]:
         _chart(page)
 
         for _ in range(runs):  # warm page loads: a new tab (a new session) in the same browser each time
-            tab = context.new_page()
-            t0 = time.perf_counter()
-            tab.goto(f"{url}/plan")
-            _chart(tab)
-            out["load"].append(time.perf_counter() - t0)
-            tab.get_by_role("button", name="Make my plan", exact=True).wait_for(timeout=120_000)
-            out["load-whole"].append(time.perf_counter() - t0)
-            _idle(tab)  # the next load starts on a quiet server and browser
-            tab.close()
+            chart, whole = _load(context.new_page(), url)
+            out["load"].append(chart)
+            out["load-whole"].append(whole)
 
         for _ in range(runs):  # a first visit: a new browser profile, nothing in its cache
             fresh = browser.new_context(viewport=VIEWPORT)
-            tab = fresh.new_page()
-            t0 = time.perf_counter()
-            tab.goto(f"{url}/plan")
-            _chart(tab)
-            out["first-visit"].append(time.perf_counter() - t0)
-            tab.get_by_role("button", name="Make my plan", exact=True).wait_for(timeout=120_000)
-            _idle(tab)
+            out["first-visit"].append(_load(fresh.new_page(), url)[0])
             fresh.close()
 
         field = page.get_by_label("Hours per week", exact=True)
