@@ -181,7 +181,7 @@ def free_hours(profile_json: str, digests: tuple[str, ...]) -> float:
 
 
 def _reading_range(values: dict[str, Any]) -> tuple[str, dt.date, dt.date]:
-    from planner.profile import busy_horizon
+    from planner.busy import busy_horizon
 
     given = values.get("start")
     start = given if isinstance(given, dt.date) else dt.date.today()

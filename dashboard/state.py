@@ -16,6 +16,7 @@ from zoneinfo import available_timezones
 import streamlit as st
 
 from planner import views
+from planner.busy import with_busy
 from planner.curriculum import Curriculum, default_content_path, load_curriculum
 from planner.errors import InputError
 from planner.export import plan_to_dict
@@ -57,7 +58,7 @@ def bands_for(path: str) -> dict[str, views.Band]:
 def solve(path: str, profile_json: str) -> tuple[Plan | Infeasible, list[str]]:
     """The plan for canonical inputs (content path + profile fields as sorted JSON), and any rule it breaks."""
     curriculum = curriculum_for(path)
-    result = make_plan(curriculum, profile_from_mapping(json.loads(profile_json), curriculum))
+    result = make_plan(curriculum, with_busy(profile_from_mapping(json.loads(profile_json), curriculum), curriculum))
     problems = [] if isinstance(result, Infeasible) else [str(p) for p in validate_plan(result)]
     return result, problems
 

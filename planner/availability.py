@@ -14,164 +14,30 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from planner.errors import InputError
-from planner.profile import BLOCK_MINUTES, WEEKDAYS
+from planner.profile import ALIGN_MINUTES, BLOCK_MINUTES, DAY_MINUTES, Windows
+from planner.profile import hhmm as _hhmm
+
+# Study windows are a profile field, parsed with the others in planner.profile; their names stay importable here.
+from planner.profile import parse_windows as parse_windows
+from planner.profile import parse_windows_text as parse_windows_text
+from planner.profile import window_blocks as window_blocks
+from planner.profile import window_hours as window_hours
+from planner.profile import windows_text as windows_text
+from planner.profile import windows_to_dict as windows_to_dict
 
 if TYPE_CHECKING:
     from planner.busy import BusyTimes
     from planner.plan import Plan, Slot
     from planner.profile import Profile
 
-DAY_MINUTES = 24 * 60
-ALIGN_MINUTES = 15  # busy events are widened to the quarter hour, so sessions start on :00, :15, :30 or :45
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-Windows = tuple[tuple[tuple[int, int], ...], ...]  # per weekday Monday..Sunday: (start, end) minutes of the day
-DAY_GROUPS = {"weekdays": (0, 1, 2, 3, 4), "weekends": (5, 6), "weekend": (5, 6), "daily": tuple(range(7)),
-              "everyday": tuple(range(7))}
-
-
-# ---------------------------------------------------------------- parsing windows
-
-
-def _clock(text: str, field: str, *, end: bool) -> int:
-    m = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
-    if not m or int(m.group(2)) > 59 or int(m.group(1)) > 24 or (int(m.group(1)) == 24 and int(m.group(2))):
-        raise InputError(field, f"'{text.strip()}' is not a time of day (use HH:MM, e.g. 18:30)")
-    minutes = int(m.group(1)) * 60 + int(m.group(2))
-    if minutes == DAY_MINUTES and not end:
-        raise InputError(field, "a window cannot start at 24:00")
-    if minutes % ALIGN_MINUTES:
-        raise InputError(field, f"{text.strip()}: use quarter hours (:00, :15, :30, :45)")
-    return minutes
-
-
-def parse_days_spec(spec: Any, field: str) -> tuple[int, ...]:
-    """`mon`, `mon-fri` (wrapping: `fri-mon`), `sat,sun`, `weekdays`, `weekends` or `daily`."""
-    from planner.profile import parse_weekday
-
-    out: list[int] = []
-    for part in str(spec).replace(" ", "").lower().split(","):
-        if not part:
-            continue
-        if part in DAY_GROUPS:
-            out.extend(DAY_GROUPS[part])
-        elif "-" in part:
-            a_text, _, b_text = part.partition("-")
-            a, b = parse_weekday(a_text, field), parse_weekday(b_text, field)
-            out.extend((a + k) % 7 for k in range((b - a) % 7 + 1))
-        else:
-            out.append(parse_weekday(part, field))
-    if not out:
-        raise InputError(field, f"'{spec}' names no weekday (use mon, mon-fri or sat,sun)")
-    return tuple(sorted(set(out)))
-
-
-def parse_ranges(value: Any, field: str) -> list[tuple[int, int]]:
-    """`18:30-22:00`, several separated by commas, or a list of them."""
-    items = value if isinstance(value, list | tuple) else str(value).split(",")
-    out = []
-    for item in items:
-        text = str(item).strip()
-        if not text:
-            continue
-        m = re.fullmatch(r"(\S+)\s*(?:-|–|to)\s*(\S+)", text)
-        if not m:
-            raise InputError(field, f"'{text}' is not a window (use HH:MM-HH:MM, e.g. 18:30-22:00)")
-        a, b = _clock(m.group(1), field, end=False), _clock(m.group(2), field, end=True)
-        if b <= a:
-            raise InputError(field, f"{text} ends before it starts; a window cannot cross midnight "
-                                    f"(split it: 22:00-24:00 and the next day's 00:00-01:00)")
-        if b - a < BLOCK_MINUTES:
-            raise InputError(field, f"{text} is shorter than a {BLOCK_MINUTES}-minute session")
-        out.append((a, b))
-    if not out:
-        raise InputError(field, "no time range given (use HH:MM-HH:MM)")
-    return out
-
-
-def parse_windows(value: Any, field: str = "windows") -> Windows | None:
-    """Windows from the profile YAML (`{mon: ["18:30-22:00"], sat-sun: "09:00-12:00,14:00-17:00"}`), from
-    repeated flags (`["mon-fri=18:30-22:00", "sat=09:00-12:00,14:00-17:00"]`) or from text, one `DAYS
-    HH:MM-HH:MM[,...]` (or `DAYS=...`) per line or separated by `;`. Windows of the same day are joined."""
-    if value in (None, "", {}, []):
-        return None
-    pairs: list[tuple[Any, Any, str]] = []
-    if isinstance(value, Mapping):
-        pairs = [(k, v, f"{field}.{k}") for k, v in value.items()]
-    else:
-        items = value if isinstance(value, list | tuple) else [value]
-        for item in items:
-            if isinstance(item, Mapping):
-                pairs.extend((k, v, f"{field}.{k}") for k, v in item.items())
-                continue
-            for line in re.split(r"[;\n]", str(item)):
-                text = line.strip()
-                if not text or text.startswith("#"):
-                    continue
-                m = re.fullmatch(r"([A-Za-z,\- ]+?)\s*[= ]\s*(\d.*)", text)
-                if not m:
-                    raise InputError(field, f"'{text}' is not DAYS=HH:MM-HH:MM (e.g. mon-fri=18:30-22:00)")
-                pairs.append((m.group(1), m.group(2), f"{field}.{m.group(1).strip()}"))
-    per_day: list[list[tuple[int, int]]] = [[] for _ in range(7)]
-    for days, ranges, where in pairs:
-        if ranges in (None, "", []):  # `sun: []` says "no window on Sunday"
-            parse_days_spec(days, where)
-            continue
-        spans = parse_ranges(ranges, where)
-        for d in parse_days_spec(days, where):
-            per_day[d].extend(spans)
-    out = tuple(_join(spans) for spans in per_day)
-    if not any(out):
-        raise InputError(field, "no study window on any day")
-    return out
-
-
-def _join(spans: Sequence[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
-    out: list[tuple[int, int]] = []
-    for a, b in sorted(spans):
-        if out and a <= out[-1][1]:
-            out[-1] = (out[-1][0], max(b, out[-1][1]))
-        else:
-            out.append((a, b))
-    return tuple(out)
-
-
-def parse_windows_text(text: str) -> Windows | None:
-    """For a form's text area: one `DAYS HH:MM-HH:MM[,HH:MM-HH:MM]` per line; errors name `windows`."""
-    return parse_windows(text, "windows")
-
-
-def _hhmm(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-def windows_to_dict(windows: Windows) -> dict[str, list[str]]:
-    """The echo in the plan file and profile YAML form: `{mon: ["18:30-22:00"], ...}` (days without one: [])."""
-    return {WEEKDAYS[d]: [f"{_hhmm(a)}-{_hhmm(b)}" for a, b in windows[d]] for d in range(7)}
-
-
-def windows_text(windows: Windows) -> str:
-    """Text a form can show and parse back (parse_windows_text)."""
-    return "\n".join(f"{WEEKDAYS[d]} {','.join(f'{_hhmm(a)}-{_hhmm(b)}' for a, b in windows[d])}"
-                     for d in range(7) if windows[d])
-
-
-def window_hours(windows: Windows) -> tuple[float, ...]:
-    return tuple(sum(b - a for a, b in windows[d]) / 60 for d in range(7))
-
-
-def window_blocks(windows: Windows) -> tuple[int, ...]:
-    """Whole sessions each weekday's windows hold (a window's odd quarter hour is no block)."""
-    return tuple(sum((b - a) // BLOCK_MINUTES for a, b in windows[d]) for d in range(7))
-
 
 # ---------------------------------------------------------------- free stretches per date
 

@@ -21,17 +21,19 @@ import stat
 import sys
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from planner.curriculum import Curriculum
 from planner.errors import InputError
+from planner.profile import URL_SCHEMES as URL_SCHEMES  # busy sources are a profile field, checked there
+from planner.profile import Profile, is_url
+from planner.profile import normalise_source as normalise_source
 
 MAX_BUSY_BYTES = 20_000_000  # a decade of a busy work calendar is a few MB
 FETCH_TIMEOUT_S = 15.0
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-URL_SCHEMES = ("http://", "https://", "webcal://", "webcals://")
 
 
 @dataclass(frozen=True)
@@ -62,26 +64,6 @@ class BusyTimes:
         return {"events": self.events, "read_from": self.first.isoformat(), "read_until": self.until.isoformat(),
                 "digest": self.digest,
                 "per_source": [{"source": s.source, "events": s.events} for s in self.sources]}
-
-
-def is_url(source: str) -> bool:
-    return source.strip().lower().startswith(URL_SCHEMES)
-
-
-def normalise_source(value: Any, field: str, base: Path | None = None) -> str:
-    """A URL as given (webcal:// read as https://), or a file path made absolute so a re-plan run from
-    another directory reads the same file."""
-    text = str(value).strip() if value is not None else ""
-    if not text:
-        raise InputError(field, "empty busy source (give a .ics file or an http(s) URL)")
-    if is_url(text):
-        return text
-    if "://" in text:
-        raise InputError(field, f"'{text}' is not a .ics file or an http(s) URL")
-    path = Path(text).expanduser()
-    if not path.is_absolute():
-        path = (base or Path.cwd()) / path
-    return str(path.resolve())
 
 
 def read_source(source: str, field: str, *, max_bytes: int = MAX_BUSY_BYTES,
@@ -409,12 +391,28 @@ def summarise_busy_file(data: bytes, name: str, timezone: str, first: dt.date, u
             "first": first.isoformat(), "until": until.isoformat()}
 
 
-def refresh_busy(profile: Any, today: dt.date, months_max: int) -> Any:
+BUSY_HORIZON_EXTRA_DAYS = 366  # busy calendars are read this far past the range's end (late finishes, re-plans)
+
+
+def busy_horizon(first: dt.date, months_max: int) -> dt.date:
+    return first + dt.timedelta(days=31 * months_max + BUSY_HORIZON_EXTRA_DAYS)
+
+
+def with_busy(profile: Profile, curriculum: Curriculum) -> Profile:
+    """The learner's world read: the profile with its busy calendars' instants from its start to the horizon.
+
+    The stage between the profile (data, checked field by field) and the requirements, which see the free time
+    through planner.availability; the command line runs it in a child instead (BackgroundRead), a plan file read
+    back skips it (its calendars are read again only when re-planning: refresh_busy)."""
+    if not profile.busy_sources:
+        return profile
+    months = curriculum.background(profile.background).months_max
+    return replace(profile, busy=load_busy(profile.busy_sources, profile.timezone, profile.start,
+                                           busy_horizon(profile.start, months)))
+
+
+def refresh_busy(profile: Profile, today: dt.date, months_max: int) -> Profile:
     """The profile with its busy calendars read again from `today` on (re-planning: the past is history)."""
-    from dataclasses import replace
-
-    from planner.profile import BUSY_HORIZON_EXTRA_DAYS, busy_horizon
-
     if not profile.busy_sources:
         return profile
     until = max(busy_horizon(profile.start, months_max), today + dt.timedelta(days=BUSY_HORIZON_EXTRA_DAYS))

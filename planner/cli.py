@@ -104,7 +104,7 @@ def _profile_data(args: argparse.Namespace) -> tuple[dict[str, Any], set[str], d
         if isinstance(raw.get("busy"), list | str):  # calendar files named in a profile are found next to it
             from pathlib import Path
 
-            from planner.busy import normalise_source
+            from planner.profile import normalise_source
 
             items = raw["busy"] if isinstance(raw["busy"], list) else [raw["busy"]]
             base = Path(args.profile).resolve().parent
@@ -127,11 +127,10 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     data, from_flags, lines = _profile_data(args)
     curriculum = load_curriculum(args.content or default_content_path())
     with _named_by_input(args, from_flags, lines):
-        profile = profile_from_mapping(data, curriculum, read_busy=False)
+        profile = profile_from_mapping(data, curriculum)  # the fields only: calendars are read next
     reading = None
     if profile.busy_sources:  # read in a child process while this one loads the solver
-        from planner.busy import BackgroundRead
-        from planner.profile import busy_horizon
+        from planner.busy import BackgroundRead, busy_horizon
 
         months = curriculum.background(profile.background).months_max
         reading = BackgroundRead(profile.busy_sources, profile.timezone, profile.start,

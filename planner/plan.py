@@ -9,8 +9,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from planner.availability import stretch_slots
 from planner.profile import BLOCK_MINUTES, Profile
 from planner.requirements import Requirements, months_between
+from planner.totals import plan_totals
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -123,8 +125,6 @@ class Plan:
     @property
     def total_hours(self) -> float:
         """The plan's whole workload (planner.totals: done + planned + reviews)."""
-        from planner.totals import plan_totals
-
         return plan_totals(self).scheduled_hours
 
     @property
@@ -239,8 +239,6 @@ def sessions_from_day_loads(loads: Sequence[int], start: dt.date, req: Requireme
     With them, the day's free stretches are its slots (planner.availability).
     """
     if profile.uses_availability:
-        from planner.availability import stretch_slots
-
         def day_slots(day: dt.date, load: int) -> Sequence[Slot]:
             return stretch_slots(profile, day)
     else:

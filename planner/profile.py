@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -38,6 +39,12 @@ DEFAULT_REVIEW_CAP_PERCENT = 15  # reviews take at most this share of a week's h
 REVIEW_MINUTES = 30
 MAX_BLACKOUTS = 200  # separate blackout ranges (after merging overlaps); each day of a plan is checked against them
 CHECKPOINT_MINUTES = 60
+URL_SCHEMES = ("http://", "https://", "webcal://", "webcals://")  # busy calendars by address
+DAY_MINUTES = 24 * 60
+ALIGN_MINUTES = 15  # busy events are widened to the quarter hour, so sessions start on :00, :15, :30 or :45
+Windows = tuple[tuple[tuple[int, int], ...], ...]  # per weekday Monday..Sunday: (start, end) minutes of the day
+DAY_GROUPS = {"weekdays": (0, 1, 2, 3, 4), "weekends": (5, 6), "weekend": (5, 6), "daily": tuple(range(7)),
+              "everyday": tuple(range(7))}
 
 
 @dataclass(frozen=True)
@@ -68,7 +75,7 @@ class Profile:
     # Study windows per weekday, (start, end) minutes of the day; None: the session_start shorthand.
     windows: tuple[tuple[tuple[int, int], ...], ...] | None = None
     busy_sources: tuple[str, ...] = ()  # .ics files and URLs of the learner's other calendars
-    busy: BusyTimes | None = None  # their busy instants, read when planning (not stored in plan files)
+    busy: BusyTimes | None = None  # their busy instants, read by planner.busy.with_busy (not in plan files)
     all_day_busy: bool = True  # all-day events block the day
 
     @property
@@ -157,8 +164,6 @@ class Profile:
 
 def _availability_dict(p: Profile) -> dict[str, Any]:
     """Windows and busy calendars in the plan file: only when set, so plans without them keep their bytes."""
-    from planner.availability import windows_to_dict
-
     out: dict[str, Any] = {}
     if p.windows is not None:
         out["windows"] = windows_to_dict(p.windows)
@@ -169,8 +174,6 @@ def _availability_dict(p: Profile) -> dict[str, Any]:
 
 
 def _with_window_hours(p: Profile, hours: float) -> Profile:
-    from planner.availability import window_hours
-
     if p.explicit_day_hours:
         room = window_hours(p.windows) if p.windows is not None else p.weekday_hours
         factor = hours / p.hours_per_week
@@ -421,12 +424,145 @@ def _merged(ranges: list[tuple[dt.date, dt.date]]) -> tuple[tuple[dt.date, dt.da
     return tuple(out)
 
 
+# ---------------------------------------------------------------- study windows
+
+
+def _clock(text: str, field: str, *, end: bool) -> int:
+    m = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
+    if not m or int(m.group(2)) > 59 or int(m.group(1)) > 24 or (int(m.group(1)) == 24 and int(m.group(2))):
+        raise InputError(field, f"'{text.strip()}' is not a time of day (use HH:MM, e.g. 18:30)")
+    minutes = int(m.group(1)) * 60 + int(m.group(2))
+    if minutes == DAY_MINUTES and not end:
+        raise InputError(field, "a window cannot start at 24:00")
+    if minutes % ALIGN_MINUTES:
+        raise InputError(field, f"{text.strip()}: use quarter hours (:00, :15, :30, :45)")
+    return minutes
+
+
+def parse_days_spec(spec: Any, field: str) -> tuple[int, ...]:
+    """`mon`, `mon-fri` (wrapping: `fri-mon`), `sat,sun`, `weekdays`, `weekends` or `daily`."""
+    out: list[int] = []
+    for part in str(spec).replace(" ", "").lower().split(","):
+        if not part:
+            continue
+        if part in DAY_GROUPS:
+            out.extend(DAY_GROUPS[part])
+        elif "-" in part:
+            a_text, _, b_text = part.partition("-")
+            a, b = parse_weekday(a_text, field), parse_weekday(b_text, field)
+            out.extend((a + k) % 7 for k in range((b - a) % 7 + 1))
+        else:
+            out.append(parse_weekday(part, field))
+    if not out:
+        raise InputError(field, f"'{spec}' names no weekday (use mon, mon-fri or sat,sun)")
+    return tuple(sorted(set(out)))
+
+
+def parse_ranges(value: Any, field: str) -> list[tuple[int, int]]:
+    """`18:30-22:00`, several separated by commas, or a list of them."""
+    items = value if isinstance(value, list | tuple) else str(value).split(",")
+    out = []
+    for item in items:
+        text = str(item).strip()
+        if not text:
+            continue
+        m = re.fullmatch(r"(\S+)\s*(?:-|–|to)\s*(\S+)", text)
+        if not m:
+            raise InputError(field, f"'{text}' is not a window (use HH:MM-HH:MM, e.g. 18:30-22:00)")
+        a, b = _clock(m.group(1), field, end=False), _clock(m.group(2), field, end=True)
+        if b <= a:
+            raise InputError(field, f"{text} ends before it starts; a window cannot cross midnight "
+                                    f"(split it: 22:00-24:00 and the next day's 00:00-01:00)")
+        if b - a < BLOCK_MINUTES:
+            raise InputError(field, f"{text} is shorter than a {BLOCK_MINUTES}-minute session")
+        out.append((a, b))
+    if not out:
+        raise InputError(field, "no time range given (use HH:MM-HH:MM)")
+    return out
+
+
+def parse_windows(value: Any, field: str = "windows") -> Windows | None:
+    """Windows from the profile YAML (`{mon: ["18:30-22:00"], sat-sun: "09:00-12:00,14:00-17:00"}`), from
+    repeated flags (`["mon-fri=18:30-22:00", "sat=09:00-12:00,14:00-17:00"]`) or from text, one `DAYS
+    HH:MM-HH:MM[,...]` (or `DAYS=...`) per line or separated by `;`. Windows of the same day are joined."""
+    if value in (None, "", {}, []):
+        return None
+    pairs: list[tuple[Any, Any, str]] = []
+    if isinstance(value, Mapping):
+        pairs = [(k, v, f"{field}.{k}") for k, v in value.items()]
+    else:
+        items = value if isinstance(value, list | tuple) else [value]
+        for item in items:
+            if isinstance(item, Mapping):
+                pairs.extend((k, v, f"{field}.{k}") for k, v in item.items())
+                continue
+            for line in re.split(r"[;\n]", str(item)):
+                text = line.strip()
+                if not text or text.startswith("#"):
+                    continue
+                m = re.fullmatch(r"([A-Za-z,\- ]+?)\s*[= ]\s*(\d.*)", text)
+                if not m:
+                    raise InputError(field, f"'{text}' is not DAYS=HH:MM-HH:MM (e.g. mon-fri=18:30-22:00)")
+                pairs.append((m.group(1), m.group(2), f"{field}.{m.group(1).strip()}"))
+    per_day: list[list[tuple[int, int]]] = [[] for _ in range(7)]
+    for days, ranges, where in pairs:
+        if ranges in (None, "", []):  # `sun: []` says "no window on Sunday"
+            parse_days_spec(days, where)
+            continue
+        spans = parse_ranges(ranges, where)
+        for d in parse_days_spec(days, where):
+            per_day[d].extend(spans)
+    out = tuple(_join(spans) for spans in per_day)
+    if not any(out):
+        raise InputError(field, "no study window on any day")
+    return out
+
+
+def _join(spans: Sequence[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(b, out[-1][1]))
+        else:
+            out.append((a, b))
+    return tuple(out)
+
+
+def parse_windows_text(text: str) -> Windows | None:
+    """For a form's text area: one `DAYS HH:MM-HH:MM[,HH:MM-HH:MM]` per line; errors name `windows`."""
+    return parse_windows(text, "windows")
+
+
+def hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def windows_to_dict(windows: Windows) -> dict[str, list[str]]:
+    """The echo in the plan file and profile YAML form: `{mon: ["18:30-22:00"], ...}` (days without one: [])."""
+    return {WEEKDAYS[d]: [f"{hhmm(a)}-{hhmm(b)}" for a, b in windows[d]] for d in range(7)}
+
+
+def windows_text(windows: Windows) -> str:
+    """Text a form can show and parse back (parse_windows_text)."""
+    return "\n".join(f"{WEEKDAYS[d]} {','.join(f'{hhmm(a)}-{hhmm(b)}' for a, b in windows[d])}"
+                     for d in range(7) if windows[d])
+
+
+def window_hours(windows: Windows) -> tuple[float, ...]:
+    return tuple(sum(b - a for a, b in windows[d]) / 60 for d in range(7))
+
+
+def window_blocks(windows: Windows) -> tuple[int, ...]:
+    """Whole sessions each weekday's windows hold (a window's odd quarter hour is no block)."""
+    return tuple(sum((b - a) // BLOCK_MINUTES for a, b in windows[d]) for d in range(7))
+
+
 def profile_from_mapping(data: Mapping[str, Any], curriculum: Curriculum, *,
-                         today: dt.date | None = None, read_busy: bool = True) -> Profile:
+                         today: dt.date | None = None) -> Profile:
     """Build a Profile from raw values (flags and/or profile YAML); every problem names its field.
 
-    Busy calendars are read here (`read_busy`), so every way of planning sees them; a plan file read back
-    does not read them again (re-planning does, for the future)."""
+    Only the fields: busy calendars are named here, never read (planner.busy.with_busy reads them, the stage
+    between the profile and the requirements), so a profile is data and checking one costs no file or network."""
     unknown = sorted(set(data) - PROFILE_FIELDS)
     if unknown:
         raise InputError(unknown[0], f"unknown field (allowed: {', '.join(sorted(PROFILE_FIELDS))})")
@@ -537,12 +673,6 @@ def profile_from_mapping(data: Mapping[str, Any], curriculum: Curriculum, *,
             raise InputError("start", f"{start} is outside the years 2000-2100")
     timezone = parse_timezone(data.get("timezone") or "UTC")
     busy_sources, all_day_busy = _busy_fields(data)
-    busy = None
-    if busy_sources and read_busy:
-        from planner.busy import load_busy
-
-        months = curriculum.background(background).months_max
-        busy = load_busy(busy_sources, timezone, start, busy_horizon(start, months))
 
     raw_bo = data.get("blackouts") or []
     if isinstance(raw_bo, str):
@@ -602,20 +732,11 @@ def profile_from_mapping(data: Mapping[str, Any], curriculum: Curriculum, *,
         start=start, timezone=timezone, blackouts=blackouts, holiday_country=parse_country(data.get("holidays")),
         skip=tuple(skip), electives=tuple(electives), max_session_minutes=max_session, reminder_minutes=reminder,
         explicit_day_hours=bool(explicit), explicit_starts=explicit_starts,
-        windows=windows, busy_sources=busy_sources, busy=busy, all_day_busy=all_day_busy,
+        windows=windows, busy_sources=busy_sources, all_day_busy=all_day_busy,
     )
 
 
-BUSY_HORIZON_EXTRA_DAYS = 366  # busy calendars are read this far past the range's end (late finishes, re-plans)
-
-
-def busy_horizon(first: dt.date, months_max: int) -> dt.date:
-    return first + dt.timedelta(days=31 * months_max + BUSY_HORIZON_EXTRA_DAYS)
-
-
 def _windows_field(data: Mapping[str, Any]) -> tuple[tuple[tuple[int, int], ...], ...] | None:
-    from planner.availability import parse_windows
-
     return parse_windows(data.get("windows"), "windows")
 
 
@@ -623,8 +744,6 @@ def _window_day_hours(windows: tuple[tuple[tuple[int, int], ...], ...], data: Ma
                       explicit: dict[int, float], rest_day: int | None) -> tuple[float, ...]:
     """Day hours under windows: each study day may fill its windows (the weekly hours cap the week), or the
     learner's own day hours, which must fit in them. Days without a window are not study days."""
-    from planner.availability import window_blocks
-
     room = [b * BLOCK_MINUTES / 60 for b in window_blocks(windows)]
     days = set(parse_days(data["days"], "days")) if data.get("days") not in (None, "") else set(range(7))
     for d, h in explicit.items():
@@ -638,9 +757,27 @@ def _window_day_hours(windows: tuple[tuple[tuple[int, int], ...], ...], data: Ma
     return tuple(explicit.get(d, room[d]) if d in days and d != rest_day else 0.0 for d in range(7))
 
 
-def _busy_fields(data: Mapping[str, Any]) -> tuple[tuple[str, ...], bool]:
-    from planner.busy import normalise_source
+def is_url(source: str) -> bool:
+    return source.strip().lower().startswith(URL_SCHEMES)
 
+
+def normalise_source(value: Any, field: str, base: Path | None = None) -> str:
+    """A URL as given (webcal:// read as https://), or a file path made absolute so a re-plan run from
+    another directory reads the same file."""
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        raise InputError(field, "empty busy source (give a .ics file or an http(s) URL)")
+    if is_url(text):
+        return text
+    if "://" in text:
+        raise InputError(field, f"'{text}' is not a .ics file or an http(s) URL")
+    path = Path(text).expanduser()
+    if not path.is_absolute():
+        path = (base or Path.cwd()) / path
+    return str(path.resolve())
+
+
+def _busy_fields(data: Mapping[str, Any]) -> tuple[tuple[str, ...], bool]:
     raw = data.get("busy")
     if isinstance(raw, Mapping):  # the plan file's echo: {sources: [...], all_day_events: ...}
         raw = raw.get("sources")
@@ -685,7 +822,7 @@ def _flag(data: Mapping[str, Any], key: str, default: bool) -> bool:
 
 def profile_from_dict(data: Mapping[str, Any], curriculum: Curriculum) -> Profile:
     """Rebuild a profile from its to_dict() form (plan JSON, saved state)."""
-    p = profile_from_mapping(mapping_from_dict(data), curriculum, read_busy=False)
+    p = profile_from_mapping(mapping_from_dict(data), curriculum)
     return replace(p, explicit_day_hours=bool(data.get("explicit_day_hours", True)),
                    explicit_starts=bool(data.get("explicit_starts", True)))
 

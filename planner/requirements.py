@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from graphlib import TopologicalSorter
 
+from planner.availability import day_cap_blocks
 from planner.curriculum import Curriculum
 from planner.errors import InputError
-from planner.profile import BLOCK_MINUTES, Profile
+from planner.profile import BLOCK_MINUTES, REVIEW_MINUTES, Profile
 
 MAX_HORIZON_DAYS = 366 * 15  # how far "earliest finish" looks before saying the plan never ends
 
@@ -145,8 +146,6 @@ REVIEW_SHARE_MAX = 4  # reviews take at most a quarter of a topic's estimate
 def _carve_reviews(t: TopicReq, wanted: int) -> TopicReq:
     """A topic's estimate includes its spaced reviews (learning time is learning time), so reviews are taken out
     of the study blocks rather than added on top: the path's hours stay the path's hours."""
-    from planner.profile import REVIEW_MINUTES
-
     if t.kind != "study":
         return t
     per = max(1, REVIEW_MINUTES // BLOCK_MINUTES)
@@ -279,8 +278,6 @@ def study_calendar(profile: Profile, days: int, *, start: dt.date | None = None,
         caps.append(0 if profile.is_blackout(d) else profile.day_blocks(d.weekday()))
     weekly = profile.weekly_blocks if use_buffer else profile.study_week_blocks
     if profile.uses_availability:  # free time inside the windows, busy events taken out
-        from planner.availability import day_cap_blocks
-
         free = tuple(day_cap_blocks(profile, first + dt.timedelta(days=i)) for i in range(days))
         return StudyCalendar(first, free, max(0, weekly - reserve), first_week_used, window_caps=tuple(caps))
     return StudyCalendar(first, tuple(caps), max(0, weekly - reserve), first_week_used)
@@ -291,8 +288,6 @@ def review_reserve(profile: Profile, req: Requirements) -> int:
     allowed duration, never more than the review cap (solve._calendar then sizes it to the plan's length)."""
     if not profile.reviews:
         return 0
-    from planner.profile import REVIEW_MINUTES
-
     blocks = req.review_count * max(1, REVIEW_MINUTES // BLOCK_MINUTES)
     weeks = max(1.0, (add_months(profile.start, req.months_max) - profile.start).days / 7)
     return min(profile.review_cap_blocks, math.ceil(blocks / weeks))

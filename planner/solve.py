@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
-from planner.availability import FreeTime
+from planner.availability import FreeTime, free_time
 from planner.curriculum import Curriculum
 from planner.errors import PlanningTimeout
 from planner.focus import (
@@ -381,8 +381,6 @@ def explain_infeasible(curriculum: Curriculum, profile: Profile, req: Requiremen
             break
     free, needed = None, None
     if profile.uses_availability:
-        from planner.availability import free_time
-
         free = free_time(profile, profile.start, latest)
         needed = minimum_hours_per_week(replace(profile, windows=None, busy_sources=(), busy=None), req)
     return Infeasible(

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from planner.plan import Plan
+if TYPE_CHECKING:  # a plan's figures: the Plan reads them (Plan.total_hours), so only its type is needed here
+    from planner.plan import Plan
 
 
 @dataclass(frozen=True)

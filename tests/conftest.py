@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from planner.busy import with_busy
 from planner.curriculum import Curriculum, load_curriculum
 from planner.plan import Plan
 from planner.profile import profile_from_mapping
@@ -31,7 +32,7 @@ def sql() -> Curriculum:
 def plan_ok(curriculum: Curriculum, **fields: Any) -> Plan:
     """Plan and assert the result is a plan that passes the validator."""
     fields.setdefault("start", "2027-01-04")
-    profile = profile_from_mapping(fields, curriculum)
+    profile = with_busy(profile_from_mapping(fields, curriculum), curriculum)
     result = make_plan(curriculum, profile)
     assert not isinstance(result, Infeasible), result.message()
     problems = validate_plan(result)
@@ -41,7 +42,7 @@ def plan_ok(curriculum: Curriculum, **fields: Any) -> Plan:
 
 def plan_result(curriculum: Curriculum, **fields: Any) -> Plan | Infeasible:
     fields.setdefault("start", "2027-01-04")
-    return make_plan(curriculum, profile_from_mapping(fields, curriculum))
+    return make_plan(curriculum, with_busy(profile_from_mapping(fields, curriculum), curriculum))
 
 
 @pytest.fixture

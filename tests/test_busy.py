@@ -30,7 +30,7 @@ from planner.availability import (
     windows_text,
     windows_to_dict,
 )
-from planner.busy import load_busy, read_source, summarise_busy_file
+from planner.busy import load_busy, read_source, summarise_busy_file, with_busy
 from planner.cli import main
 from planner.errors import InputError
 from planner.export.json import load_plan, plan_to_json
@@ -278,16 +278,16 @@ def test_free_time_is_elapsed_time_on_clock_change_nights(sql):
 
 
 def test_busy_events_cut_stretches_to_the_quarter_hour(sql):
-    p = profile_from_mapping({"background": "beginner", "hours_per_week": 6, "start": "2027-01-04",
-                              "timezone": "Europe/Berlin", **WEEK, "busy": [GOOGLE]}, sql)
+    p = with_busy(profile_from_mapping({"background": "beginner", "hours_per_week": 6, "start": "2027-01-04",
+                                        "timezone": "Europe/Berlin", **WEEK, "busy": [GOOGLE]}, sql), sql)
     # Wednesday 10 Feb: dentist 18:15-19:15 inside 18:30-22:00 leaves 19:15-22:00
     (s,) = free_stretches(p, dt.date(2027, 2, 10))
     start = (EPOCH + dt.timedelta(minutes=s.start)).astimezone(BERLIN)
     assert (start.strftime("%H:%M"), s.minutes) == ("19:15", 165)
     assert free_stretches(p, dt.date(2027, 3, 15)) == ()  # opaque all-day event
-    off = profile_from_mapping({"background": "beginner", "hours_per_week": 6, "start": "2027-01-04",
-                                "timezone": "Europe/Berlin", **WEEK, "busy": [GOOGLE], "all_day_events": "free"},
-                               sql)
+    off = with_busy(profile_from_mapping({"background": "beginner", "hours_per_week": 6, "start": "2027-01-04",
+                                          "timezone": "Europe/Berlin", **WEEK, "busy": [GOOGLE],
+                                          "all_day_events": "free"}, sql), sql)
     assert day_cap_blocks(off, dt.date(2027, 3, 15)) == 7
 
 
@@ -403,7 +403,7 @@ def test_infeasible_answer_speaks_of_free_time(ml):
                                     "timezone": "Europe/Berlin", "windows": ["mon-fri=19:00-21:00",
                                                                              "sat=09:00-12:00"],
                                     "busy": [GOOGLE, OUTLOOK]}, ml)
-    result = make_plan(ml, profile)
+    result = make_plan(ml, with_busy(profile, ml))
     assert isinstance(result, Infeasible)
     message = result.message()
     assert "Your calendar leaves" in message and "free in your windows (they hold 13 h" in message

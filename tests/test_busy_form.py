@@ -11,12 +11,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from planner import views
-from planner.busy import EPOCH, load_busy, summarise_busy_file
+from planner.busy import EPOCH, busy_horizon, load_busy, summarise_busy_file
 from planner.curriculum import Curriculum
 from planner.errors import InputError
 from planner.export.json import plan_from_dict
 from planner.plan import Plan
-from planner.profile import busy_horizon, profile_from_mapping
+from planner.profile import profile_from_mapping
 from planner.solve import Infeasible
 from planner.store import Store
 from planner.views.form import (

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
+from planner.busy import with_busy
 from planner.errors import InputError
 from planner.plan import Plan
 from planner.profile import WEEKDAYS, profile_from_mapping
@@ -169,6 +170,7 @@ def _check(curriculum: Any, data: st.DataObject) -> None:
             assert exc.field in ("windows", "day_hours"), str(exc)
             assume(False)
             raise
+        profile = with_busy(profile, curriculum)  # the calendar is read once the fields are good
         try:
             result = make_plan(curriculum, profile)
         except InputError as exc:

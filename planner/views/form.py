@@ -15,7 +15,15 @@ import pandas as pd
 
 from planner.curriculum import Curriculum
 from planner.errors import InputError
-from planner.profile import WEEKDAYS, next_monday, profile_from_mapping
+from planner.profile import (
+    WEEKDAYS,
+    next_monday,
+    parse_windows,
+    parse_windows_text,
+    profile_from_mapping,
+    windows_text,
+    windows_to_dict,
+)
 from planner.requirements import build_requirements
 
 DEFAULT_BACKGROUND = "ml_background"
@@ -165,8 +173,6 @@ def windows_table(value: Any) -> pd.DataFrame:
     """The windows editor's rows (Days, Time), one per window: from the form's windows text (consecutive days
     with the same windows shown as one group, `mon-fri`), or the rows as the learner left them. Two narrow
     columns, so the table fits the sidebar at 1280 px without cutting a cell."""
-    from planner.availability import parse_windows
-
     rows: list[tuple[str | None, str | None]] = []
     if isinstance(value, list | tuple):  # as left after an error: kept as typed
         rows = [(_cell_text(r[0]) or None, _cell_text(r[1]) or None) for r in value]
@@ -220,8 +226,6 @@ def windows_rows_text(rows: Sequence[Sequence[Any]]) -> str:
 def _windows_to_raw(value: Any, raw: dict[str, Any]) -> None:
     """The windows editor (its rows, or the windows text) into the profile's `windows` mapping; the study weekdays
     narrowed to the days that have a window (the engine's rule: a day without a window is no study day)."""
-    from planner.availability import parse_windows_text, windows_to_dict
-
     text = windows_rows_text(value) if isinstance(value, list | tuple) else str(value or "")
     windows = parse_windows_text(text) if text.strip() else None
     if windows is None:
@@ -279,8 +283,6 @@ def mapping_to_form(raw: Mapping[str, Any], today: dt.date | None = None) -> dic
 
 
 def _windows_from_raw(value: Any) -> str:
-    from planner.availability import parse_windows, windows_text
-
     try:
         windows = parse_windows(value, "windows")
     except InputError:  # a stored profile this version no longer reads: show it as it was, the form says why
@@ -343,9 +345,10 @@ def free_hours_in_windows(raw: Mapping[str, Any], curriculum: Curriculum) -> flo
     """Free hours a week inside the learner's windows over the path's month range, busy events taken out:
     the figure the upload preview shows, measured as the planner measures it."""
     from planner.availability import free_time
+    from planner.busy import with_busy
     from planner.requirements import add_months
 
-    profile = profile_from_mapping(dict(raw), curriculum)
+    profile = with_busy(profile_from_mapping(dict(raw), curriculum), curriculum)
     months = curriculum.background(profile.background).months_max
     return free_time(profile, profile.start, add_months(profile.start, months)).free_hours_per_week
 
