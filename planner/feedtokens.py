@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import os
 import re
 import secrets
 import sqlite3
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from planner import sqlite_db
 from planner.errors import InputError
-from planner.store import Store
+from planner.store import Store, shown_name
 
 TOKEN_BYTES = 32
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}")  # token_urlsafe(32): 43 characters, no padding
@@ -48,11 +49,16 @@ class FeedTokens:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        with self._connect() as conn, conn:
-            conn.executescript(_SCHEMA)
+        if self._writable():  # a read-only file still answers for the links it holds
+            with self._connect() as conn, conn:
+                conn.executescript(_SCHEMA)
+
+    def _writable(self) -> bool:
+        return not self.path.exists() or os.access(self.path, os.W_OK)
 
     def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
-        return sqlite_db.connect(self.path)
+        """sqlite3 errors leave as one-line `DatabaseFileError`s (full disk, read-only, damaged)."""
+        return sqlite_db.connect(self.path, wal=self._writable())
 
     def token(self, name: str) -> str:
         """The learner's token, made on first use."""
@@ -114,7 +120,7 @@ class FeedTokens:
 def _saved_name(store: Store, name: str) -> str:
     learner = store.load(" ".join(str(name).split()))
     if learner is None:
-        raise InputError("learner", f"no saved learner '{name}' (see `planner learners`)")
+        raise InputError("learner", f"no saved learner '{shown_name(str(name))}' (see `planner learners`)")
     return learner.name
 
 
