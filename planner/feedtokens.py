@@ -58,7 +58,8 @@ class FeedTokens:
 
     def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
         """sqlite3 errors leave as one-line `DatabaseFileError`s (full disk, read-only, damaged)."""
-        return sqlite_db.connect(self.path, wal=self._writable())
+        writable = self._writable()
+        return sqlite_db.connect(self.path, wal=writable, read_only=not writable)
 
     def token(self, name: str) -> str:
         """The learner's token, made on first use."""

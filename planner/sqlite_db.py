@@ -89,11 +89,31 @@ def explain(path: str | Path, exc: BaseException) -> DatabaseFileError:
     kind = kind_of(path, exc)
     if kind == MISSING:
         folder = Path(path).parent
-        message = (f"the folder {folder} does not exist" if not folder.is_dir()
-                   else "the file cannot be opened (check that you may read and write in its folder)")
+        if not folder.is_dir():
+            message = f"the folder {folder} does not exist"
+        else:
+            kind = OTHER if Path(path).exists() else MISSING
+            message = "the file cannot be opened (check that you may read it, and write in its folder)"
     else:
         message = MESSAGES.get(kind) or one_line(" ".join(str(exc).split()) or exc.__class__.__name__)
     return DatabaseFileError(path, message, kind)
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """mode=ro; on a read-only disk a WAL database cannot make its -shm file, so then it is read as immutable
+    (nothing can write it there) unless a -wal file holds commits that only that way would be skipped."""
+    uri = path.absolute().as_uri()
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=TIMEOUT_SECONDS)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        wal = path.with_name(path.name + "-wal")
+        if not str(getattr(exc, "sqlite_errorname", "")).startswith("SQLITE_CANTOPEN") or (
+                wal.exists() and wal.stat().st_size > 0):
+            raise
+    return sqlite3.connect(f"{uri}?immutable=1", uri=True, timeout=TIMEOUT_SECONDS)
 
 
 @contextmanager
@@ -104,10 +124,7 @@ def connect(path: str | Path, *, wal: bool = True, synchronous_normal: bool = Fa
     mode makes safe against a killed process (a power cut may lose the last commits). `read_only` opens the file
     with mode=ro: it must exist, and nothing is created or written. sqlite3 errors leave as DatabaseFileError."""
     try:
-        if read_only:
-            conn = sqlite3.connect(f"{Path(path).absolute().as_uri()}?mode=ro", uri=True, timeout=TIMEOUT_SECONDS)
-        else:
-            conn = sqlite3.connect(path, timeout=TIMEOUT_SECONDS)
+        conn = _open_read_only(Path(path)) if read_only else sqlite3.connect(path, timeout=TIMEOUT_SECONDS)
     except sqlite3.Error as exc:
         raise explain(path, exc) from None
     try:

@@ -18,11 +18,14 @@ a read-only file or a missing folder are not damage, and nothing is moved for th
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import gzip
+import hashlib
 import io
 import json
 import os
+import re
 import sqlite3
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
@@ -32,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from planner import sqlite_db
+from planner.atomic import write_atomic
 from planner.curriculum import Curriculum
 from planner.errors import InputError
 from planner.profile import profile_from_mapping
@@ -77,6 +81,16 @@ CREATE TABLE IF NOT EXISTS contents (
     source TEXT NOT NULL,
     text TEXT NOT NULL,
     saved_at TEXT NOT NULL
+);
+"""
+
+_RECHECK = """
+CREATE TABLE IF NOT EXISTS busy_recheck (
+    name TEXT NOT NULL,
+    source TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    marked_at TEXT NOT NULL,
+    PRIMARY KEY(name, source)
 );
 """
 
@@ -229,14 +243,14 @@ class Store:
                 raise StoreError(self.path, f"it was written by a newer version of the planner (schema {found}, "
                                             f"this one reads up to {SCHEMA_VERSION})")
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-            if found == SCHEMA_VERSION and {"learners", "meta", "versions", "contents"} <= tables:
+            if found == SCHEMA_VERSION and {"learners", "meta", "versions", "contents", "busy_recheck"} <= tables:
                 return
             if self._readonly():
                 if found == SCHEMA_VERSION and {"learners", "meta", "versions"} <= tables:
                     return  # read it as it is; the contents table comes with the first save that can write
                 raise sqlite3.OperationalError("attempt to write a readonly database")
             with conn:  # migrate in one transaction: a crash leaves the old schema
-                conn.executescript("BEGIN;" + _SCHEMA + _VERSIONS + _CONTENTS)
+                conn.executescript("BEGIN;" + _SCHEMA + _VERSIONS + _CONTENTS + _RECHECK)
                 columns = {row[1] for row in conn.execute("PRAGMA table_info(learners)")}
                 if "tracked" not in columns:  # a database from before progress tracking
                     conn.execute("ALTER TABLE learners ADD COLUMN tracked INTEGER NOT NULL DEFAULT 0")
@@ -257,7 +271,7 @@ class Store:
 
     def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
         writable = not self._readonly()
-        return sqlite_db.connect(self.path, wal=writable, synchronous_normal=writable)
+        return sqlite_db.connect(self.path, wal=writable, synchronous_normal=writable, read_only=not writable)
 
     @contextmanager
     def _guard(self) -> Iterator[None]:
@@ -303,6 +317,9 @@ class Store:
                 )
                 self._add_version(conn, name, version, profile_text, plan_text, tracked, stamp, note)
                 conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('last', ?)", (name,))
+                if plan is not None and not tracked:  # a new plan from the form read every calendar it names
+                    with suppress(sqlite3.OperationalError):  # a file from before the table existed
+                        conn.execute("DELETE FROM busy_recheck WHERE name = ?", (name,))
                 if content is not None:
                     conn.execute("INSERT OR REPLACE INTO contents(name, source, text, saved_at) VALUES (?, ?, ?, ?)",
                                  (name, content[0], content[1], stamp))
@@ -337,6 +354,17 @@ class Store:
             except sqlite3.OperationalError:  # a read-only file from before the table existed
                 return None
         return (str(row[0]), str(row[1])) if row else None
+
+    def rechecks(self, name: str) -> list[tuple[str, str]]:
+        """The learner's busy calendars a restore could not bring along or check: (source, why). The next plan
+        reads them again (and names any that still cannot be read); a new plan clears the marks."""
+        with self._guard(), self._connect() as conn:
+            try:
+                rows = conn.execute("SELECT source, reason FROM busy_recheck WHERE name = ? ORDER BY source",
+                                    (name,)).fetchall()
+            except sqlite3.OperationalError:  # a read-only file from before the table existed
+                return []
+        return [(str(a), str(b)) for a, b in rows]
 
     def version_of(self, name: str) -> int:
         with self._guard(), self._connect() as conn:
@@ -404,6 +432,7 @@ class Store:
         with self._guard(), self._connect() as conn:
             rows = conn.execute(f"SELECT {_COLUMNS} FROM learners ORDER BY name COLLATE NOCASE").fetchall()
         last = self.last()
+        learners = [self._row(row) for row in rows]
         state = {
             "format": STATE_FORMAT,
             "exported_at": _now(),
@@ -411,22 +440,32 @@ class Store:
             "learners": [
                 {"name": r.name, "profile": r.profile, "plan": r.plan, "updated_at": r.updated_at,
                  "tracked": r.tracked}
-                for r in (self._row(row) for row in rows)
+                for r in learners
             ],
+            "files": _busy_files([source for r in learners for source in _busy_sources(r.profile)]),
         }
         return (json.dumps(state, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
-    def import_state(self, data: bytes, curriculum: Curriculum) -> list[str]:
-        """Validate the whole file first, then write every learner in one transaction; returns their names.
+    def import_state(self, data: bytes, curriculum: Curriculum) -> Imported:
+        """Validate the whole file first, then write every learner in one transaction; returns their names (with
+        `notes`: what a restore could not bring along).
 
         A bad file raises InputError and leaves the database untouched. An imported learner that already exists
-        gets a new version, so the state it replaced can be restored.
+        gets a new version, so the state it replaced can be restored. Busy calendars never refuse a restore: a
+        file in the backup that is not on this machine is put beside the database; one that is in neither place,
+        and every calendar address (not fetched during a restore), is kept in the profile and marked to re-check.
         """
-        learners, last = parse_state(data, curriculum)
+        backup = read_backup(data, curriculum)
+        learners, last = backup.learners, backup.last
+        learners, marks, notes = self._bring_calendars(learners, backup.files)
+        notes = backup.notes + notes
         stamp = _now()
         with self._guard(), self._connect() as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
+                for name, source, reason in marks:
+                    conn.execute("INSERT OR REPLACE INTO busy_recheck(name, source, reason, marked_at) "
+                                 "VALUES (?, ?, ?, ?)", (name, source, reason, stamp))
                 for item in learners:
                     row = conn.execute("SELECT version FROM learners WHERE name = ?", (item.name,)).fetchone()
                     version = (int(row[0]) if row else 0) + 1
@@ -447,7 +486,52 @@ class Store:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
-        return [item.name for item in learners]
+        return Imported([item.name for item in learners], notes)
+
+    def _bring_calendars(self, learners: list[Learner], files: Mapping[str, bytes]
+                         ) -> tuple[list[Learner], list[tuple[str, str, str]], list[str]]:
+        """Each learner's busy calendar files found on this machine, or written beside the database from the
+        backup (and the profile and plan pointed at the copy); the rest marked to re-check."""
+        marks: list[tuple[str, str, str]] = []
+        notes: list[str] = []
+        out = []
+        for learner in learners:
+            moved: dict[str, str] = {}
+            for source in _busy_sources(learner.profile):
+                if _is_url(source):
+                    marks.append((learner.name, source, "a calendar address is not read during a restore"))
+                    continue
+                if Path(source).is_file():
+                    continue
+                data = files.get(source)
+                if data is None:
+                    marks.append((learner.name, source, "the file is not on this machine nor in the backup"))
+                    notes.append(f"{shown_name(learner.name)}: busy calendar {source} is not on this machine nor "
+                                 f"in the backup; it is kept, marked to re-check (the next plan names it)")
+                    continue
+                target = self.path.parent / "busy" / (f"{_file_stem(learner.name)}-"
+                                                      f"{hashlib.sha256(data).hexdigest()[:12]}.ics")
+                try:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    if not (target.is_file() and target.read_bytes() == data):
+                        write_atomic(target, data)
+                except OSError as exc:
+                    marks.append((learner.name, source, f"could not be written beside the database "
+                                                        f"({exc.strerror or exc})"))
+                    notes.append(f"{shown_name(learner.name)}: busy calendar {source} could not be written to "
+                                 f"{target.parent} ({exc.strerror or exc}); it is kept, marked to re-check")
+                    continue
+                moved[source] = str(target)
+            if moved:
+                notes.append(f"{shown_name(learner.name)}: {len(moved)} busy calendar file(s) from the backup put "
+                             f"in {self.path.parent / 'busy'}")
+                plan = learner.plan
+                if plan is not None and isinstance(plan.get("profile"), dict):
+                    plan = {**plan, "profile": _with_sources(plan["profile"], moved)}
+                learner = Learner(learner.name, _with_sources(learner.profile, moved), plan, learner.updated_at,
+                                  learner.tracked, learner.version)
+            out.append(learner)
+        return out, marks, notes
 
     # ------------------------------------------------------------ damage
     def _row(self, row: Sequence[Any]) -> Learner:
@@ -566,7 +650,7 @@ def _write_fresh(target: Path, found: _Salvage) -> list[str]:
     """A new database at `target` holding everything in `found`; returns the learners carried over."""
     names = []
     with sqlite_db.connect(target, wal=False) as conn:
-        conn.executescript(_SCHEMA + _VERSIONS + _CONTENTS)
+        conn.executescript(_SCHEMA + _VERSIONS + _CONTENTS + _RECHECK)
         conn.execute("ALTER TABLE learners ADD COLUMN version INTEGER NOT NULL DEFAULT 1")
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         with conn:
@@ -672,8 +756,110 @@ def _decode(data: bytes) -> bytes:
     return out
 
 
+class Imported(list[str]):
+    """The names an import wrote (a list, as before), with `notes`: what it could not bring along."""
+
+    def __init__(self, names: Sequence[str], notes: Sequence[str] = ()):
+        super().__init__(names)
+        self.notes = list(notes)
+
+
+@dataclass(frozen=True)
+class Backup:
+    learners: list[Learner]
+    last: str | None
+    files: dict[str, bytes]  # busy calendar files kept in the backup, by the source path the profiles name
+    notes: list[str]
+
+
+def _is_url(source: str) -> bool:
+    return "://" in source
+
+
+def _busy_sources(profile: Mapping[str, Any]) -> list[str]:
+    """The busy calendars a stored profile names (a list, one string, or the plan file's {sources: [...]})."""
+    raw = profile.get("busy")
+    if isinstance(raw, Mapping):
+        raw = raw.get("sources")
+    if isinstance(raw, str):
+        raw = [raw]
+    return [str(v).strip() for v in raw or [] if isinstance(v, str | Path) and str(v).strip()] \
+        if isinstance(raw, list | tuple) else []
+
+
+def _with_sources(profile: Mapping[str, Any], moved: Mapping[str, str]) -> dict[str, Any]:
+    out = dict(profile)
+    raw = out.get("busy")
+    if isinstance(raw, Mapping):
+        out["busy"] = {**raw, "sources": [moved.get(str(v).strip(), v) for v in raw.get("sources") or []]}
+    elif isinstance(raw, str):
+        out["busy"] = moved.get(raw.strip(), raw)
+    elif isinstance(raw, list | tuple):
+        out["busy"] = [moved.get(str(v).strip(), v) for v in raw]
+    return out
+
+
+def _file_stem(name: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_-")[:40]
+    return stem or "learner"
+
+
+def _busy_files(sources: Sequence[str]) -> list[dict[str, str]]:
+    """The busy calendar files (uploads, and files given by path) that can be read now, for the backup."""
+    from planner.busy import MAX_BUSY_BYTES
+
+    out = []
+    for source in dict.fromkeys(sources):
+        if _is_url(source):
+            continue
+        try:
+            path = Path(source)
+            if not path.is_file() or path.stat().st_size > MAX_BUSY_BYTES:
+                continue
+            data = path.read_bytes()
+        except OSError:
+            continue
+        out.append({"source": source, "sha256": hashlib.sha256(data).hexdigest(),
+                    "data": base64.b64encode(data).decode("ascii")})
+    return out
+
+
+def _backup_files(raw: Any) -> tuple[dict[str, bytes], list[str]]:
+    """The calendar files of a backup; an entry that does not read is skipped and named (its learner's
+    calendar is then marked to re-check), never a reason to refuse the restore."""
+    from planner.busy import MAX_BUSY_BYTES
+
+    files: dict[str, bytes] = {}
+    notes: list[str] = []
+    for i, item in enumerate(raw if isinstance(raw, list) else []):
+        try:
+            source = str(item["source"])
+            data = base64.b64decode(str(item["data"]), validate=True)
+            if len(data) > MAX_BUSY_BYTES or hashlib.sha256(data).hexdigest() != str(item.get("sha256", "")):
+                raise ValueError("size or checksum")
+        except (KeyError, TypeError, ValueError):
+            notes.append(f"files[{i}]: not a readable calendar file; skipped")
+            continue
+        files[source] = data
+    return files, notes
+
+
+def read_backup(data: bytes, curriculum: Curriculum) -> Backup:
+    """`parse_state` with the busy calendar files the backup carries."""
+    learners, last, state = _parse_state(data, curriculum)
+    files, notes = _backup_files(state.get("files"))
+    return Backup(learners, last, files, notes)
+
+
 def parse_state(data: bytes, curriculum: Curriculum) -> tuple[list[Learner], str | None]:
     """Check an exported state file: size, JSON, format key, and every profile re-validated."""
+    learners, last, _ = _parse_state(data, curriculum)
+    return learners, last
+
+
+def _parse_state(data: bytes, curriculum: Curriculum) -> tuple[list[Learner], str | None, dict[str, Any]]:
+    """Check an exported state file: size, JSON, format key, and every profile re-validated (its busy calendars
+    are not read: a calendar that is elsewhere or unreachable now never refuses a restore)."""
     if len(data) > MAX_IMPORT_BYTES:
         raise InputError("import", f"the file is {len(data) / 1e6:.1f} MB; the limit is "
                                    f"{MAX_IMPORT_BYTES / 1e6:g} MB")
@@ -694,8 +880,8 @@ def parse_state(data: bytes, curriculum: Curriculum) -> tuple[list[Learner], str
     for i, item in enumerate(raw):
         if not isinstance(item, dict):
             raise InputError(f"learners[{i}]", "expected a mapping with name and profile")
-        try:
-            name = check_name(item.get("name", ""))
+        try:  # a name this planner saved before today's rules still restores (it prints escaped)
+            name = _clean_name(item.get("name", ""))
         except InputError as exc:
             raise InputError(f"learners[{i}].name", exc.message) from None
         if name in seen:
@@ -705,7 +891,7 @@ def parse_state(data: bytes, curriculum: Curriculum) -> tuple[list[Learner], str
         if not isinstance(profile, dict):
             raise InputError(f"learners[{i}].profile", "expected a mapping of profile fields")
         try:
-            profile_from_mapping(profile, curriculum)
+            profile_from_mapping(profile, curriculum, read_busy=False)
         except InputError as exc:
             raise InputError(f"learners[{i}].profile.{exc.field}", exc.message) from None
         except (TypeError, ValueError, OverflowError) as exc:
@@ -725,4 +911,4 @@ def parse_state(data: bytes, curriculum: Curriculum) -> tuple[list[Learner], str
                 raise InputError(f"learners[{i}].plan", f"not a readable plan ({exc.__class__.__name__})") from None
         out.append(Learner(name, profile, plan, str(item.get("updated_at") or ""), tracked))
     last = state.get("last")
-    return out, last if isinstance(last, str) and last in seen else out[-1].name
+    return out, last if isinstance(last, str) and last in seen else out[-1].name, state
