@@ -91,6 +91,8 @@ def explain(path: str | Path, exc: BaseException) -> DatabaseFileError:
         folder = Path(path).parent
         if not folder.is_dir():
             message = f"the folder {folder} does not exist"
+        elif Path(path).exists() and not (os.access(path, os.W_OK) and os.access(folder, os.W_OK)):
+            kind, message = READ_ONLY, MESSAGES[READ_ONLY]  # e.g. a read-only disk: SQLite cannot open its -shm
         else:
             kind = OTHER if Path(path).exists() else MISSING
             message = "the file cannot be opened (check that you may read it, and write in its folder)"
