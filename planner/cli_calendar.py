@@ -49,11 +49,11 @@ def add_parsers(sub: Any) -> None:
 
 
 def _store(path: str | None, *, create: bool = True) -> Any:
-    """The store at --db (its folder must exist), else the default one. `create=False`: a missing file is a
-    StoreError of kind MISSING and nothing is created (listing and the feed only read)."""
+    """The store at --db (its folder must exist: a typo makes no folders), else the default one. `create=False`:
+    a missing file is a StoreError of kind MISSING and nothing is created (listing and the feed only read)."""
     from planner.store import Store
 
-    return Store(Path(path).expanduser() if path else None, create=create)
+    return Store(Path(path).expanduser() if path else None, create=create, make_folder=not path)
 
 
 def _database_error(exc: Any) -> int:

@@ -103,7 +103,8 @@ class FeedTokens:
 
     def published(self, name: str, content_hash: str, saved: dt.datetime) -> dt.datetime:
         """When this content of the learner's feed was saved: the plan's save time when the content is new, the
-        recorded time while it stays the same (re-saving an unchanged plan does not change the feed)."""
+        recorded time while it stays the same (re-saving an unchanged plan does not change the feed). On a full
+        disk or a read-only file the time is not recorded, and the feed is served all the same."""
         with self._connect() as conn, conn:
             row = conn.execute("SELECT content_hash, published_at FROM feed_published WHERE name = ?",
                                (name,)).fetchone()
@@ -112,9 +113,15 @@ class FeedTokens:
             when = min(saved.astimezone(dt.UTC).replace(microsecond=0), _now())
             if row:  # new content always gets a later time, even within the same second (If-Modified-Since)
                 when = max(when, dt.datetime.fromisoformat(row[1]) + dt.timedelta(seconds=1))
-            conn.execute("INSERT INTO feed_published(name, content_hash, published_at) VALUES (?, ?, ?) "
-                         "ON CONFLICT(name) DO UPDATE SET content_hash=excluded.content_hash, "
-                         "published_at=excluded.published_at", (name, content_hash, when.isoformat()))
+            try:
+                conn.execute("INSERT INTO feed_published(name, content_hash, published_at) VALUES (?, ?, ?) "
+                             "ON CONFLICT(name) DO UPDATE SET content_hash=excluded.content_hash, "
+                             "published_at=excluded.published_at", (name, content_hash, when.isoformat()))
+                conn.commit()
+            except sqlite3.Error as exc:  # a full disk or read-only file: serve the plan, record the time later
+                if sqlite_db.kind_of(self.path, exc) not in (sqlite_db.FULL, sqlite_db.READ_ONLY):
+                    raise
+                conn.rollback()
             return when
 
 

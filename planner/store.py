@@ -214,16 +214,14 @@ def _describe(exc: BaseException) -> str:
 
 
 class Store:
-    """The learners of one database file. `Store()` is the default file (its folder is made on first use); a path
-    given by the learner must be in an existing folder (a typo is an error, not a new folder). With
-    `create=False` a missing file is a StoreError of kind MISSING and nothing is created: listing and the feed
-    read, they never make an empty database."""
+    """The learners of one database file. Its folder is made when missing unless `make_folder=False` (the CLI's
+    `--db`: a typo is an error, not a new folder). With `create=False` a missing file is a StoreError of kind
+    MISSING and nothing is created or made: listing and the feed read, they never make an empty database."""
 
-    def __init__(self, path: str | Path | None = None, *, create: bool = True):
-        default = path is None
+    def __init__(self, path: str | Path | None = None, *, create: bool = True, make_folder: bool = True):
         self.path = Path(path) if path is not None else default_db_path()
         if not self.path.parent.is_dir():
-            if not (default and create):
+            if not (create and make_folder):
                 raise StoreError(self.path, f"the folder {self.path.parent} does not exist (check the path)",
                                  fixable=False, kind=sqlite_db.MISSING)
             try:

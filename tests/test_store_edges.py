@@ -24,6 +24,7 @@ from planner.cli import main
 from planner.curriculum import Curriculum, parse_curriculum
 from planner.errors import InputError
 from planner.export import plan_to_dict, plan_to_json
+from planner.feed import FeedBuilder
 from planner.feedtokens import FeedTokens, feed_path
 from planner.plan import Plan
 from planner.progress import mark_done_through
@@ -229,6 +230,8 @@ def test_read_only_file_lists_and_serves_links_and_refuses_writes_in_one_line(
             assert code == 0 and out.startswith("Ann\t")
             code, out, _ = _run(capsys, "feed", "Ann", "--db", str(db))
             assert code == 0 and out.strip() == f"/feed/{token}.ics"
+            doc = FeedBuilder(db).document(token)  # first served here: the publish time cannot be recorded
+            assert doc is not None and doc.body.count(b"BEGIN:VEVENT") == len(small_plan.active_sessions)
             for argv in (["feed", "Ann", "--rotate"], ["learners", "add", "Bob", "--plan", str(plan_file)],
                          ["sync", str(plan_file), "--caldav", "http://127.0.0.1:9/cal/"]):
                 code, out, err = _run(capsys, *argv, "--db", str(db))
