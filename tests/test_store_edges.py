@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import os
+import secrets
 import sqlite3
 import subprocess
 from collections.abc import Iterator
@@ -386,3 +388,37 @@ def test_backup_carries_uploaded_calendars_and_restores_when_they_are_elsewhere(
     assert other.rechecks("Bo") == []
     other.save("Cy", RAW, plan_to_dict(small_plan))  # a new plan (made with every calendar read): checked again
     assert other.rechecks("Cy") == []
+
+
+def test_start_fresh_reads_past_damaged_pages(tmp_path: Path) -> None:
+    """Garbage over three pages in the middle of the learners table: the rows on every other page are carried."""
+    db = tmp_path / "planner.db"
+    store = Store(db)
+    store.save("L000", RAW, None)
+    FeedTokens(db).token("L000")
+    conn = sqlite3.connect(db)  # about one learner a page, written in one go
+    with conn:
+        conn.executemany("INSERT INTO learners(name, profile, plan, updated_at, tracked, version) "
+                         "VALUES (?, ?, NULL, '2026-01-01', 0, 1)",
+                         [(f"L{i:03d}", json.dumps({**RAW, "note": "x" * 3000})) for i in range(1, 200)])
+        conn.executemany("INSERT INTO feed_tokens(name, token, created_at) VALUES (?, ?, '2026-01-01')",
+                         [(f"L{i:03d}", secrets.token_urlsafe(32)) for i in range(1, 200)])
+    conn.close()
+    tokens = FeedTokens(db)
+    links = {f"L{i:03d}": tokens.token(f"L{i:03d}") for i in range(200)}
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    with open(db, "r+b") as f:
+        f.seek(4096 * 40)
+        f.write(os.urandom(4096 * 3))
+    with pytest.raises(StoreError):
+        for name in Store(db).names():
+            Store(db).load(name)
+    _, kept = set_aside_and_start_fresh(db)
+    assert 190 <= len(kept) < 200  # only the learners on the damaged pages are gone
+    fresh = FeedTokens(db)
+    assert all(fresh.learner_for(links[name]) == name for name in kept)
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
