@@ -422,3 +422,22 @@ def test_start_fresh_reads_past_damaged_pages(tmp_path: Path) -> None:
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
+
+
+def test_dashboard_refuses_control_bidi_and_invisible_names_inline(fresh_state: Path) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90).run()
+    at = at.switch_page("dashboard/learners_page.py").run()
+    first = at.session_state["learner"]
+    refused = {"\x1b[31mEve": "control character", "\u200b": "no visible characters", "\u202eevE": "text-direction"}
+    for name, words in refused.items():
+        at.text_input(key="new_learner").set_value(name)
+        at.button(key="create_learner").click().run()
+        assert not at.exception, at.exception
+        errors = [e.value for e in at.error]
+        assert any(words in e and "\n" not in e for e in errors), errors
+        assert at.session_state["learner"] == first
+    assert not set(Store(fresh_state).names()) & set(refused)
