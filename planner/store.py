@@ -440,9 +440,11 @@ class Store:
                  "tracked": r.tracked}
                 for r in learners
             ],
-            "files": _busy_files([source for r in learners for source in _busy_sources(r.profile)]),
         }
-        return (json.dumps(state, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+        text = json.dumps(state, ensure_ascii=False, separators=(",", ":"))
+        files = _busy_files([source for r in learners for source in _busy_sources(r.profile)],
+                            MAX_IMPORT_BYTES - len(text.encode("utf-8")) - 65536)
+        return (text[:-1] + ',"files":' + json.dumps(files, separators=(",", ":")) + "}\n").encode("utf-8")
 
     def import_state(self, data: bytes, curriculum: Curriculum) -> Imported:
         """Validate the whole file first, then write every learner in one transaction; returns their names (with
@@ -802,14 +804,20 @@ def _file_stem(name: str) -> str:
     return stem or "learner"
 
 
-def _busy_files(sources: Sequence[str]) -> list[dict[str, str]]:
-    """The busy calendar files (uploads, and files given by path) that can be read now, for the backup."""
+def _busy_files(sources: Sequence[str], room: int) -> list[dict[str, str]]:
+    """The busy calendar files (uploads, and files given by path) that can be read now, for the backup: the
+    smallest first while the backup stays importable (`room` bytes); one left out is marked to re-check when the
+    backup is restored, as a file that is not on that machine."""
     from planner.busy import MAX_BUSY_BYTES
 
     out = []
+    sized = []
     for source in dict.fromkeys(sources):
         if _is_url(source):
             continue
+        with suppress(OSError):
+            sized.append((Path(source).stat().st_size, source))
+    for _, source in sorted(sized):
         try:
             path = Path(source)
             if not path.is_file() or path.stat().st_size > MAX_BUSY_BYTES:
@@ -817,8 +825,12 @@ def _busy_files(sources: Sequence[str]) -> list[dict[str, str]]:
             data = path.read_bytes()
         except OSError:
             continue
-        out.append({"source": source, "sha256": hashlib.sha256(data).hexdigest(),
-                    "data": base64.b64encode(data).decode("ascii")})
+        entry = {"source": source, "sha256": hashlib.sha256(data).hexdigest(),
+                 "data": base64.b64encode(data).decode("ascii")}
+        room -= len(entry["data"]) + len(source) + 128
+        if room < 0:
+            break
+        out.append(entry)
     return out
 
 

@@ -441,3 +441,13 @@ def test_dashboard_refuses_control_bidi_and_invisible_names_inline(fresh_state: 
         assert any(words in e and "\n" not in e for e in errors), errors
         assert at.session_state["learner"] == first
     assert not set(Store(fresh_state).names()) & set(refused)
+
+
+def test_backup_leaves_out_the_largest_calendars_rather_than_grow_past_what_imports(tmp_path: Path) -> None:
+    from planner.store import _busy_files
+
+    small, big = tmp_path / "small.ics", tmp_path / "big.ics"
+    small.write_bytes(b"S" * 1000)
+    big.write_bytes(b"B" * 100_000)
+    kept = _busy_files([str(big), str(small), "https://127.0.0.1:9/x.ics"], room=10_000)
+    assert [f["source"] for f in kept] == [str(small)]  # the big one is marked to re-check on restore
