@@ -77,10 +77,12 @@ def curriculum_from_text(text: str, source: str) -> Curriculum:
 
 
 class FeedUnavailable(Exception):
-    """The feed cannot be built right now; `reason` is the one line the response body and the log give."""
+    """The feed cannot be built right now; `reason` is the one line the response body and the log give, `name`
+    the learner when known (the log names the learner, never the token)."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, name: str | None = None):
         self.reason = reason
+        self.name = name
         super().__init__(reason)
 
 
@@ -142,7 +144,7 @@ class FeedBuilder:
         try:
             return curriculum_from_text(kept[1], kept[0])
         except InputError as exc:
-            raise FeedUnavailable(f"the learning path kept with this plan does not read ({exc})") from None
+            raise FeedUnavailable(f"the learning path kept with this plan does not read ({exc})", name) from None
 
     def _document(self, token: str) -> FeedDocument | None:
         name = self.tokens.learner_for(token)
@@ -165,7 +167,10 @@ class FeedBuilder:
             try:
                 raw = feed_calendar(learner.plan, self._curriculum(name) if learner.plan is not None else None)
             except InputError as exc:
-                raise FeedUnavailable(f"this plan cannot be shown as a calendar: {exc}") from None
+                raise FeedUnavailable(f"this plan cannot be shown as a calendar: {exc}", name) from None
+            except (ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError) as exc:
+                raise FeedUnavailable(f"this plan cannot be shown as a calendar ({exc.__class__.__name__})",
+                                      name) from None
             built = (raw, content_hash(raw))
             self._remember(self._raw, key, built)
         raw, digest = built
@@ -238,8 +243,8 @@ def create_app(db: str | Path | None = None) -> Starlette:
         try:
             doc = builder.document(token)
         except FeedUnavailable as exc:
-            name = builder.tokens.learner_for(token) if "database" not in exc.reason else None
-            log.warning("feed%s unavailable (503): %s", f" of {shown_name(name)}" if name else "", exc.reason)
+            log.warning("feed%s unavailable (503): %s", f" of {shown_name(exc.name)}" if exc.name else "",
+                        exc.reason)
             return PlainTextResponse(f"{exc.reason}\n", status_code=503,
                                      headers={"Cache-Control": "no-store", "Retry-After": str(RETRY_AFTER_S),
                                               **_SECURITY})
