@@ -132,9 +132,11 @@ def _cmd_learners(args: argparse.Namespace) -> int:
             missed = sum(1 for s in live if s.get("status") == "missed")
             if done or missed:  # progress is what the learner recorded, not how the plan was saved
                 what += f", {done} done" + (f", {missed} missed" if missed else "")
+        recheck = store.rechecks(rec.name)
+        if recheck:  # restored from a backup without being read
+            what += f", {len(recheck)} busy calendar(s) to re-check"
+        when = rec.updated_at[:16].replace("T", " ")
         # tab-separated: names may hold spaces; odd characters print escaped, never raw to the terminal
-        when = rec.updated_at[:16].replace("T", " ")
-        when = rec.updated_at[:16].replace("T", " ")
         print(f"{shown_name(rec.name)}\tversion {rec.version}\t{what}\tsaved {when} UTC")
     return EXIT_OK
 

@@ -358,7 +358,7 @@ def test_a_plan_of_a_learning_path_kept_with_it_is_served(tmp_path: Path, capsys
 
 
 def test_backup_carries_uploaded_calendars_and_restores_when_they_are_elsewhere(
-        tmp_path: Path, sql: Curriculum, small_plan: Plan) -> None:
+        tmp_path: Path, sql: Curriculum, small_plan: Plan, capsys: pytest.CaptureFixture[str]) -> None:
     ics = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:a\r\n" \
           b"DTSTART:20270105T180000Z\r\nDTEND:20270105T190000Z\r\nSUMMARY:Gym\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
     here = tmp_path / "here"
@@ -385,6 +385,8 @@ def test_backup_carries_uploaded_calendars_and_restores_when_they_are_elsewhere(
     assert other.rechecks("Ann") == [(address, "a calendar address is not read during a restore")]
     assert [s for s, _ in other.rechecks("Cy")] == [str(tmp_path / "never-uploaded.ics")]
     assert any("never-uploaded.ics" in note for note in imported.notes)
+    code, out, _ = _run(capsys, "learners", "--db", str(there / "planner.db"))
+    assert code == 0 and out.count("1 busy calendar(s) to re-check") == 2  # Ann and Cy, not Bo
     assert other.rechecks("Bo") == []
     other.save("Cy", RAW, plan_to_dict(small_plan))  # a new plan (made with every calendar read): checked again
     assert other.rechecks("Cy") == []
