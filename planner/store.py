@@ -245,7 +245,7 @@ class Store:
                 return
             if self._readonly():
                 if found == SCHEMA_VERSION and {"learners", "meta", "versions"} <= tables:
-                    return  # read it as it is; the contents table comes with the first save that can write
+                    return  # read it as it is; the newer tables come with the next open that can write
                 raise sqlite3.OperationalError("attempt to write a readonly database")
             with conn:  # migrate in one transaction: a crash leaves the old schema
                 conn.executescript("BEGIN;" + _SCHEMA + _VERSIONS + _CONTENTS + _RECHECK)
