@@ -26,7 +26,9 @@ import io
 import json
 import os
 import re
+import shutil
 import sqlite3
+import tempfile
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
@@ -582,9 +584,47 @@ class _Salvage:
     indexes: list[str]
 
 
+_MAGIC = b"SQLite format 3\x00"
+
+
 def _salvage(path: Path) -> _Salvage:
     """Whatever can still be read from a damaged database: every table's rows that read, learners and versions
-    only when their JSON parses (a learner that does not is named in `lost`)."""
+    only when their JSON parses (a learner that does not is named in `lost`). A file whose 100-byte header is
+    damaged (the pages behind it intact) is read through a copy with the header put right."""
+    found = _salvage_from(path)
+    if found.learners or found.tables or found.versions:
+        return found
+    try:
+        with open(path, "rb") as f:
+            header = bytearray(f.read(100))
+    except OSError:
+        return found
+    if len(header) < 100:
+        return found
+    page = int.from_bytes(header[16:18], "big")
+    page_ok = page == 1 or (512 <= page <= 32768 and page & (page - 1) == 0)
+    if header[:16] == _MAGIC and page_ok:
+        return found  # the header is fine: the damage is elsewhere
+    header[:16] = _MAGIC
+    if not page_ok:
+        header[16:18] = (4096).to_bytes(2, "big")
+    wal = path.with_name(path.name + "-wal")
+    header[18:20] = bytes([2, 2]) if wal.exists() else bytes([1, 1])
+    header[21:24] = bytes([64, 32, 32])
+    try:
+        with tempfile.TemporaryDirectory(dir=path.parent, prefix=f".{path.name}.repair-") as folder:
+            copy = Path(folder) / path.name
+            shutil.copyfile(path, copy)
+            if wal.exists():
+                shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+            with open(copy, "r+b") as f:
+                f.write(bytes(header))
+            return _salvage_from(copy)
+    except OSError:  # no room for the copy: what the file gave as it is
+        return found
+
+
+def _salvage_from(path: Path) -> _Salvage:
     learners: list[Learner] = []
     lost: list[str] = []
     versions: list[tuple[Any, ...]] = []

@@ -97,7 +97,8 @@ def test_full_disk_says_so_changes_nothing_and_the_database_works_after(tmp_path
 
         for argv in (["learners", "--db", str(db)], ["learners", "--db", str(db), "--start-fresh"],
                      ["feed", "Ann", "--db", str(db)], ["feed", "Ann", "--rotate", "--db", str(db)],
-                     ["learners", "add", "Bob", "--plan", str(plan_file), "--db", str(db)]):
+                     ["learners", "add", "Bob", "--plan", str(plan_file), "--db", str(db)],
+                     ["serve", "--port", str(free_port()), "--db", str(db)]):
             code, out, err = _run(capsys, *argv)
             assert code == 2, (argv, out, err)
             _one_line(err)
@@ -453,3 +454,22 @@ def test_backup_leaves_out_the_largest_calendars_rather_than_grow_past_what_impo
     big.write_bytes(b"B" * 100_000)
     kept = _busy_files([str(big), str(small), "https://127.0.0.1:9/x.ics"], room=10_000)
     assert [f["source"] for f in kept] == [str(small)]  # the big one is marked to re-check on restore
+
+
+def test_start_fresh_reads_past_a_damaged_header(tmp_path: Path, small_plan: Plan) -> None:
+    db = tmp_path / "planner.db"
+    store = Store(db)
+    store.save("Ann", RAW, plan_to_dict(small_plan), tracked=True)
+    store.save("Bob", RAW, None)
+    link = feed_path(store, "Ann")
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    with open(db, "r+b") as f:
+        f.write(b"\0" * 100)  # the header: "file is not a database"
+    with pytest.raises(StoreError) as exc:
+        Store(db)
+    assert exc.value.kind == sqlite_db.DAMAGED
+    _, kept = set_aside_and_start_fresh(db)
+    assert kept == ["Ann", "Bob"] and feed_path(Store(db), "Ann") == link
+    assert not [p for p in tmp_path.iterdir() if ".repair-" in p.name]
