@@ -206,6 +206,14 @@ def shown_name(name: str) -> str:
                    or ch in "\u2028\u2029" or (bare and ch != " ") else ch for ch in name)
 
 
+def _strict_json(value: Any, field: str, *, sort_keys: bool = False) -> str:
+    """JSON without NaN or infinity (not JSON: other tools, and this planner's own reader, refuse them)."""
+    try:
+        return json.dumps(value, sort_keys=sort_keys, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        raise InputError(field, "holds NaN or infinity, which a saved learner cannot hold") from None
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
@@ -297,8 +305,8 @@ class Store:
         if tracked and plan is None:
             raise InputError("plan", "a tracked learner needs a plan")
         stamp = _now()
-        profile_text = json.dumps(dict(profile), sort_keys=True, ensure_ascii=False)
-        plan_text = json.dumps(dict(plan), ensure_ascii=False) if plan is not None else None
+        profile_text = _strict_json(dict(profile), "profile", sort_keys=True)
+        plan_text = _strict_json(dict(plan), "plan") if plan is not None else None
         with self._guard(), self._connect() as conn:
             conn.execute("BEGIN IMMEDIATE")  # the version check and the write see the same row
             try:

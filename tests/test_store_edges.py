@@ -473,3 +473,14 @@ def test_start_fresh_reads_past_a_damaged_header(tmp_path: Path, small_plan: Pla
     _, kept = set_aside_and_start_fresh(db)
     assert kept == ["Ann", "Bob"] and feed_path(Store(db), "Ann") == link
     assert not [p for p in tmp_path.iterdir() if ".repair-" in p.name]
+
+
+def test_nan_is_never_stored(tmp_path: Path, small_plan: Plan) -> None:
+    store = Store(tmp_path / "planner.db")
+    data = plan_to_dict(small_plan)
+    data["summary"] = {**data["summary"], "months": float("nan")}
+    with pytest.raises(InputError) as exc:
+        store.save("Ann", RAW, data, tracked=True)
+    assert exc.value.field == "plan" and store.names() == []
+    with pytest.raises(InputError):
+        store.save("Ann", {**RAW, "hours_per_week": float("inf")}, None)
