@@ -11,7 +11,7 @@ from dashboard.state import CONTENT, boot, curriculum_for, learner_picker, md, o
 from planner import views
 from planner.errors import InputError
 from planner.feedtokens import forget_learner
-from planner.store import StaleVersion, StoreError, check_name
+from planner.store import StaleVersion, StoreError, check_name, shown_name
 
 
 def on_new_learner() -> None:
@@ -68,15 +68,15 @@ def on_import() -> None:
         return
     try:
         imported = store().import_state(upload.getvalue(), curriculum_for(CONTENT))
+    except StoreError as exc:  # the database (full, read-only, damaged), not the file
+        ss.import_error = f"Import failed — {exc.message}. Nothing was changed."
+        return
     except InputError as exc:
         ss.import_error = f"Import failed — {exc.field}: {exc.message}. Nothing was changed."
         return
-    except StoreError as exc:
-        ss.import_error = f"Import failed — {exc.message}. Nothing was changed."
-        return
     last = store().last()
     ss.pending_open = last.name if last is not None else None
-    ss.flash = f"Imported {len(imported)} learner(s)."
+    ss.flash = " ".join([f"Imported {len(imported)} learner(s).", *imported.notes])
     ss.import_error = None
 
 
@@ -87,8 +87,14 @@ def render() -> None:
     if s.readonly:
         st.warning(f"The database {s.path} is read-only: you can look, but nothing will be saved.")
 
+    rechecks = s.rechecks(ss.learner)
+    if rechecks:
+        st.warning(md("Busy calendars to re-check (restored from a backup without being read): "
+                      + "; ".join(f"{source} ({why})" for source, why in rechecks)
+                      + ". Make my plan reads them again and names any that still cannot be read."))
+
     st.subheader("History")
-    st.text(f"Every saved plan of {ss.learner}, the newest first.")
+    st.text(f"Every saved plan of {shown_name(ss.learner)}, the newest first.")
     versions = s.versions(ss.learner)
     if not versions:
         st.write("Nothing saved yet for this learner.")
@@ -114,7 +120,7 @@ def render() -> None:
 
     if ss.learner in s.names():
         st.subheader("Delete this learner")
-        st.text(f"Learner: {ss.learner}")  # user text never goes into a label (labels render markdown)
+        st.text(f"Learner: {shown_name(ss.learner)}")  # user text never goes into a label (labels render markdown)
         c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
         c1.checkbox("Yes, delete this learner from the list", key="delete_confirm",
                     help="The saved versions stay: creating the same name again can restore them. The calendar "

@@ -48,10 +48,22 @@ def add_parsers(sub: Any) -> None:
     sync.add_argument("--db", help="database file keeping the sync state (default: $PLANNER_DB)")
 
 
-def _store(path: str | None) -> Any:
+def _store(path: str | None, *, create: bool = True) -> Any:
+    """The store at --db (its folder must exist: a typo makes no folders), else the default one. `create=False`:
+    a missing file is a StoreError of kind MISSING and nothing is created (listing and the feed only read)."""
     from planner.store import Store
 
-    return Store(Path(path).expanduser() if path else None)
+    return Store(Path(path).expanduser() if path else None, create=create, make_folder=not path)
+
+
+def _database_error(exc: Any) -> int:
+    """A store problem as one line on stderr, exit 2; a damaged file names the way out."""
+    from planner.sqlite_db import DAMAGED
+
+    way_out = " (run `planner learners --start-fresh` to set it aside and start anew with what still reads)" \
+        if exc.kind == DAMAGED else ""
+    print(f"planner: error: {exc}{way_out}", file=sys.stderr)
+    return EXIT_BAD_INPUT
 
 
 def _read_plan(path: str, content: str | None) -> tuple[Any, dict[str, Any]]:
@@ -80,54 +92,93 @@ def _read_plan(path: str, content: str | None) -> tuple[Any, dict[str, Any]]:
 
 
 def _cmd_learners(args: argparse.Namespace) -> int:
+    from planner.store import StoreError
+
     if args.learners_command == "add":
-        from planner.profile import mapping_from_dict
+        return _cmd_learners_add(args)
+    from planner.sqlite_db import MISSING
+    from planner.store import default_db_path, set_aside_and_start_fresh, shown_name
 
-        store = _store(args.add_db or args.db)
-        plan, data = _read_plan(args.plan_file, args.content)
-        learner = store.save(args.name, mapping_from_dict(data["profile"]), data, tracked=True)
-        print(f"saved learner '{learner.name}': {len(plan.active_sessions)} sessions, {plan.profile.start} to "
-              f"{plan.finish} ({store.path})")
-        return EXIT_OK
-    from planner.store import StoreError, learners_command
-
+    path = Path(args.db).expanduser() if args.db else default_db_path()
     try:
-        store = _store(args.db)
-        names = store.names()
-        records = [store.load(name) for name in names]
-    except StoreError:  # damaged: one line and the way out (`--start-fresh`)
-        return learners_command(args.db, args.start_fresh)
+        store = _store(args.db, create=False)
+        records = [store.load(name) for name in store.names()]
+    except StoreError as exc:
+        if exc.kind == MISSING and (path.parent.is_dir() or not args.db):
+            print(f"no saved learners: no database at {path} yet")
+            return EXIT_OK
+        if args.start_fresh and exc.fixable:
+            aside, kept = set_aside_and_start_fresh(path)
+            print(f"set {path} aside as {aside.name}; {len(kept)} learner(s) carried over to a fresh database "
+                  f"(feed links and sync records too)")
+            return EXIT_OK
+        return _database_error(exc)
     if args.start_fresh:
         print(f"{store.path} is readable; nothing to set aside")
-    if not names:
+    if not records:
         print(f"no saved learners in {store.path}")
         return EXIT_OK
-    rows = []
     for rec in records:
         if rec is None:
             continue
         if rec.plan is None:
             what = "no plan (the last inputs did not fit)"
         else:
-            sessions = [s for s in rec.plan.get("sessions", []) if s.get("status") != "cancelled"]
-            summary = rec.plan.get("summary") or {}
-            what = f"{len(sessions)} sessions, {summary.get('start', '?')} to {summary.get('finish', '?')}"
-        if rec.tracked:
-            what += ", with progress"
-        rows.append((rec.name, f"version {rec.version}", what, rec.updated_at[:16].replace("T", " ")))
-    for name, version, what, when in rows:  # tab-separated: names may hold spaces
-        print(f"{name}\t{version}\t{what}\tsaved {when} UTC")
+            sessions = [s for s in rec.plan.get("sessions") or [] if isinstance(s, dict)]
+            live = [s for s in sessions if s.get("status") != "cancelled"]
+            summary = rec.plan.get("summary") if isinstance(rec.plan.get("summary"), dict) else {}
+            what = f"{len(live)} sessions, {summary.get('start', '?')} to {summary.get('finish', '?')}"
+            done = sum(1 for s in live if s.get("status") == "done")
+            missed = sum(1 for s in live if s.get("status") == "missed")
+            if done or missed:  # progress is what the learner recorded, not how the plan was saved
+                what += f", {done} done" + (f", {missed} missed" if missed else "")
+        recheck = store.rechecks(rec.name)
+        if recheck:  # restored from a backup without being read
+            what += f", {len(recheck)} busy calendar(s) to re-check"
+        when = rec.updated_at[:16].replace("T", " ")
+        # tab-separated: names may hold spaces; odd characters print escaped, never raw to the terminal
+        print(f"{shown_name(rec.name)}\tversion {rec.version}\t{what}\tsaved {when} UTC")
+    return EXIT_OK
+
+
+def _cmd_learners_add(args: argparse.Namespace) -> int:
+    from planner.curriculum import default_content_path
+    from planner.profile import mapping_from_dict
+    from planner.store import StoreError, shown_name
+    from planner.yamlio import read_text
+
+    plan, data = _read_plan(args.plan_file, args.content)
+    content = None
+    if args.content and Path(args.content).resolve().parent != default_content_path().parent.resolve():
+        # a learning path not shipped with the planner: keep it with the plan, so the feed can read the plan
+        # even after the file has moved
+        content = (str(Path(args.content).resolve()), read_text(args.content, "--content"))
+    try:
+        store = _store(args.add_db or args.db)
+        learner = store.save(args.name, mapping_from_dict(data["profile"]), data, tracked=True, content=content)
+    except StoreError as exc:
+        return _database_error(exc)
+    print(f"saved learner '{shown_name(learner.name)}': {len(plan.active_sessions)} sessions, {plan.profile.start} "
+          f"to {plan.finish} ({store.path})")
     return EXIT_OK
 
 
 def _cmd_feed(args: argparse.Namespace) -> int:
     from planner.feedtokens import feed_path, rotate_token
+    from planner.sqlite_db import MISSING, DatabaseFileError
+    from planner.store import shown_name
 
-    store = _store(args.db)
-    path = rotate_token(store, args.name) if args.rotate else feed_path(store, args.name)
+    if args.base and not args.base.startswith(("http://", "https://")):
+        raise InputError("--base", "expected an http:// or https:// address")
+    try:
+        store = _store(args.db, create=False)
+        path = rotate_token(store, args.name) if args.rotate else feed_path(store, args.name)
+    except DatabaseFileError as exc:
+        if exc.kind == MISSING and exc.path.parent.is_dir():
+            raise InputError("learner", f"no saved learner '{shown_name(args.name)}' (no database at {exc.path} "
+                                        f"yet)") from None
+        return _database_error(exc)
     if args.base:
-        if not args.base.startswith(("http://", "https://")):
-            raise InputError("--base", "expected an http:// or https:// address")
         print(args.base.rstrip("/") + path)
     else:
         print(path)
@@ -137,7 +188,7 @@ def _cmd_feed(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from planner.feed import DEFAULT_HOST, DEFAULT_PORT, serve
+    from planner.feed import DEFAULT_HOST, DEFAULT_PORT, create_app, serve
 
     host = args.host or DEFAULT_HOST
     try:
@@ -154,10 +205,16 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             probe.bind((host, port))
         except OSError as exc:
             raise InputError("--port", f"cannot listen on {host}:{port} ({exc.strerror})") from None
-    store = _store(args.db)
+    from planner.sqlite_db import DatabaseFileError
+
+    try:
+        store = _store(args.db)
+        app = create_app(store.path)
+    except DatabaseFileError as exc:
+        return _database_error(exc)
     print(f"serving subscription feeds from {store.path} on http://{host}:{port}/feed/<token>.ics "
           f"(Ctrl+C stops)", flush=True)
-    serve(store.path, host, port)
+    serve(app, host, port)
     return EXIT_OK
 
 

@@ -6,6 +6,11 @@ event from a subscription), with REFRESH-INTERVAL/X-PUBLISHED-TTL of one hour an
 content was first served. The ETag is the hash of the content, so polls between changes cost a 304. Responses vary
 on Accept-Encoding (gzip cuts the default plan from ~440 kB to ~36 kB). Unknown, malformed and rotated tokens all
 get the same 404; the access log is off, since every request path carries a token.
+
+A feed that cannot be built right now (the database is full, read-only or damaged; the plan's learning path cannot
+be found) answers 503 with Retry-After and one line saying why, and logs one line naming the learner: never a 500.
+A learner saved with `learners add --content FILE` keeps that path's YAML in the store, so the feed reads the plan
+even when the file is not beside the planner's own paths (or has moved since).
 """
 
 from __future__ import annotations
@@ -28,18 +33,20 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from planner.curriculum import Curriculum, default_content_path, load_curriculum
+from planner.curriculum import Curriculum, default_content_path, load_curriculum, parse_curriculum
 from planner.errors import InputError
 from planner.export.json import plan_from_dict
 from planner.feedtokens import FeedTokens
 from planner.livecal import LiveCalendar, content_hash, live_calendar, set_stamp
-from planner.store import Store
+from planner.sqlite_db import DatabaseFileError
+from planner.store import Store, shown_name
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8502
 REFRESH = dt.timedelta(hours=1)
 MEDIA_TYPE = "text/calendar; charset=utf-8"
 CACHE_ENTRIES = 32
+RETRY_AFTER_S = 600  # a feed that cannot be built now: calendar apps try again in 10 minutes
 log = logging.getLogger("planner.feed")
 
 
@@ -63,6 +70,22 @@ def curriculum_for_id(path_id: str) -> Curriculum:
     return load_curriculum(path)
 
 
+@lru_cache(maxsize=8)
+def curriculum_from_text(text: str, source: str) -> Curriculum:
+    """A learning path kept in the store with a learner's plan (`learners add --content`)."""
+    return parse_curriculum(text, source)
+
+
+class FeedUnavailable(Exception):
+    """The feed cannot be built right now; `reason` is the one line the response body and the log give, `name`
+    the learner when known (the log names the learner, never the token)."""
+
+    def __init__(self, reason: str, name: str | None = None):
+        self.reason = reason
+        self.name = name
+        super().__init__(reason)
+
+
 @dataclass(frozen=True)
 class FeedDocument:
     body: bytes
@@ -77,8 +100,9 @@ class FeedDocument:
         return self._gzip[0]
 
 
-def feed_calendar(plan_data: dict[str, Any] | None) -> bytes:
-    """The feed's bytes for a saved plan (placeholder DTSTAMPs); an empty calendar when there is no plan."""
+def feed_calendar(plan_data: dict[str, Any] | None, curriculum: Curriculum | None = None) -> bytes:
+    """The feed's bytes for a saved plan (placeholder DTSTAMPs); an empty calendar when there is no plan. The plan
+    is read with `curriculum`, else with the shipped learning path its path id names."""
     from planner.export.ics import PRODID
 
     refresh = (b"REFRESH-INTERVAL;VALUE=DURATION:" + vDuration(REFRESH).to_ical(),
@@ -87,8 +111,10 @@ def feed_calendar(plan_data: dict[str, Any] | None) -> bytes:
         empty = LiveCalendar((b"VERSION:2.0", b"PRODID:" + PRODID.encode(), b"NAME:Study plan",
                               b"X-WR-CALNAME:Study plan"), {}, ())
         return empty.to_ical(refresh)
-    path_id = str((plan_data.get("path") or {}).get("id", ""))
-    return live_calendar(plan_from_dict(plan_data, curriculum_for_id(path_id))).to_ical(refresh)
+    if curriculum is None:
+        path = plan_data.get("path")
+        curriculum = curriculum_for_id(str(path.get("id", "")) if isinstance(path, dict) else "")
+    return live_calendar(plan_from_dict(plan_data, curriculum)).to_ical(refresh)
 
 
 class FeedBuilder:
@@ -105,6 +131,22 @@ class FeedBuilder:
         self._lock = threading.Lock()
 
     def document(self, token: str) -> FeedDocument | None:
+        """The learner's feed, None for an unknown token; FeedUnavailable when it cannot be built right now."""
+        try:
+            return self._document(token)
+        except DatabaseFileError as exc:
+            raise FeedUnavailable(f"the planner's database cannot be read right now: {exc.message}") from None
+
+    def _curriculum(self, name: str) -> Curriculum | None:
+        kept = self.store.content(name)
+        if kept is None:
+            return None
+        try:
+            return curriculum_from_text(kept[1], kept[0])
+        except InputError as exc:
+            raise FeedUnavailable(f"the learning path kept with this plan does not read ({exc})", name) from None
+
+    def _document(self, token: str) -> FeedDocument | None:
         name = self.tokens.learner_for(token)
         if name is None:
             return None
@@ -122,7 +164,13 @@ class FeedBuilder:
         with self._lock:
             built = self._raw.get(key)
         if built is None:
-            raw = feed_calendar(learner.plan)
+            try:
+                raw = feed_calendar(learner.plan, self._curriculum(name) if learner.plan is not None else None)
+            except InputError as exc:
+                raise FeedUnavailable(f"this plan cannot be shown as a calendar: {exc}", name) from None
+            except (ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError) as exc:
+                raise FeedUnavailable(f"this plan cannot be shown as a calendar ({exc.__class__.__name__})",
+                                      name) from None
             built = (raw, content_hash(raw))
             self._remember(self._raw, key, built)
         raw, digest = built
@@ -192,7 +240,14 @@ def create_app(db: str | Path | None = None) -> Starlette:
 
     def feed(request: Request) -> Response:
         token = str(request.path_params["token"])
-        doc = builder.document(token)
+        try:
+            doc = builder.document(token)
+        except FeedUnavailable as exc:
+            log.warning("feed%s unavailable (503): %s", f" of {shown_name(exc.name)}" if exc.name else "",
+                        exc.reason)
+            return PlainTextResponse(f"{exc.reason}\n", status_code=503,
+                                     headers={"Cache-Control": "no-store", "Retry-After": str(RETRY_AFTER_S),
+                                              **_SECURITY})
         if doc is None:
             return PlainTextResponse(_NOT_FOUND, status_code=404, headers={"Cache-Control": "no-store", **_SECURITY})
         gz = _wants_gzip(request.headers.get("accept-encoding", ""))
@@ -227,9 +282,11 @@ def create_app(db: str | Path | None = None) -> Starlette:
     return app
 
 
-def serve(db: str | Path | None = None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
-    """Run the feed app under uvicorn until interrupted (no access log: request paths hold tokens)."""
+def serve(db: str | Path | Starlette | None = None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
+    """Run the feed app (or the app for the database `db`) under uvicorn until interrupted (no access log:
+    request paths hold tokens)."""
     import uvicorn
 
-    uvicorn.run(create_app(db), host=host, port=port, access_log=False, log_level="warning",
+    app = db if isinstance(db, Starlette) else create_app(db)
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning",
                 server_header=False, proxy_headers=False)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import os
 import re
 import secrets
 import sqlite3
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from planner import sqlite_db
 from planner.errors import InputError
-from planner.store import Store
+from planner.store import Store, shown_name
 
 TOKEN_BYTES = 32
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}")  # token_urlsafe(32): 43 characters, no padding
@@ -48,11 +49,17 @@ class FeedTokens:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        with self._connect() as conn, conn:
-            conn.executescript(_SCHEMA)
+        if self._writable():  # a read-only file still answers for the links it holds
+            with self._connect() as conn, conn:
+                conn.executescript(_SCHEMA)
+
+    def _writable(self) -> bool:
+        return not self.path.exists() or os.access(self.path, os.W_OK)
 
     def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
-        return sqlite_db.connect(self.path)
+        """sqlite3 errors leave as one-line `DatabaseFileError`s (full disk, read-only, damaged)."""
+        writable = self._writable()
+        return sqlite_db.connect(self.path, wal=writable, read_only=not writable)
 
     def token(self, name: str) -> str:
         """The learner's token, made on first use."""
@@ -96,7 +103,8 @@ class FeedTokens:
 
     def published(self, name: str, content_hash: str, saved: dt.datetime) -> dt.datetime:
         """When this content of the learner's feed was saved: the plan's save time when the content is new, the
-        recorded time while it stays the same (re-saving an unchanged plan does not change the feed)."""
+        recorded time while it stays the same (re-saving an unchanged plan does not change the feed). On a full
+        disk or a read-only file the time is not recorded, and the feed is served all the same."""
         with self._connect() as conn, conn:
             row = conn.execute("SELECT content_hash, published_at FROM feed_published WHERE name = ?",
                                (name,)).fetchone()
@@ -105,16 +113,22 @@ class FeedTokens:
             when = min(saved.astimezone(dt.UTC).replace(microsecond=0), _now())
             if row:  # new content always gets a later time, even within the same second (If-Modified-Since)
                 when = max(when, dt.datetime.fromisoformat(row[1]) + dt.timedelta(seconds=1))
-            conn.execute("INSERT INTO feed_published(name, content_hash, published_at) VALUES (?, ?, ?) "
-                         "ON CONFLICT(name) DO UPDATE SET content_hash=excluded.content_hash, "
-                         "published_at=excluded.published_at", (name, content_hash, when.isoformat()))
+            try:
+                conn.execute("INSERT INTO feed_published(name, content_hash, published_at) VALUES (?, ?, ?) "
+                             "ON CONFLICT(name) DO UPDATE SET content_hash=excluded.content_hash, "
+                             "published_at=excluded.published_at", (name, content_hash, when.isoformat()))
+                conn.commit()
+            except sqlite3.Error as exc:  # a full disk or read-only file: serve the plan, record the time later
+                if sqlite_db.kind_of(self.path, exc) not in (sqlite_db.FULL, sqlite_db.READ_ONLY):
+                    raise
+                conn.rollback()
             return when
 
 
 def _saved_name(store: Store, name: str) -> str:
     learner = store.load(" ".join(str(name).split()))
     if learner is None:
-        raise InputError("learner", f"no saved learner '{name}' (see `planner learners`)")
+        raise InputError("learner", f"no saved learner '{shown_name(str(name))}' (see `planner learners`)")
     return learner.name
 
 

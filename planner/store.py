@@ -10,25 +10,34 @@ itself a new version). Each learner row carries a version number; a save that na
 is refused with `StaleVersion` when another tab saved in between, instead of silently overwriting that tab's work.
 Every write is a single transaction; the database runs in WAL mode so a reader never blocks the writer.
 
-A damaged file (not SQLite, a newer schema, an unreadable row, read-only) raises `StoreError` with one line to
-show; `set_aside_and_start_fresh` keeps the bad file as `*.corrupt` and carries every readable learner over.
+A file that cannot be used raises `StoreError` with one line to show, and says which way out there is: a damaged
+file (not SQLite, a newer schema, an unreadable row) can be set aside (`set_aside_and_start_fresh` keeps it as
+`*.corrupt` and carries every readable row of every table over, feed tokens and sync state included); a full disk,
+a read-only file or a missing folder are not damage, and nothing is moved for them.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import gzip
+import hashlib
 import io
 import json
 import os
+import re
+import shutil
 import sqlite3
+import tempfile
+import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from planner import sqlite_db
+from planner.atomic import write_atomic
 from planner.curriculum import Curriculum
 from planner.errors import InputError
 from planner.profile import profile_from_mapping
@@ -68,17 +77,44 @@ CREATE TABLE IF NOT EXISTS versions (
 );
 """
 
+_CONTENTS = """
+CREATE TABLE IF NOT EXISTS contents (
+    name TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    text TEXT NOT NULL,
+    saved_at TEXT NOT NULL
+);
+"""
+
+_RECHECK = """
+CREATE TABLE IF NOT EXISTS busy_recheck (
+    name TEXT NOT NULL,
+    source TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    marked_at TEXT NOT NULL,
+    PRIMARY KEY(name, source)
+);
+"""
+
 _COLUMNS = "name, profile, plan, updated_at, tracked, version"
 
 
-class StoreError(Exception):
-    """The database cannot be used as it is; `message` is the one line the dashboard and CLI show."""
+class StoreError(sqlite_db.DatabaseFileError):
+    """The database cannot be used as it is; `message` is the one line the dashboard and CLI show. Only a damaged
+    file is `fixable` by setting it aside: a full disk or a read-only file would lose nothing by waiting."""
 
-    def __init__(self, path: Path, message: str, *, fixable: bool = True):
-        self.path = path
-        self.message = message
-        self.fixable = fixable  # setting the file aside and starting fresh is a way out
-        super().__init__(f"{path}: {message}")
+    def __init__(self, path: Path, message: str, *, fixable: bool = True, kind: str = sqlite_db.DAMAGED):
+        super().__init__(path, message, kind if fixable else (sqlite_db.OTHER if kind == sqlite_db.DAMAGED
+                                                                else kind))
+        self.fixable = fixable and kind == sqlite_db.DAMAGED  # setting the file aside and starting fresh helps
+
+    @classmethod
+    def of(cls, path: Path, exc: BaseException) -> StoreError:
+        """A sqlite3 error (translated or not) as a StoreError; only damage is fixable."""
+        if isinstance(exc, StoreError):
+            return exc
+        found = sqlite_db.explain(path, exc)
+        return cls(path, found.message, fixable=found.kind == sqlite_db.DAMAGED, kind=found.kind)
 
 
 class StaleVersion(Exception):
@@ -120,7 +156,19 @@ def default_db_path() -> Path:
     return Path(base) / "study-planner" / "planner.db"
 
 
-def check_name(name: str) -> str:
+# Bidi embeddings, overrides and isolates reorder the text around them (a name could print as another's, or turn
+# the rest of a line around); marks and joiners alone are invisible.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_INVISIBLE = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u180e\u2800\u3164\uffa0")  # fillers, blank Braille
+
+
+def _visible(ch: str) -> bool:
+    return not (ch.isspace() or unicodedata.category(ch) in ("Cf", "Cc", "Mn", "Me", "Zs", "Co", "Cn", "Cs")
+                or ch in _INVISIBLE)
+
+
+def _clean_name(name: str) -> str:
+    """Whitespace collapsed and length checked: what every stored name already satisfies."""
     clean = " ".join(str(name).split())
     if not clean:
         raise InputError("learner", "enter a name")
@@ -129,30 +177,72 @@ def check_name(name: str) -> str:
     return clean
 
 
+def check_name(name: str) -> str:
+    """A new learner's name, cleaned: no control characters (ESC, BEL: they drive the terminal the name is printed
+    on), no bidi overrides or isolates (they reorder the text around them), and at least one visible character.
+    Names saved before these rules keep working (`Store.save` checks only new ones) and print escaped."""
+    clean = _clean_name(name)
+    for ch in clean:
+        if unicodedata.category(ch) == "Cc":
+            raise InputError("learner", f"the name holds a control character ({_escaped(ch)}); use letters, "
+                                        f"digits and punctuation")
+        if ch in _BIDI_CONTROLS:
+            raise InputError("learner", f"the name holds a text-direction control ({_escaped(ch)}); type the name "
+                                        f"without it")
+    if not any(_visible(ch) for ch in clean):
+        raise InputError("learner", "the name has no visible characters")
+    return clean
+
+
+def _escaped(ch: str) -> str:
+    return f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}"
+
+
+def shown_name(name: str) -> str:
+    """A stored name safe to print: control characters, bidi controls and surrogates escaped (\\u001b), and every
+    invisible character escaped when nothing visible is left (a lone zero-width space prints as \\u200b)."""
+    bare = not any(_visible(ch) for ch in name)
+    return "".join(_escaped(ch) if unicodedata.category(ch) in ("Cc", "Cs") or ch in _BIDI_CONTROLS
+                   or ch in "\u2028\u2029" or (bare and ch != " ") else ch for ch in name)
+
+
+def _strict_json(value: Any, field: str, *, sort_keys: bool = False) -> str:
+    """JSON without NaN or infinity (not JSON: other tools, and this planner's own reader, refuse them)."""
+    try:
+        return json.dumps(value, sort_keys=sort_keys, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        raise InputError(field, "holds NaN or infinity, which a saved learner cannot hold") from None
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
 
 def _describe(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    if "readonly" in text or "read-only" in text:
-        return "the file is read-only, so nothing can be saved (fix its permissions, or set it aside)"
-    if "not a database" in text or "malformed" in text or "disk image" in text:
-        return "the file is damaged or not a planner database"
-    return text or exc.__class__.__name__
+    """One line for a sqlite3 error (kept for callers that only want the words)."""
+    return sqlite_db.explain(Path("."), exc).message
 
 
 class Store:
-    def __init__(self, path: str | Path | None = None):
+    """The learners of one database file. Its folder is made when missing unless `make_folder=False` (the CLI's
+    `--db`: a typo is an error, not a new folder). With `create=False` a missing file is a StoreError of kind
+    MISSING and nothing is created or made: listing and the feed read, they never make an empty database."""
+
+    def __init__(self, path: str | Path | None = None, *, create: bool = True, make_folder: bool = True):
         self.path = Path(path) if path is not None else default_db_path()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(self.path, f"cannot create its folder ({exc.strerror})", fixable=False) from None
-        try:
+        if not self.path.parent.is_dir():
+            if not (create and make_folder):
+                raise StoreError(self.path, f"the folder {self.path.parent} does not exist (check the path)",
+                                 fixable=False, kind=sqlite_db.MISSING)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(self.path, f"cannot create its folder ({exc.strerror})", fixable=False,
+                                 kind=sqlite_db.MISSING) from None
+        if not create and not self.path.is_file():
+            raise StoreError(self.path, "no planner database here yet", fixable=False, kind=sqlite_db.MISSING)
+        with self._guard():
             self._open()
-        except sqlite3.Error as exc:
-            raise StoreError(self.path, _describe(exc)) from None
 
     def _open(self) -> None:
         with self._connect() as conn:
@@ -161,12 +251,14 @@ class Store:
                 raise StoreError(self.path, f"it was written by a newer version of the planner (schema {found}, "
                                             f"this one reads up to {SCHEMA_VERSION})")
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-            if found == SCHEMA_VERSION and {"learners", "meta", "versions"} <= tables:
+            if found == SCHEMA_VERSION and {"learners", "meta", "versions", "contents", "busy_recheck"} <= tables:
                 return
             if self._readonly():
+                if found == SCHEMA_VERSION and {"learners", "meta", "versions"} <= tables:
+                    return  # read it as it is; the newer tables come with the next open that can write
                 raise sqlite3.OperationalError("attempt to write a readonly database")
             with conn:  # migrate in one transaction: a crash leaves the old schema
-                conn.executescript("BEGIN;" + _SCHEMA + _VERSIONS)
+                conn.executescript("BEGIN;" + _SCHEMA + _VERSIONS + _CONTENTS + _RECHECK)
                 columns = {row[1] for row in conn.execute("PRAGMA table_info(learners)")}
                 if "tracked" not in columns:  # a database from before progress tracking
                     conn.execute("ALTER TABLE learners ADD COLUMN tracked INTEGER NOT NULL DEFAULT 0")
@@ -187,36 +279,41 @@ class Store:
 
     def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
         writable = not self._readonly()
-        return sqlite_db.connect(self.path, wal=writable, synchronous_normal=writable)
+        return sqlite_db.connect(self.path, wal=writable, synchronous_normal=writable, read_only=not writable)
 
     @contextmanager
     def _guard(self) -> Iterator[None]:
-        """sqlite3 errors after opening (a file damaged or made read-only while in use) as one StoreError."""
+        """sqlite3 errors (a file damaged, full or made read-only while in use) as one StoreError."""
         try:
             yield
         except sqlite3.Error as exc:
-            raise StoreError(self.path, _describe(exc)) from None
+            raise StoreError.of(self.path, exc) from None
 
     # ------------------------------------------------------------ learners
     def save(self, name: str, profile: Mapping[str, Any], plan: Mapping[str, Any] | None,
-             tracked: bool = False, *, expected_version: int | None = None, note: str = "") -> Learner:
+             tracked: bool = False, *, expected_version: int | None = None, note: str = "",
+             content: tuple[str, str] | None = None) -> Learner:
         """Insert or replace one learner, record the save as a new version and mark it the last one used.
 
         `tracked=True` means `plan` carries progress or an accepted re-plan and is restored as saved; a plain
         save (a new plan from the form) clears it. With `expected_version` (the version the caller read), a save
-        after someone else's raises StaleVersion and changes nothing.
+        after someone else's raises StaleVersion and changes nothing. `content` (source, YAML text) keeps the
+        learning path the plan was made from when it is not one shipped with the planner, so the feed can still
+        read the plan after the file has moved. A new name must pass `check_name`; a name already saved is kept.
         """
-        name = check_name(name)
+        name = _clean_name(name)
         if tracked and plan is None:
             raise InputError("plan", "a tracked learner needs a plan")
         stamp = _now()
-        profile_text = json.dumps(dict(profile), sort_keys=True, ensure_ascii=False)
-        plan_text = json.dumps(dict(plan), ensure_ascii=False) if plan is not None else None
+        profile_text = _strict_json(dict(profile), "profile", sort_keys=True)
+        plan_text = _strict_json(dict(plan), "plan") if plan is not None else None
         with self._guard(), self._connect() as conn:
             conn.execute("BEGIN IMMEDIATE")  # the version check and the write see the same row
             try:
                 row = conn.execute("SELECT version FROM learners WHERE name = ?", (name,)).fetchone()
                 current = int(row[0]) if row else 0
+                if row is None:
+                    check_name(name)
                 if expected_version is not None and expected_version != current:
                     raise StaleVersion(name, expected_version, current)
                 version = current + 1
@@ -228,6 +325,12 @@ class Store:
                 )
                 self._add_version(conn, name, version, profile_text, plan_text, tracked, stamp, note)
                 conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('last', ?)", (name,))
+                if plan is not None and not tracked:  # a new plan from the form read every calendar it names
+                    with suppress(sqlite3.OperationalError):  # a file from before the table existed
+                        conn.execute("DELETE FROM busy_recheck WHERE name = ?", (name,))
+                if content is not None:
+                    conn.execute("INSERT OR REPLACE INTO contents(name, source, text, saved_at) VALUES (?, ?, ?, ?)",
+                                 (name, content[0], content[1], stamp))
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -250,6 +353,26 @@ class Store:
         with self._guard(), self._connect() as conn:
             row = conn.execute(f"SELECT {_COLUMNS} FROM learners WHERE name = ?", (name,)).fetchone()
         return self._row(row) if row else None
+
+    def content(self, name: str) -> tuple[str, str] | None:
+        """The learning path kept with the learner's plan by `save(content=...)`: (source, YAML text)."""
+        with self._guard(), self._connect() as conn:
+            try:
+                row = conn.execute("SELECT source, text FROM contents WHERE name = ?", (name,)).fetchone()
+            except sqlite3.OperationalError:  # a read-only file from before the table existed
+                return None
+        return (str(row[0]), str(row[1])) if row else None
+
+    def rechecks(self, name: str) -> list[tuple[str, str]]:
+        """The learner's busy calendars a restore could not bring along or check: (source, why). The next plan
+        reads them again (and names any that still cannot be read); a new plan clears the marks."""
+        with self._guard(), self._connect() as conn:
+            try:
+                rows = conn.execute("SELECT source, reason FROM busy_recheck WHERE name = ? ORDER BY source",
+                                    (name,)).fetchall()
+            except sqlite3.OperationalError:  # a read-only file from before the table existed
+                return []
+        return [(str(a), str(b)) for a, b in rows]
 
     def version_of(self, name: str) -> int:
         with self._guard(), self._connect() as conn:
@@ -317,6 +440,7 @@ class Store:
         with self._guard(), self._connect() as conn:
             rows = conn.execute(f"SELECT {_COLUMNS} FROM learners ORDER BY name COLLATE NOCASE").fetchall()
         last = self.last()
+        learners = [self._row(row) for row in rows]
         state = {
             "format": STATE_FORMAT,
             "exported_at": _now(),
@@ -324,22 +448,34 @@ class Store:
             "learners": [
                 {"name": r.name, "profile": r.profile, "plan": r.plan, "updated_at": r.updated_at,
                  "tracked": r.tracked}
-                for r in (self._row(row) for row in rows)
+                for r in learners
             ],
         }
-        return (json.dumps(state, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+        text = json.dumps(state, ensure_ascii=False, separators=(",", ":"))
+        files = _busy_files([source for r in learners for source in _busy_sources(r.profile)],
+                            MAX_IMPORT_BYTES - len(text.encode("utf-8")) - 65536)
+        return (text[:-1] + ',"files":' + json.dumps(files, separators=(",", ":")) + "}\n").encode("utf-8")
 
-    def import_state(self, data: bytes, curriculum: Curriculum) -> list[str]:
-        """Validate the whole file first, then write every learner in one transaction; returns their names.
+    def import_state(self, data: bytes, curriculum: Curriculum) -> Imported:
+        """Validate the whole file first, then write every learner in one transaction; returns their names (with
+        `notes`: what a restore could not bring along).
 
         A bad file raises InputError and leaves the database untouched. An imported learner that already exists
-        gets a new version, so the state it replaced can be restored.
+        gets a new version, so the state it replaced can be restored. Busy calendars never refuse a restore: a
+        file in the backup that is not on this machine is put beside the database; one that is in neither place,
+        and every calendar address (not fetched during a restore), is kept in the profile and marked to re-check.
         """
-        learners, last = parse_state(data, curriculum)
+        backup = read_backup(data, curriculum)
+        learners, last = backup.learners, backup.last
+        learners, marks, notes = self._bring_calendars(learners, backup.files)
+        notes = backup.notes + notes
         stamp = _now()
         with self._guard(), self._connect() as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
+                for name, source, reason in marks:
+                    conn.execute("INSERT OR REPLACE INTO busy_recheck(name, source, reason, marked_at) "
+                                 "VALUES (?, ?, ?, ?)", (name, source, reason, stamp))
                 for item in learners:
                     row = conn.execute("SELECT version FROM learners WHERE name = ?", (item.name,)).fetchone()
                     version = (int(row[0]) if row else 0) + 1
@@ -360,7 +496,52 @@ class Store:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
-        return [item.name for item in learners]
+        return Imported([item.name for item in learners], notes)
+
+    def _bring_calendars(self, learners: list[Learner], files: Mapping[str, bytes]
+                         ) -> tuple[list[Learner], list[tuple[str, str, str]], list[str]]:
+        """Each learner's busy calendar files found on this machine, or written beside the database from the
+        backup (and the profile and plan pointed at the copy); the rest marked to re-check."""
+        marks: list[tuple[str, str, str]] = []
+        notes: list[str] = []
+        out = []
+        for learner in learners:
+            moved: dict[str, str] = {}
+            for source in _busy_sources(learner.profile):
+                if _is_url(source):
+                    marks.append((learner.name, source, "a calendar address is not read during a restore"))
+                    continue
+                if Path(source).is_file():
+                    continue
+                data = files.get(source)
+                if data is None:
+                    marks.append((learner.name, source, "the file is not on this machine nor in the backup"))
+                    notes.append(f"{shown_name(learner.name)}: busy calendar {source} is not on this machine nor "
+                                 f"in the backup; it is kept, marked to re-check (the next plan names it)")
+                    continue
+                target = self.path.parent / "busy" / (f"{_file_stem(learner.name)}-"
+                                                      f"{hashlib.sha256(data).hexdigest()[:12]}.ics")
+                try:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    if not (target.is_file() and target.read_bytes() == data):
+                        write_atomic(target, data)
+                except OSError as exc:
+                    marks.append((learner.name, source, f"could not be written beside the database "
+                                                        f"({exc.strerror or exc})"))
+                    notes.append(f"{shown_name(learner.name)}: busy calendar {source} could not be written to "
+                                 f"{target.parent} ({exc.strerror or exc}); it is kept, marked to re-check")
+                    continue
+                moved[source] = str(target)
+            if moved:
+                notes.append(f"{shown_name(learner.name)}: {len(moved)} busy calendar file(s) from the backup put "
+                             f"in {self.path.parent / 'busy'}")
+                plan = learner.plan
+                if plan is not None and isinstance(plan.get("profile"), dict):
+                    plan = {**plan, "profile": _with_sources(plan["profile"], moved)}
+                learner = Learner(learner.name, _with_sources(learner.profile, moved), plan, learner.updated_at,
+                                  learner.tracked, learner.version)
+            out.append(learner)
+        return out, marks, notes
 
     # ------------------------------------------------------------ damage
     def _row(self, row: Sequence[Any]) -> Learner:
@@ -374,81 +555,238 @@ class Store:
         return Learner(row[0], profile, plan, row[3], bool(row[4]) and plan is not None, int(row[5]))
 
 
-def readable_learners(path: Path) -> list[tuple[Learner, list[tuple[int, str, str | None, bool, str, str]]]]:
-    """Whatever can still be read from a damaged database: learners whose rows parse, with their versions."""
-    out: list[tuple[Learner, list[tuple[int, str, str | None, bool, str, str]]]] = []
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-    except sqlite3.Error:
-        return out
-    try:
-        rows = conn.execute("SELECT * FROM learners").fetchall()
-        columns = [d[0] for d in conn.execute("SELECT * FROM learners LIMIT 0").description]
-    except sqlite3.Error:
-        conn.close()
-        return out
-    for values in rows:
-        item = dict(zip(columns, values, strict=True))
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _rows_of(conn: sqlite3.Connection, table: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Every row of `table` that still reads, in rowid order: past a damaged page the scan resumes after it."""
+    columns = [d[0] for d in conn.execute(f"SELECT * FROM {_quoted(table)} LIMIT 0").description]
+    rows: list[tuple[Any, ...]] = []
+    after: int | None = None
+    for attempt in range(1, 41):  # each attempt skips further past the damage: 2, 4, 8 ... rowids
         try:
-            profile = json.loads(item["profile"])
-            plan = json.loads(item["plan"]) if item.get("plan") else None
-            if not isinstance(profile, dict) or not (plan is None or isinstance(plan, dict)):
+            where = "" if after is None else f" WHERE rowid > {int(after)}"
+            for row in conn.execute(f"SELECT rowid, * FROM {_quoted(table)}{where} ORDER BY rowid"):
+                rows.append(tuple(row[1:]))
+                after = int(row[0])
+            return columns, rows
+        except sqlite3.OperationalError as exc:
+            if "rowid" in str(exc) and not rows:  # a WITHOUT ROWID table: what one scan gives
+                try:
+                    return columns, list(conn.execute(f"SELECT * FROM {_quoted(table)}"))
+                except sqlite3.Error:
+                    return columns, []
+            after = (after or 0) + 2 ** attempt
+        except sqlite3.Error:
+            after = (after or 0) + 2 ** attempt
+    return columns, rows
+
+
+@dataclass(frozen=True)
+class _Salvage:
+    learners: list[Learner]
+    lost: list[str]  # learners whose current row does not read
+    versions: list[tuple[Any, ...]]  # (name, version, profile, plan, tracked, saved_at, note) rows that read
+    tables: list[tuple[str, str, list[str], list[tuple[Any, ...]]]]  # other tables: (name, CREATE, columns, rows)
+    indexes: list[str]
+
+
+_MAGIC = b"SQLite format 3\x00"
+
+
+def _salvage(path: Path) -> _Salvage:
+    """Whatever can still be read from a damaged database: every table's rows that read, learners and versions
+    only when their JSON parses (a learner that does not is named in `lost`). A file whose 100-byte header is
+    damaged (the pages behind it intact) is read through a copy with the header put right."""
+    found = _salvage_from(path)
+    if found.learners or found.tables or found.versions:
+        return found
+    try:
+        with open(path, "rb") as f:
+            header = bytearray(f.read(100))
+    except OSError:
+        return found
+    if len(header) < 100:
+        return found
+    page = int.from_bytes(header[16:18], "big")
+    page_ok = page == 1 or (512 <= page <= 32768 and page & (page - 1) == 0)
+    if header[:16] == _MAGIC and page_ok:
+        return found  # the header is fine: the damage is elsewhere
+    header[:16] = _MAGIC
+    if not page_ok:
+        header[16:18] = (4096).to_bytes(2, "big")
+    wal = path.with_name(path.name + "-wal")
+    header[18:20] = bytes([2, 2]) if wal.exists() else bytes([1, 1])
+    header[21:24] = bytes([64, 32, 32])
+    try:
+        with tempfile.TemporaryDirectory(dir=path.parent, prefix=f".{path.name}.repair-") as folder:
+            copy = Path(folder) / path.name
+            shutil.copyfile(path, copy)
+            if wal.exists():
+                shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+            with open(copy, "r+b") as f:
+                f.write(bytes(header))
+            return _salvage_from(copy)
+    except OSError:  # no room for the copy: what the file gave as it is
+        return found
+
+
+def _salvage_from(path: Path) -> _Salvage:
+    learners: list[Learner] = []
+    lost: list[str] = []
+    versions: list[tuple[Any, ...]] = []
+    tables: list[tuple[str, str, list[str], list[tuple[Any, ...]]]] = []
+    indexes: list[str] = []
+    try:
+        conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error:
+        return _Salvage(learners, lost, versions, tables, indexes)
+    try:
+        try:
+            schema = conn.execute("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL").fetchall()
+        except sqlite3.Error:
+            schema = [("table", "learners", ""), ("table", "versions", "")]  # try the known ones by name
+        for kind, table, sql in schema:
+            if kind == "index":
+                indexes.append(str(sql))
                 continue
-            learner = Learner(check_name(item["name"]), profile, plan, str(item.get("updated_at") or ""),
-                              bool(item.get("tracked")) and plan is not None)
-        except (ValueError, TypeError, KeyError, InputError):
-            continue
-        history: list[tuple[int, str, str | None, bool, str, str]] = []
-        try:
-            for v in conn.execute("SELECT version, profile, plan, tracked, saved_at, note FROM versions "
-                                  "WHERE name = ? ORDER BY version", (learner.name,)):
-                json.loads(v[1])
-                if v[2]:
-                    json.loads(v[2])
-                history.append((int(v[0]), v[1], v[2], bool(v[3]), str(v[4]), str(v[5])))
-        except (sqlite3.Error, ValueError, TypeError):
-            history = []
-        out.append((learner, history))
-    conn.close()
-    return out
+            if kind != "table" or str(table).startswith("sqlite_"):
+                continue
+            try:
+                columns, rows = _rows_of(conn, str(table))
+            except sqlite3.Error:
+                continue
+            if table == "learners":
+                for values in rows:
+                    item = dict(zip(columns, values, strict=True))
+                    try:
+                        profile = json.loads(item["profile"])
+                        plan = json.loads(item["plan"]) if item.get("plan") else None
+                        if not isinstance(profile, dict) or not (plan is None or isinstance(plan, dict)):
+                            raise ValueError("not a mapping")
+                        learners.append(Learner(_clean_name(item["name"]), profile, plan,
+                                                str(item.get("updated_at") or ""),
+                                                bool(item.get("tracked")) and plan is not None))
+                    except (ValueError, TypeError, KeyError, InputError, RecursionError):
+                        lost.append(str(item.get("name")))
+            elif table == "versions":
+                for values in rows:
+                    item = dict(zip(columns, values, strict=True))
+                    try:
+                        json.loads(item["profile"])
+                        if item.get("plan"):
+                            json.loads(item["plan"])
+                        versions.append((_clean_name(item["name"]), int(item["version"]), item["profile"],
+                                         item.get("plan"), int(bool(item.get("tracked"))), str(item["saved_at"]),
+                                         str(item.get("note") or "")))
+                    except (ValueError, TypeError, KeyError, InputError, RecursionError):
+                        continue
+            else:
+                tables.append((str(table), str(sql), columns, rows))
+    finally:
+        conn.close()
+    return _Salvage(learners, lost, versions, tables, indexes)
+
+
+def readable_learners(path: Path) -> list[Learner]:
+    """The learners that can still be read from a damaged database."""
+    return _salvage(path).learners
+
+
+def _write_fresh(target: Path, found: _Salvage) -> list[str]:
+    """A new database at `target` holding everything in `found`; returns the learners carried over."""
+    names = []
+    with sqlite_db.connect(target, wal=False) as conn:
+        conn.executescript(_SCHEMA + _VERSIONS + _CONTENTS + _RECHECK)
+        conn.execute("ALTER TABLE learners ADD COLUMN version INTEGER NOT NULL DEFAULT 1")
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        with conn:
+            for table, sql, columns, rows in found.tables:
+                with suppress(sqlite3.OperationalError):  # one of the store's own tables, made above
+                    conn.execute(sql)
+                if not columns:
+                    continue
+                marks = ", ".join("?" * len(columns))
+                conn.executemany(f"INSERT OR IGNORE INTO {_quoted(table)}({', '.join(map(_quoted, columns))}) "
+                                 f"VALUES ({marks})", rows)
+            for sql in found.indexes:
+                try:
+                    conn.execute(sql)
+                except sqlite3.Error:  # an index of a table that did not read, or a duplicate
+                    continue
+            conn.executemany("INSERT OR IGNORE INTO versions(name, version, profile, plan, tracked, saved_at, note) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?)", found.versions)
+            stamp = _now()
+            for learner in found.learners:
+                row = conn.execute("SELECT max(version) FROM versions WHERE name = ?", (learner.name,)).fetchone()
+                version = int(row[0] or 0) + 1
+                profile_text = json.dumps(learner.profile, sort_keys=True, ensure_ascii=False)
+                plan_text = json.dumps(learner.plan, ensure_ascii=False) if learner.plan is not None else None
+                conn.execute("INSERT OR REPLACE INTO learners(name, profile, plan, updated_at, tracked, version) "
+                             "VALUES (?, ?, ?, ?, ?, ?)",
+                             (learner.name, profile_text, plan_text, learner.updated_at or stamp,
+                              int(learner.tracked), version))
+                Store._add_version(conn, learner.name, version, profile_text, plan_text, learner.tracked, stamp,
+                                   "recovered")
+                names.append(learner.name)
+    return names
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def set_aside_and_start_fresh(path: Path) -> tuple[Path, list[str]]:
-    """Move a damaged database to `<name>.corrupt` (never deleted), create a fresh one and copy every readable
-    learner (and its readable versions) into it. Returns where the old file went and who was carried over."""
-    salvaged = readable_learners(path)
+    """Move a damaged database to `<name>.corrupt` (never deleted) and put a fresh one in its place holding every
+    row that still reads: learners and their versions, feed tokens (subscribed calendars keep working), CalDAV sync
+    state and any other table. The fresh file is written completely beside the old one first; only then is the old
+    one moved aside, so a full disk or a crash leaves the old file where it was. Returns where it went and who was
+    carried over."""
+    path = Path(path)
+    found = _salvage(path)
+    fresh = path.with_name(f".{path.name}.fresh-{os.getpid()}")
+    for leftover in (fresh, fresh.with_name(fresh.name + "-journal")):
+        leftover.unlink(missing_ok=True)
+    try:
+        names = _write_fresh(fresh, found)
+    except BaseException as exc:
+        for leftover in (fresh, fresh.with_name(fresh.name + "-journal")):
+            leftover.unlink(missing_ok=True)
+        if isinstance(exc, sqlite3.Error):
+            err = StoreError.of(path, exc)
+            raise StoreError(path, f"nothing was moved: {err.message}", fixable=False, kind=err.kind) from None
+        raise
     aside = path.with_name(path.name + ".corrupt")
     n = 1
     while aside.exists():
         n += 1
         aside = path.with_name(f"{path.name}.{n}.corrupt")
+    moved: list[tuple[Path, Path]] = []
     try:
-        path.rename(aside)
-        for suffix in ("-wal", "-shm"):
+        for suffix in ("", "-wal", "-shm"):
             side = path.with_name(path.name + suffix)
             if side.exists():
                 side.rename(aside.with_name(aside.name + suffix))
+                moved.append((side, aside.with_name(aside.name + suffix)))
+        os.replace(fresh, path)
     except OSError as exc:
+        for original, now in reversed(moved):  # put the old file back as it was
+            with suppress(OSError):
+                now.rename(original)
+        fresh.unlink(missing_ok=True)
         raise StoreError(path, f"cannot move the file aside ({exc.strerror}); move it yourself",
-                         fixable=False) from None
-    fresh = Store(path)
-    names = []
-    with fresh._connect() as conn, conn:
-        for learner, history in salvaged:
-            last_version = 0
-            for version, profile, plan, tracked, saved_at, note in history:
-                Store._add_version(conn, learner.name, version, profile, plan, tracked, saved_at, note)
-                last_version = version
-            version = last_version + 1
-            profile_text = json.dumps(learner.profile, sort_keys=True, ensure_ascii=False)
-            plan_text = json.dumps(learner.plan, ensure_ascii=False) if learner.plan is not None else None
-            conn.execute("INSERT OR REPLACE INTO learners(name, profile, plan, updated_at, tracked, version) "
-                         "VALUES (?, ?, ?, ?, ?, ?)",
-                         (learner.name, profile_text, plan_text, learner.updated_at or _now(), int(learner.tracked),
-                          version))
-            Store._add_version(conn, learner.name, version, profile_text, plan_text, learner.tracked, _now(),
-                               "recovered")
-            names.append(learner.name)
+                         fixable=False, kind=sqlite_db.OTHER) from None
+    _fsync_folder(path.parent)
     return aside, names
 
 
@@ -466,8 +804,120 @@ def _decode(data: bytes) -> bytes:
     return out
 
 
+class Imported(list[str]):
+    """The names an import wrote (a list, as before), with `notes`: what it could not bring along."""
+
+    def __init__(self, names: Sequence[str], notes: Sequence[str] = ()):
+        super().__init__(names)
+        self.notes = list(notes)
+
+
+@dataclass(frozen=True)
+class Backup:
+    learners: list[Learner]
+    last: str | None
+    files: dict[str, bytes]  # busy calendar files kept in the backup, by the source path the profiles name
+    notes: list[str]
+
+
+def _is_url(source: str) -> bool:
+    return "://" in source
+
+
+def _busy_sources(profile: Mapping[str, Any]) -> list[str]:
+    """The busy calendars a stored profile names (a list, one string, or the plan file's {sources: [...]})."""
+    raw = profile.get("busy")
+    if isinstance(raw, Mapping):
+        raw = raw.get("sources")
+    if isinstance(raw, str):
+        raw = [raw]
+    return [str(v).strip() for v in raw or [] if isinstance(v, str | Path) and str(v).strip()] \
+        if isinstance(raw, list | tuple) else []
+
+
+def _with_sources(profile: Mapping[str, Any], moved: Mapping[str, str]) -> dict[str, Any]:
+    out = dict(profile)
+    raw = out.get("busy")
+    if isinstance(raw, Mapping):
+        out["busy"] = {**raw, "sources": [moved.get(str(v).strip(), v) for v in raw.get("sources") or []]}
+    elif isinstance(raw, str):
+        out["busy"] = moved.get(raw.strip(), raw)
+    elif isinstance(raw, list | tuple):
+        out["busy"] = [moved.get(str(v).strip(), v) for v in raw]
+    return out
+
+
+def _file_stem(name: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_-")[:40]
+    return stem or "learner"
+
+
+def _busy_files(sources: Sequence[str], room: int) -> list[dict[str, str]]:
+    """The busy calendar files (uploads, and files given by path) that can be read now, for the backup: the
+    smallest first while the backup stays importable (`room` bytes); one left out is marked to re-check when the
+    backup is restored, as a file that is not on that machine."""
+    from planner.busy import MAX_BUSY_BYTES
+
+    out = []
+    sized = []
+    for source in dict.fromkeys(sources):
+        if _is_url(source):
+            continue
+        with suppress(OSError):
+            sized.append((Path(source).stat().st_size, source))
+    for _, source in sorted(sized):
+        try:
+            path = Path(source)
+            if not path.is_file() or path.stat().st_size > MAX_BUSY_BYTES:
+                continue
+            data = path.read_bytes()
+        except OSError:
+            continue
+        entry = {"source": source, "sha256": hashlib.sha256(data).hexdigest(),
+                 "data": base64.b64encode(data).decode("ascii")}
+        room -= len(entry["data"]) + len(source) + 128
+        if room < 0:
+            break
+        out.append(entry)
+    return out
+
+
+def _backup_files(raw: Any) -> tuple[dict[str, bytes], list[str]]:
+    """The calendar files of a backup; an entry that does not read is skipped and named (its learner's
+    calendar is then marked to re-check), never a reason to refuse the restore."""
+    from planner.busy import MAX_BUSY_BYTES
+
+    files: dict[str, bytes] = {}
+    notes: list[str] = []
+    for i, item in enumerate(raw if isinstance(raw, list) else []):
+        try:
+            source = str(item["source"])
+            data = base64.b64decode(str(item["data"]), validate=True)
+            if len(data) > MAX_BUSY_BYTES or hashlib.sha256(data).hexdigest() != str(item.get("sha256", "")):
+                raise ValueError("size or checksum")
+        except (KeyError, TypeError, ValueError):
+            notes.append(f"files[{i}]: not a readable calendar file; skipped")
+            continue
+        files[source] = data
+    return files, notes
+
+
+def read_backup(data: bytes, curriculum: Curriculum) -> Backup:
+    """`parse_state` with the busy calendar files the backup carries."""
+    learners, last, state = _parse_state(data, curriculum)
+    files, notes = _backup_files(state.get("files"))
+    return Backup(learners, last, files, notes)
+
+
 def parse_state(data: bytes, curriculum: Curriculum) -> tuple[list[Learner], str | None]:
     """Check an exported state file: size, JSON, format key, and every profile re-validated."""
+    learners, last, _ = _parse_state(data, curriculum)
+    return learners, last
+
+
+def _parse_state(data: bytes, curriculum: Curriculum) -> tuple[list[Learner], str | None, dict[str, Any]]:
+    """Check an exported state file: size, JSON, format key, and every profile re-validated (its busy calendars
+    are not read: a calendar that is elsewhere or unreachable now never refuses a restore)."""
     if len(data) > MAX_IMPORT_BYTES:
         raise InputError("import", f"the file is {len(data) / 1e6:.1f} MB; the limit is "
                                    f"{MAX_IMPORT_BYTES / 1e6:g} MB")
@@ -488,8 +938,8 @@ def parse_state(data: bytes, curriculum: Curriculum) -> tuple[list[Learner], str
     for i, item in enumerate(raw):
         if not isinstance(item, dict):
             raise InputError(f"learners[{i}]", "expected a mapping with name and profile")
-        try:
-            name = check_name(item.get("name", ""))
+        try:  # a name this planner saved before today's rules still restores (it prints escaped)
+            name = _clean_name(item.get("name", ""))
         except InputError as exc:
             raise InputError(f"learners[{i}].name", exc.message) from None
         if name in seen:
@@ -499,7 +949,7 @@ def parse_state(data: bytes, curriculum: Curriculum) -> tuple[list[Learner], str
         if not isinstance(profile, dict):
             raise InputError(f"learners[{i}].profile", "expected a mapping of profile fields")
         try:
-            profile_from_mapping(profile, curriculum)
+            profile_from_mapping(profile, curriculum, read_busy=False)
         except InputError as exc:
             raise InputError(f"learners[{i}].profile.{exc.field}", exc.message) from None
         except (TypeError, ValueError, OverflowError) as exc:
@@ -519,31 +969,4 @@ def parse_state(data: bytes, curriculum: Curriculum) -> tuple[list[Learner], str
                 raise InputError(f"learners[{i}].plan", f"not a readable plan ({exc.__class__.__name__})") from None
         out.append(Learner(name, profile, plan, str(item.get("updated_at") or ""), tracked))
     last = state.get("last")
-    return out, last if isinstance(last, str) and last in seen else out[-1].name
-
-
-def learners_command(db: str | None, start_fresh: bool) -> int:
-    """`planner learners`: the saved learners, one a line; a damaged database is one line on stderr and exit 2,
-    with `--start-fresh` as the way out (the file kept aside as *.corrupt, readable learners carried over)."""
-    import sys
-
-    path = Path(db).expanduser() if db else default_db_path()
-    if not path.exists():
-        print(f"no dashboard database at {path} yet")
-        return 0
-    try:
-        store = Store(path)
-        rows = [store.load(name) for name in store.names()]
-    except StoreError as exc:
-        if start_fresh and exc.fixable:
-            aside, kept = set_aside_and_start_fresh(path)
-            print(f"set {path} aside as {aside.name}; {len(kept)} learner(s) carried over to a fresh database")
-            return 0
-        way_out = " (run `planner learners --start-fresh` to set it aside and start anew)" if exc.fixable else ""
-        print(f"planner: error: database {exc.path}: {exc.message}{way_out}", file=sys.stderr)
-        return 2
-    for rec in rows:
-        if rec is not None:
-            plan = "with progress" if rec.tracked else ("planned" if rec.plan else "no plan that fits")
-            print(f"{rec.name}\tversion {rec.version}\t{plan}\tsaved {rec.updated_at[:19]}")
-    return 0
+    return out, last if isinstance(last, str) and last in seen else out[-1].name, state
