@@ -24,7 +24,7 @@ from planner.export.json import plan_from_dict
 from planner.plan import Plan
 from planner.profile import profile_from_mapping
 from planner.solve import Infeasible, make_plan
-from planner.store import StaleVersion, Store, StoreError
+from planner.store import StaleVersion, Store, StoreError, shown_name
 from planner.validate import validate_plan
 
 CONTENT = str(default_content_path())
@@ -266,6 +266,7 @@ def learner_picker() -> None:
     if ss.learner not in names:
         names = sorted([*names, ss.learner], key=str.lower)
     ss.learner_pick = ss.learner
-    st.selectbox("Learner", names, key="learner_pick", on_change=lambda: open_learner(ss.learner_pick),
+    st.selectbox("Learner", names, key="learner_pick", format_func=shown_name,
+                 on_change=lambda: open_learner(ss.learner_pick),
                  help="Each learner's profile and plan are saved on this computer. Add learners on the "
                       "Learners page.")
