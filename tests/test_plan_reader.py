@@ -21,7 +21,7 @@ from planner.errors import InputError
 from planner.export import plan_to_json
 from planner.feed import feed_calendar
 from planner.plan import Plan
-from planner.planfile import parse_plan_json, plan_from_dict, read_plan_file
+from planner.planfile import parse_plan_json, plan_from_dict
 from planner.profile import profile_from_mapping
 from planner.progress import mark_done_through, mark_missed, mark_topic_done
 from planner.replan import CatchUpMenu, replan
