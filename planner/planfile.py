@@ -82,15 +82,17 @@ def check_values(data: Any, source: str) -> None:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise InputError(source, f"not a plan file (nested more than {MAX_DEPTH} deep)")
-        if isinstance(node, dict):
-            stack.extend((v, depth + 1) for v in node.values())
-        elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node)
-        elif isinstance(node, float):
-            if not math.isfinite(node):
-                raise InputError(source, f"not a plan file: {node} is not a number a plan can hold")
-        elif isinstance(node, int) and not isinstance(node, bool) and not -_LIMIT < node < _LIMIT:
-            raise InputError(source, f"not a plan file: a number with more than {MAX_JSON_DIGITS} digits")
+        for value in node.values() if type(node) is dict else node if type(node) is list else (node,):
+            kind = type(value)
+            if kind is str or kind is bool or value is None:
+                continue
+            if kind is dict or kind is list:
+                stack.append((value, depth + 1))
+            elif kind is float or isinstance(value, float):
+                if not math.isfinite(value):
+                    raise InputError(source, f"not a plan file: {value} is not a number a plan can hold")
+            elif isinstance(value, int) and not -_LIMIT < value < _LIMIT:
+                raise InputError(source, f"not a plan file: a number with more than {MAX_JSON_DIGITS} digits")
 
 
 # ------------------------------------------------------------------ field readers (each names the field)
@@ -136,7 +138,8 @@ def _flag(value: Any, field: str) -> bool:
 
 def _whole(value: Any, field: str, lo: int, hi: int) -> int:
     """A hand-edited whole number, range-checked so it cannot overflow what is built from it."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value) or not lo <= value <= hi:
+    if (isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi
+            or value != int(value)):  # the range first: NaN and infinities fail it, and int() of them would raise
         raise InputError(field, f"expected a whole number from {lo} to {hi:,}, got {_shown(value)}")
     return int(value)
 
@@ -181,11 +184,13 @@ def _shown(value: Any) -> str:
 
 
 # ------------------------------------------------------------------ the plan
-def plan_from_dict(data: Any, curriculum: Curriculum, source: str = "plan") -> Plan:
-    """Read a planner.plan/1 document back into a Plan; anything inconsistent is an InputError naming the key."""
+def plan_from_dict(data: Any, curriculum: Curriculum, source: str = "plan", *, checked: bool = False) -> Plan:
+    """Read a planner.plan/1 document back into a Plan; anything inconsistent is an InputError naming the key.
+    `checked`: the mapping came from parse_plan_json, whose values are already known to be sound."""
     if not isinstance(data, dict):
         raise InputError(source, "not a plan file (expected a JSON object)")
-    check_values(data, source)
+    if not checked:
+        check_values(data, source)
     try:
         return _plan(data, curriculum)
     except InputError as exc:
@@ -401,7 +406,7 @@ def read_plan_file(path: str | Path, content: str | Path | None = None,
             from planner.feed import curriculum_for_id  # the shipped paths by id (the feed finds them alike)
 
             curriculum = curriculum_for_id(path_id)
-    return plan_from_dict(data, curriculum, source), data
+    return plan_from_dict(data, curriculum, source, checked=True), data
 
 
 def load_plan(path: str | Path, curriculum: Curriculum) -> Plan:

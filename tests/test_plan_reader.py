@@ -229,7 +229,7 @@ def _corrupt(data: dict[str, Any], where: tuple[Any, ...], value: Any, delete: b
     return data
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(data=st.data())
 def test_a_corrupted_plan_is_an_input_error_or_a_plan(good: tuple[str, list[tuple[Any, ...]]], sql: Curriculum,
                                                       data: st.DataObject) -> None:
