@@ -21,7 +21,7 @@ from planner.errors import InputError
 from planner.export import plan_to_json
 from planner.feed import feed_calendar
 from planner.plan import Plan
-from planner.planfile import parse_plan_json, plan_from_dict
+from planner.planfile import parse_plan_json, plan_from_dict, read_plan_file
 from planner.profile import profile_from_mapping
 from planner.progress import mark_done_through, mark_missed, mark_topic_done
 from planner.replan import CatchUpMenu, replan
@@ -291,3 +291,28 @@ def test_every_command_answers_a_bad_plan_in_one_line(files: dict[str, Path], tm
             assert "internal error" not in err and "Traceback" not in err
         assert path.read_bytes() == before and not (tmp_path / "new.json").exists()
     assert Store(db).names() == []  # nothing was saved, NaN least of all
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_mark_and_learners_add_answer_any_corrupted_plan_in_one_line(
+        good: tuple[str, list[tuple[Any, ...]]], sql: Curriculum, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        data: st.DataObject) -> None:
+    """Through the command: exit 0 with a file that reads back, or exit 2 with one line and the file untouched."""
+    text, paths = good
+    where = data.draw(st.sampled_from(paths))
+    edited = json.dumps(_corrupt(json.loads(text), where, data.draw(_VALUES), data.draw(st.booleans())))
+    path = tmp_path / "p.json"
+    path.write_text(edited, encoding="utf-8")
+    for argv in (["learners", "add", "Ada", "--plan", str(path), "--content", CONTENT, "--db",
+                  str(tmp_path / "planner.db")],
+                 ["mark", str(path), "--content", CONTENT, "--done-through", "2027-02-14"]):
+        rc = main(argv)
+        err = capsys.readouterr().err
+        assert rc in (0, 2) and "Traceback" not in err and "internal error" not in err, (argv[0], err)
+        if rc == 2:
+            assert err.count("\n") == 1 and err.startswith(f"planner: error: {path}"), err
+            assert path.read_text(encoding="utf-8") == edited
+            return
+    read_plan_file(path, CONTENT)  # what mark wrote reads back
