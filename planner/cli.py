@@ -122,7 +122,8 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     from planner.curriculum import default_content_path, load_curriculum
     from planner.profile import profile_from_mapping
 
-    inputs = [(flag, path) for flag, path in (("--content", args.content), ("--profile", args.profile)) if path]
+    inputs = [("--content", args.content or str(default_content_path()))]  # the shipped path is an input too
+    inputs += [("--profile", args.profile)] if args.profile else []
     outputs = _output_paths(args, inputs=inputs + _busy_inputs(args.busy or (), "--busy"))
     calendar_name = _calendar_name(args.calendar_name)
     data, from_flags, lines = _profile_data(args)
@@ -267,13 +268,14 @@ def _cmd_mark(args: argparse.Namespace) -> int:
 
 
 def _cmd_replan(args: argparse.Namespace) -> int:
+    from planner.curriculum import default_content_path
     from planner.profile import parse_date, parse_hours
     from planner.progress import mark_done_through
     from planner.replan import CatchUpMenu, replan
     from planner.validate import validate_plan
 
-    inputs = [("PLAN.json, the plan being re-planned", args.plan_file)]
-    inputs += [("--content", args.content)] if args.content else []
+    inputs = [("PLAN.json, the plan being re-planned", args.plan_file),
+              ("--content", args.content or str(default_content_path()))]
     outputs = _output_paths(args, inputs=inputs)
     plan, curriculum = _load_plan_and_content(args)
     if plan.profile.busy_sources:  # the calendars the re-plan reads again are inputs too

@@ -187,3 +187,11 @@ def test_replan_never_writes_over_a_calendar_the_plan_reads(tmp_path: Path,
     err = _refused(["replan", str(plan), "--content", CONTENT, "--today", "2027-02-01", "--ics", str(work)], capsys,
                    f"--ics {work}", "the plan's busy calendar")
     assert "Traceback" not in err and work.read_bytes() == GOOGLE.read_bytes()
+
+
+def test_the_shipped_learning_path_is_an_input_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shipped = ROOT / "content" / "ml-ai-engineer.yaml"
+    before = shipped.read_bytes()
+    rc = main(["plan", "--background", "ml_background", "--hours-per-week", "18", "--csv", str(shipped)])
+    err = capsys.readouterr().err
+    assert rc == 2 and "would overwrite" in err and "(--content)" in err and shipped.read_bytes() == before
