@@ -41,7 +41,7 @@ MAX_DEPTH = 64  # a plan nests 5 deep; anything far deeper is not a plan
 MAX_ORDINAL = 100_000
 MAX_SESSION_HOURS = 25  # no session crosses midnight: at most a day, and a day of a clock change is 25 h
 TOPIC_KINDS = ("study", "project", "checkpoint")
-LOCK_WAIT_S = 30.0
+LOCK_WAIT_S = 60.0  # a mark holds the lock well under a second; six at once on a busy machine, a few seconds
 _LIMIT = 10 ** MAX_JSON_DIGITS
 _LINE_BREAKING = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
