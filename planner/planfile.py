@@ -437,8 +437,7 @@ def lock_plan(path: str | Path, *, shared: bool = False, wait: float = LOCK_WAIT
                     break
                 except BlockingIOError:
                     if time.monotonic() > deadline:
-                        raise InputError(str(path), f"another planner command has been changing this plan for "
-                                                    f"{wait:g} s; try again when it has finished") from None
+                        raise InputError(str(path), _BUSY.format(wait=wait)) from None
                     time.sleep(0.02)
                 except OSError:  # a file system without locks: read as before
                     break
@@ -449,5 +448,10 @@ def lock_plan(path: str | Path, *, shared: bool = False, wait: float = LOCK_WAIT
             if same:
                 yield
                 return
+            if time.monotonic() > deadline:  # replaced again and again while we waited
+                raise InputError(str(path), _BUSY.format(wait=wait))
         finally:
             os.close(fd)
+
+
+_BUSY = "another planner command has been changing this plan for {wait:g} s; try again when it has finished"
