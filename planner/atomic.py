@@ -38,10 +38,11 @@ def _umask() -> int:
     return mask
 
 
-def _prepare(name: str, seen: dict[tuple[int, int] | str, str]) -> _Pending:
+def _prepare(name: str, seen: dict[tuple[int, int] | str, str], label: str | None = None) -> _Pending:
     """Resolve one output path and refuse what must never be replaced."""
     if not name:
-        raise InputError("output", "an empty file name")
+        raise InputError(label or "output", "an empty file name")
+    shown = f"{label} {name}" if label else name
     target = Path(os.path.realpath(name))  # through symlinks (also dangling ones: the link's target is created)
     key: tuple[int, int] | str = str(target)
     existed = False
@@ -50,23 +51,24 @@ def _prepare(name: str, seen: dict[tuple[int, int] | str, str]) -> _Pending:
     except FileNotFoundError:
         info = None
     except OSError as exc:
-        raise InputError(name, f"cannot write: {exc.strerror}") from None
+        raise InputError(shown, f"cannot write: {exc.strerror}") from None
     if info is not None:
         if stat.S_ISDIR(info.st_mode):
-            raise InputError(name, "is a directory; give a file name")
+            raise InputError(shown, "is a directory; give a file name")
         if not stat.S_ISREG(info.st_mode):
-            raise InputError(name, "is not a regular file (a pipe, device or socket is never replaced)")
+            raise InputError(shown, "is not a regular file (a pipe, device or socket is never replaced)")
         existed = True
         key = (info.st_dev, info.st_ino)  # hard links to one file count as the same output
     if key in seen or str(target) in seen:
         other = seen.get(key) or seen.get(str(target)) or ""
         if other.startswith("the input "):
-            raise InputError(name, f"would overwrite {other}; write the outputs to other files")
-        raise InputError(name, f"is the same file as {other}; give each output its own file")
-    seen[key] = seen[str(target)] = name
+            raise InputError(shown, f"would overwrite {other}; an output never replaces an input, "
+                                    f"write it to another file")
+        raise InputError(shown, f"is the same file as {other}; give each output its own file")
+    seen[key] = seen[str(target)] = shown
     parent = target.parent
     if not parent.is_dir():
-        raise InputError(name, f"cannot write: no directory {parent}")
+        raise InputError(shown, f"cannot write: no directory {parent}")
     return _Pending(name, target, existed=existed)
 
 
@@ -112,16 +114,26 @@ def _roll_back(pending: Sequence[_Pending]) -> None:
                 os.unlink(p.target)
 
 
-def check_outputs(paths: Sequence[str | Path], inputs: Sequence[str | Path] = ()) -> None:
+Labelled = tuple[str, str | Path]  # (what the learner typed it as: a flag, "PLAN.json", ...; the path)
+
+
+def _labelled(items: Sequence[str | Path | Labelled]) -> list[tuple[str | None, str]]:
+    return [(str(item[0]), str(item[1])) if isinstance(item, tuple) else (None, str(item)) for item in items]
+
+
+def check_outputs(paths: Sequence[str | Path | Labelled], inputs: Sequence[str | Path | Labelled] = ()) -> None:
     """Refuse bad output paths (the same file twice, a directory, a FIFO, no such folder, one of the command's own
-    input files) before any work is done."""
+    input files) before any work is done. "The same file" is the same inode: through symbolic links, hard links and
+    other spellings of the path alike. Labels (flags) name both sides in the one-line message."""
     seen: dict[tuple[int, int] | str, str] = {}
-    for path in inputs:
-        with contextlib.suppress(OSError):
+    for label, path in _labelled(inputs):
+        name = f"the input {path} ({label})" if label else f"the input {path}"
+        seen.setdefault(os.path.realpath(path), name)
+        with contextlib.suppress(OSError, ValueError):
             info = os.stat(path)
-            seen[(info.st_dev, info.st_ino)] = seen[os.path.realpath(path)] = f"the input {path}"
-    for path in paths:
-        _prepare(str(path), seen)
+            seen.setdefault((info.st_dev, info.st_ino), name)
+    for label, path in _labelled(paths):
+        _prepare(path, seen, label)
 
 
 def write_all(outputs: Sequence[tuple[str | Path, bytes]]) -> None:

@@ -122,12 +122,16 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     from planner.curriculum import default_content_path, load_curriculum
     from planner.profile import profile_from_mapping
 
-    outputs = _output_paths(args, inputs=[p for p in (args.content, args.profile) if p])
+    inputs = [("--content", args.content or str(default_content_path()))]  # the shipped path is an input too
+    inputs += [("--profile", args.profile)] if args.profile else []
+    outputs = _output_paths(args, inputs=inputs + _busy_inputs(args.busy or (), "--busy"))
     calendar_name = _calendar_name(args.calendar_name)
     data, from_flags, lines = _profile_data(args)
     curriculum = load_curriculum(args.content or default_content_path())
     with _named_by_input(args, from_flags, lines):
         profile = profile_from_mapping(data, curriculum)  # the fields only: calendars are read next
+    if profile.busy_sources:  # the profile's calendars too (found beside it): before anything is read or planned
+        _output_paths(args, inputs=inputs + _busy_inputs(profile.busy_sources, "--busy"))
     reading = None
     if profile.busy_sources:  # read in a child process while this one loads the solver
         from planner.busy import BackgroundRead, busy_horizon
@@ -174,14 +178,22 @@ def _named_by_input(args: argparse.Namespace, from_flags: set[str], lines: dict[
         raise
 
 
-def _output_paths(args: argparse.Namespace, inputs: Sequence[str] = ()) -> list[tuple[str, str]]:
-    """(kind, path) of every requested output, checked before any work: a bad path fails fast and changes nothing."""
+def _output_paths(args: argparse.Namespace, inputs: Sequence[tuple[str, str]] = ()) -> list[tuple[str, str]]:
+    """(kind, path) of every requested output, checked before any work: a bad path fails fast and changes nothing,
+    and no output is one of the command's input files (`inputs`: (what it is, path))."""
     from planner.atomic import check_outputs
 
     outputs = [(kind, path) for kind, path in (("json", args.json_out), ("ics", args.ics_out),
                                                ("csv", args.csv_out)) if path is not None]
-    check_outputs([path for _, path in outputs], inputs)
+    check_outputs([(f"--{kind}", path) for kind, path in outputs], inputs)
     return outputs
+
+
+def _busy_inputs(sources: Sequence[str], what: str) -> list[tuple[str, str]]:
+    """The calendar files among busy sources (addresses are not files), as inputs no output may overwrite."""
+    from planner.busy import is_url
+
+    return [(what, source) for source in sources if source and not is_url(source) and "://" not in source]
 
 
 def _write_outputs(outputs: list[tuple[str, str]], plan: Any, calendar_name: str | None = None) -> list[str]:
@@ -219,42 +231,54 @@ def _calendar_name(value: str | None) -> str | None:
 
 def _load_plan_and_content(args: argparse.Namespace) -> tuple[Any, Any]:
     from planner.curriculum import default_content_path, load_curriculum
-    from planner.export.json import load_plan
+    from planner.planfile import load_plan, lock_plan
 
     curriculum = load_curriculum(args.content or default_content_path())
-    return load_plan(args.plan_file, curriculum), curriculum
+    with lock_plan(args.plan_file, shared=True):  # a `mark` changing the file finishes first, or waits for this read
+        return load_plan(args.plan_file, curriculum), curriculum
 
 
 def _cmd_mark(args: argparse.Namespace) -> int:
     from planner.atomic import write_atomic
+    from planner.curriculum import default_content_path, load_curriculum
     from planner.export import plan_to_json
+    from planner.planfile import load_plan, lock_plan
     from planner.profile import parse_date, parse_hours
     from planner.progress import mark_done, mark_done_through, mark_missed, mark_topic_done
     from planner.totals import plan_totals
 
-    plan, _ = _load_plan_and_content(args)
-    if args.done:
-        plan = mark_done(plan, args.done)
-    elif args.missed:
-        partial = parse_hours(args.partial, "--partial", allow_zero=True, hi=24) if args.partial else 0.0
-        plan = mark_missed(plan, args.missed, partial)
-    elif args.done_through:
-        plan = mark_done_through(plan, parse_date(args.done_through, "--done-through"))
-    else:
-        plan = mark_topic_done(plan, args.topic_done)
-    write_atomic(args.plan_file, plan_to_json(plan))
+    curriculum = load_curriculum(args.content or default_content_path())
+    partial = parse_hours(args.partial, "--partial", allow_zero=True, hi=24) if args.missed and args.partial \
+        else 0.0
+    through = parse_date(args.done_through, "--done-through") if args.done_through else None
+    with lock_plan(args.plan_file):  # read, tick and rewrite in one turn: a second `mark` waits, no tick is lost
+        plan = load_plan(args.plan_file, curriculum)
+        if args.done:
+            plan = mark_done(plan, args.done)
+        elif args.missed:
+            plan = mark_missed(plan, args.missed, partial)
+        elif through is not None:
+            plan = mark_done_through(plan, through)
+        else:
+            plan = mark_topic_done(plan, args.topic_done)
+        write_atomic(args.plan_file, plan_to_json(plan))
     print(f"{args.plan_file}: {plan_totals(plan).text()}")
     return EXIT_OK
 
 
 def _cmd_replan(args: argparse.Namespace) -> int:
+    from planner.curriculum import default_content_path
     from planner.profile import parse_date, parse_hours
     from planner.progress import mark_done_through
     from planner.replan import CatchUpMenu, replan
     from planner.validate import validate_plan
 
-    outputs = _output_paths(args, inputs=[args.content] if args.content else [])
+    inputs = [("PLAN.json, the plan being re-planned", args.plan_file),
+              ("--content", args.content or str(default_content_path()))]
+    outputs = _output_paths(args, inputs=inputs)
     plan, curriculum = _load_plan_and_content(args)
+    if plan.profile.busy_sources:  # the calendars the re-plan reads again are inputs too
+        _output_paths(args, inputs=inputs + _busy_inputs(plan.profile.busy_sources, "the plan's busy calendar"))
     today = parse_date(args.today, "--today")
     if args.done_through:
         plan = mark_done_through(plan, parse_date(args.done_through, "--done-through"))

@@ -7,7 +7,6 @@ or typed at a prompt, never taken as a flag (flags end up in shell history and p
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -68,27 +67,9 @@ def _database_error(exc: Any) -> int:
 
 def _read_plan(path: str, content: str | None) -> tuple[Any, dict[str, Any]]:
     """The plan (checked) and its JSON mapping; the content file is found by the plan's path id if not given."""
-    from planner.curriculum import load_curriculum
-    from planner.export.json import MAX_PLAN_BYTES, plan_from_dict
-    from planner.feed import curriculum_for_id
-    from planner.yamlio import read_text
+    from planner.planfile import read_plan_file
 
-    text = read_text(path, "plan", max_bytes=MAX_PLAN_BYTES)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(str(path), f"not JSON (line {exc.lineno}: {exc.msg})") from None
-    except RecursionError:
-        raise InputError(str(path), "not a plan file (JSON nested too deeply)") from None
-    if content:
-        curriculum = load_curriculum(content)
-    else:
-        path_id = data.get("path", {}).get("id") if isinstance(data, dict) and isinstance(data.get("path"), dict) \
-            else None
-        if not isinstance(path_id, str):
-            raise InputError(f"{path}: path.id", "missing: not a plan file")
-        curriculum = curriculum_for_id(path_id)
-    return plan_from_dict(data, curriculum, str(path)), data
+    return read_plan_file(path, content)
 
 
 def _cmd_learners(args: argparse.Namespace) -> int:

@@ -949,7 +949,7 @@ def _parse_state(data: bytes, curriculum: Curriculum) -> tuple[list[Learner], st
         if not isinstance(profile, dict):
             raise InputError(f"learners[{i}].profile", "expected a mapping of profile fields")
         try:
-            profile_from_mapping(profile, curriculum, read_busy=False)
+            profile_from_mapping(profile, curriculum)
         except InputError as exc:
             raise InputError(f"learners[{i}].profile.{exc.field}", exc.message) from None
         except (TypeError, ValueError, OverflowError) as exc:

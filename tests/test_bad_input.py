@@ -423,6 +423,13 @@ CASES = [
                                            ["p.csv", "no directory"]), "outputs"),
     Case("out-overwrites-content", lambda ws: (_flags(ws, "--csv", str(ws.content)), ["sql.yaml", "overwrite"]),
          "outputs"),
+    Case("out-overwrites-busy-calendar", lambda ws: (_flags(ws, "--busy", str(ws.out_ics), "--ics",
+                                                            str(ws.out_ics)), ["--ics", "out.ics", "(--busy)"]),
+         "outputs"),
+    Case("out-replan-overwrites-its-plan", lambda ws: (["replan", str(ws.plan), "--content", str(ws.content),
+                                                        "--today", "2027-02-01", "--json", str(ws.plan)],
+                                                       ["--json", "plan.json", "the plan being re-planned"]),
+         "outputs"),
     Case("out-replan-same-path-twice", lambda ws: (ws.replan(None, "--today", "2027-02-01", "--csv",
                                                              str(ws.out_ics)), ["out.ics", "same file"]), "outputs"),
 ]

@@ -506,7 +506,7 @@ def test_replan_with_a_calendar_that_cannot_be_read_exits_2(tmp_path, capsys):
                  "--json", str(plan_file)]) == 0
     cal.unlink()
     before = plan_file.read_bytes()
-    code = main(["replan", str(plan_file), "--today", "2027-03-01", "--json", str(plan_file)])
+    code = main(["replan", str(plan_file), "--today", "2027-03-01", "--json", str(tmp_path / "new.json")])
     err = capsys.readouterr().err
     assert code == 2 and f"busy[0]: file not found: {cal}" in err and "Traceback" not in err
-    assert plan_file.read_bytes() == before  # nothing half-written
+    assert plan_file.read_bytes() == before and not (tmp_path / "new.json").exists()  # nothing half-written

@@ -117,3 +117,81 @@ def test_write_atomic_refuses_special_files(tmp_path: Path) -> None:
         with pytest.raises(InputError, match=words):
             write_atomic(target, b"x")
     assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+# ------------------------------------------------------------------ an output never overwrites an input
+GOOGLE = ROOT / "tests" / "fixtures" / "busy" / "google.ics"
+
+
+def _refused(argv: list[str], capsys: pytest.CaptureFixture[str], *words: str) -> str:
+    before = _files(Path(argv[argv.index("--content") + 1]).parent) if "--content" in argv else {}
+    rc = main(argv)
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "would overwrite" in err, err
+    for word in words:
+        assert word in err, (word, err)
+    if before:
+        assert _files(Path(argv[argv.index("--content") + 1]).parent) == before
+    return err
+
+
+def test_plan_never_writes_over_its_busy_calendar(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan --busy work.ics --ics work.ics` used to replace the learner's own calendar with the plan."""
+    work = tmp_path / "work.ics"
+    work.write_bytes(GOOGLE.read_bytes())
+    (tmp_path / "sql.yaml").write_bytes(Path(CONTENT).read_bytes())
+    base = ["plan", "--content", str(tmp_path / "sql.yaml"), "--background", "beginner", "--hours-per-week", "5",
+            "--start", "2027-01-04", "--timezone", "Europe/Berlin"]
+    _refused([*base, "--busy", str(work), "--ics", str(work)], capsys, f"--ics {work}", "(--busy)")
+    link = tmp_path / "calendar-link.ics"
+    link.symlink_to(work)
+    _refused([*base, "--busy", str(work), "--ics", str(link)], capsys, "--ics", "(--busy)")
+    hard = tmp_path / "same-calendar.csv"
+    os.link(work, hard)
+    _refused([*base, "--busy", str(link), "--csv", str(hard)], capsys, "--csv", "(--busy)")
+    profile = tmp_path / "me.yaml"  # a calendar named in the profile, found beside it
+    profile.write_text("busy: [work.ics]\n", encoding="utf-8")
+    _refused([*base, "--profile", str(profile), "--json", str(work)], capsys, "--json", "(--busy)")
+    _refused([*base, "--profile", str(profile), "--json", str(profile)], capsys, "--json", "(--profile)")
+    assert work.read_bytes() == GOOGLE.read_bytes()
+
+
+def test_replan_never_writes_over_the_plan_it_reads(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "sql.yaml").write_bytes(Path(CONTENT).read_bytes())
+    plan = tmp_path / "plan.json"
+    assert main(["plan", "--content", str(tmp_path / "sql.yaml"), "--background", "beginner", "--hours-per-week",
+                 "5", "--start", "2027-01-04", "--json", str(plan)]) == 0
+    capsys.readouterr()
+    link, hard = tmp_path / "link.json", tmp_path / "hard.json"
+    link.symlink_to(plan)
+    os.link(plan, hard)
+    base = ["replan", str(plan), "--content", str(tmp_path / "sql.yaml"), "--today", "2027-02-01"]
+    for flag, out in (("--json", plan), ("--json", link), ("--ics", hard), ("--csv", tmp_path / "." / "plan.json")):
+        _refused([*base, flag, str(out)], capsys, f"{flag} {out}", "PLAN.json, the plan being re-planned")
+    _refused([*base, "--json", str(tmp_path / "new.json"), "--ics", str(tmp_path / "sql.yaml")], capsys,
+             "--ics", "(--content)")
+    assert not (tmp_path / "new.json").exists()
+    assert main([*base, "--json", str(tmp_path / "new.json")]) == 0  # another file: fine
+    capsys.readouterr()
+
+
+def test_replan_never_writes_over_a_calendar_the_plan_reads(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    work = tmp_path / "work.ics"
+    work.write_bytes(GOOGLE.read_bytes())
+    plan = tmp_path / "plan.json"
+    assert main(["plan", "--content", CONTENT, "--background", "beginner", "--hours-per-week", "5", "--start",
+                 "2027-01-04", "--timezone", "Europe/Berlin", "--window", "mon-sun=08:00-22:00", "--busy", str(work),
+                 "--json", str(plan)]) == 0
+    capsys.readouterr()
+    err = _refused(["replan", str(plan), "--content", CONTENT, "--today", "2027-02-01", "--ics", str(work)], capsys,
+                   f"--ics {work}", "the plan's busy calendar")
+    assert "Traceback" not in err and work.read_bytes() == GOOGLE.read_bytes()
+
+
+def test_the_shipped_learning_path_is_an_input_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shipped = ROOT / "content" / "ml-ai-engineer.yaml"
+    before = shipped.read_bytes()
+    rc = main(["plan", "--background", "ml_background", "--hours-per-week", "18", "--csv", str(shipped)])
+    err = capsys.readouterr().err
+    assert rc == 2 and "would overwrite" in err and "(--content)" in err and shipped.read_bytes() == before
