@@ -241,6 +241,15 @@ def _obeying_finish(cal: StudyCalendar, req: Requirements, first_possible: int, 
     return None
 
 
+def rules_finish(cal: StudyCalendar, req: Requirements, latest: int) -> int | None:
+    """The earliest finish by `latest` that capacity, every limit and the focus rules allow, or None: the exact
+    arithmetic the planner trusts before it spends a solve (re-planning asks it before each catch-up solve)."""
+    first = cal.earliest_finish(req.total_blocks)
+    if first is None or first > latest:
+        return None
+    return _obeying_finish(cal, req, first, latest, None)
+
+
 def _study_day_from(cal: StudyCalendar, day: int) -> int:
     while day < len(cal.day_caps) - 1 and cal.day_caps[day] == 0:
         day += 1
