@@ -166,7 +166,7 @@ class CalendarUnreadable(InputError):
         shown = shown_source(source)
         self.busy_source = source
         self.reason = reason.replace(source, shown)  # never a password from an address
-        super().__init__(field, f"{reason}; re-plan without it (--busy-drop {shown}) or from its new place "
+        super().__init__(field, f"{self.reason}; re-plan without it (--busy-drop {shown}) or from its new place "
                                 f"(--busy-replace {shown}=NEW)")
 
 

@@ -24,7 +24,14 @@ from planner.model import (
     solve_day_loads,
 )
 from planner.plan import PhaseInfo, Plan, SolverInfo, checklist_milestones, sessions_from_day_loads
-from planner.profile import BLOCK_MINUTES, MAX_HOURS_PER_WEEK, MIN_HOURS_PER_WEEK, REVIEW_MINUTES, Profile
+from planner.profile import (
+    BLOCK_MINUTES,
+    MAX_HOURS_PER_WEEK,
+    MIN_HOURS_PER_WEEK,
+    REVIEW_MINUTES,
+    WEEKDAYS,
+    Profile,
+)
 from planner.requirements import (
     MAX_HORIZON_DAYS,
     Requirements,
@@ -70,6 +77,10 @@ class Infeasible:
     optional_topics: tuple[tuple[str, str, float], ...]
     free_time: FreeTime | None = None  # with windows or busy calendars: the free hours a week in the windows
     needed_hours_per_week: float | None = None  # what the path needs a week were every hour of the days free
+    # When the learner's few hours fill only some of the days (0.5 h/week is one block on one day) and no figure
+    # fits on those: the least weekly hours spread over every day of the week (but a rest day), and those days.
+    min_hours_every_day: float | None = None
+    study_days: tuple[int, ...] = ()
 
     @property
     def earliest_finish_months(self) -> float | None:
@@ -83,6 +94,12 @@ class Infeasible:
             lines.append(self._free_time_line())
         if self.min_hours_per_week is not None:
             lines.append(f"- Study at least {self.min_hours_per_week:g} h/week to finish in time.")
+        elif self.min_hours_every_day is not None:
+            days = ", ".join(WEEKDAYS[d] for d in self.study_days)
+            one = len(self.study_days) == 1
+            lines.append(f"- At {self.hours_per_week:g} h/week only {days} get{'s' if one else ''} study time, and "
+                         f"no weekly hours fit on {'that day' if one else 'those days'} alone: study at least "
+                         f"{self.min_hours_every_day:g} h/week spread over every day of the week to finish in time.")
         elif self.free_time is None:  # with windows, the free-time line says what to widen
             lines.append(f"- No weekly hours up to {MAX_HOURS_PER_WEEK:g} fit on these study days: add study days "
                          f"or remove blackouts.")
@@ -394,12 +411,20 @@ def explain_infeasible(curriculum: Curriculum, profile: Profile, req: Requiremen
 
         free = free_time(profile, profile.start, latest)
         needed = minimum_hours_per_week(replace(profile, windows=None, busy_sources=(), busy=None), req)
+    least = minimum_hours_per_week(profile, req, above=profile.hours_per_week)
+    every_day, study_days = None, tuple(d for d, h in enumerate(profile.weekday_hours) if h > 0)
+    all_days = [d for d in range(7) if d != profile.rest_day]
+    if least is None and not profile.explicit_day_hours and not profile.uses_availability \
+            and len(study_days) < len(all_days):
+        # The learner's days are not known here, only those the few hours fell on: try every day of the week.
+        spread = replace(profile, weekday_hours=tuple(1.0 if d in all_days else 0.0 for d in range(7)))
+        every_day = minimum_hours_per_week(spread, req, above=profile.hours_per_week)
     return Infeasible(
-        free_time=free, needed_hours_per_week=needed,
+        free_time=free, needed_hours_per_week=needed, min_hours_every_day=every_day, study_days=study_days,
         background=req.background, needed_hours=req.total_hours + req.review_count * REVIEW_MINUTES / 60,
         hours_per_week=profile.hours_per_week,
         months_min=req.months_min, months_max=req.months_max, latest_finish=latest,
-        min_hours_per_week=minimum_hours_per_week(profile, req, above=profile.hours_per_week),
+        min_hours_per_week=least,
         earliest_finish=long_cal.day(first) if first is not None else None, start=profile.start, drop=drop,
         optional_topics=optional,
     )

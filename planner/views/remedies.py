@@ -57,6 +57,13 @@ def remedies(result: Infeasible, raw: Mapping[str, Any], curriculum: Curriculum,
                                                                      f"the range{kept}.", new))
                 break
             target += 0.5
+    elif result.min_hours_every_day is not None and not raw.get("day_hours") and not raw.get("windows"):
+        # A few hours a week fill only some days: the figure is for every day of the week, so the days go with it.
+        rest = raw.get("rest_day")
+        new = {**raw, "hours_per_week": result.min_hours_every_day, "days": [d for d in WEEKDAYS if d != rest]}
+        if fits(new):
+            out.append(Remedy("hours", f"Use {result.min_hours_every_day:g} h/week on every day",
+                              "The least weekly time that finishes inside the range, spread over the week.", new))
     optional = sorted(result.optional_topics, key=lambda t: (-t[2], t[0]))
     if optional and fits(with_skipped(raw, [t[0] for t in optional], curriculum)):
         lo, hi = 1, len(optional)  # the fewest of the biggest optional topics that make it fit
