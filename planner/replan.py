@@ -112,16 +112,21 @@ class CatchUpMenu:
         return self.most_free_day_hours is not None and self.most_free_day_hours * 60 < FOCUS_DAY_BLOCKS * \
             BLOCK_MINUTES
 
-    def nothing_fits(self) -> str | None:
-        """When no choice gives a plan: why, and what would."""
+    def why_nothing_fits(self) -> str | None:
+        """When no choice gives a plan: why; None when some choice does."""
         if self.hours_per_week_needed is not None or self.late_finish is not None or self.busy_drop_finish \
                 or (self.drop and self.drop_finish is not None):
             return None
         if self._short_days():
-            why = "no day has room for the 45-minute rule (see above)"
-        else:
-            why = (f"at any weekly hours these days cannot finish by {self.latest_allowed}, and at "
-                   f"{self.hours_per_week:g} h/week no plan finishes within {MAX_HORIZON_DAYS // 365} years")
+            return "no day has room for the 45-minute rule (see above)"
+        return (f"at any weekly hours these days cannot finish by {self.latest_allowed}, and at "
+                f"{self.hours_per_week:g} h/week no plan finishes within {MAX_HORIZON_DAYS // 365} years")
+
+    def nothing_fits(self) -> str | None:
+        """When no choice gives a plan: why, and what would (in the command's words)."""
+        why = self.why_nothing_fits()
+        if why is None:
+            return None
         if self.busy_sources:
             shown = ", ".join(shown_source(s) for s in self.busy_sources)
             what = (f"Free time in your busy calendar ({shown}) and re-plan, point the plan at another calendar "

@@ -247,3 +247,143 @@ def test_replan_carries_changed_windows_and_calendars_and_names_what_needs_a_new
     with pytest.raises(InputError, match="needs a new plan") as caught:
         replan(sql, plan, today, profile=other)
     assert caught.value.field == "background"
+
+
+# ---------------------------------------------------------------- the dashboard (AppTest)
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+START = dt.date(2027, 1, 4)
+WINDOW_ROWS = [("mon-fri", "18:30-22:00"), ("sat", "09:00-12:00"), ("sat", "14:00-17:00")]
+WINDOW_SPANS = {d: [("18:30", "22:00")] for d in range(5)} | {5: [("09:00", "12:00"), ("14:00", "17:00")], 6: []}
+
+
+def _ok(at):
+    assert not at.exception, at.exception
+    return at
+
+
+def _plan_page():
+    from streamlit.testing.v1 import AppTest
+
+    at = _ok(AppTest.from_file(APP, default_timeout=120).run())
+    return _ok(at.switch_page("dashboard/plan_page.py").run())
+
+
+def _page(at, name: str):
+    return _ok(at.switch_page(f"dashboard/{name}_page.py").run())
+
+
+def _submit(at):
+    next(b for b in at.button if b.label == "Make my plan").click().run()
+    return _ok(at)
+
+
+def _add_windows(at, rows) -> None:
+    at.session_state[f"f_windows_{at.session_state['blackout_version']}"] = {
+        "edited_rows": {}, "deleted_rows": [], "added_rows": [{"Days": d, "Time": t} for d, t in rows]}
+
+
+def _texts(at) -> list[str]:
+    return [e.value for kind in ("markdown", "caption", "error", "warning", "success", "info")
+            for e in getattr(at, kind)]
+
+
+def _tue_thu_evenings() -> bytes:
+    """Tuesday and Thursday evenings taken, in the learner's own zone (floating times)."""
+    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//advice//EN\r\nBEGIN:VEVENT\r\nUID:course@test\r\n"
+            "DTSTAMP:20270101T000000Z\r\nDTSTART:20270104T180000\r\nDTEND:20270104T230000\r\n"
+            "RRULE:FREQ=WEEKLY;BYDAY=TU,TH\r\nSUMMARY:Course\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n").encode("ascii")
+
+
+def _first_plan(windows: bool = False, upload: bytes | None = None):
+    at = _plan_page()
+    at.date_input(key="f_start").set_value(START)
+    at.selectbox(key="f_timezone").set_value("Europe/Berlin")
+    at.number_input(key="f_hours_per_week").set_value(18)
+    if windows:
+        _add_windows(at, WINDOW_ROWS)
+    at = _submit(at)
+    if upload is not None:
+        at.file_uploader[0].set_value(("course.ics", upload, "text/calendar")).run()
+        at = _submit(_ok(at))
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def _tick_one(at):
+    at = _page(at, "today")
+    next(b for b in at.button if b.label == "Done").click().run()
+    return _page(_ok(at), "plan")
+
+
+def test_dashboard_replan_keeping_progress_carries_windows_and_a_new_busy_calendar(fresh_state, ml, tmp_path):
+    from planner.store import Store
+
+    at = _tick_one(_first_plan())
+    _add_windows(at, WINDOW_ROWS)  # the learner's evenings and Saturdays, and a course on Tue/Thu evenings
+    at = _submit(at)
+    at.file_uploader[0].set_value(("course.ics", _tue_thu_evenings(), "text/calendar")).run()
+    at = _submit(_ok(at))
+    assert any("holds progress" in w.value for w in at.warning)
+    at.button(key="confirm_replan").click().run()
+    _ok(at)
+    assert not at.error, [e.value for e in at.error]
+    at.button(key="plan_accept").click().run()
+    _ok(at)
+    rec = Store(fresh_state).load("Me")
+    assert rec is not None and rec.tracked and rec.profile["windows"]["sat"] == ["09:00-12:00", "14:00-17:00"]
+    kept = list((fresh_state.parent / "busy").glob("Me-*.ics"))
+    assert rec.profile["busy"] == [str(kept[0])]
+    from planner.export.json import plan_from_dict
+
+    plan = plan_from_dict(rec.plan, ml)
+    assert sum(s.status == "done" for s in plan.sessions) == 1
+    planned = [s for s in plan.sessions if s.status == "planned"]
+    assert planned
+    for s in planned:  # every future session in the new windows, none on the course's evenings
+        a, b = s.start.astimezone(BERLIN), s.end.astimezone(BERLIN)
+        assert any(x <= a.strftime("%H:%M") and b.strftime("%H:%M") <= y for x, y in WINDOW_SPANS[a.weekday()]), s
+        assert a.weekday() not in (1, 3), s
+    assert plan.profile.busy_sources == (str(kept[0]),) and plan.profile.windows is not None
+
+
+def test_dashboard_replan_keeping_progress_names_a_change_that_needs_a_new_plan(fresh_state):
+    at = _tick_one(_first_plan())
+    box = at.selectbox(key="f_background")
+    box.set_value(next(o for o in box.options if o != box.value))
+    at = _submit(at)
+    at.button(key="confirm_replan").click().run()
+    _ok(at)
+    errors = [e.value for e in at.error]
+    assert any("Background" in e and "needs a new plan" in e for e in errors), errors
+
+
+def test_dashboard_calendar_gone_offers_to_drop_it_or_upload_it_again(fresh_state, tmp_path):
+    from planner.store import Store
+
+    at = _first_plan(windows=True, upload=_tue_thu_evenings())
+    for kept in (fresh_state.parent / "busy").glob("Me-*.ics"):
+        kept.unlink()  # the file went away
+    at = _page(at, "progress")
+    at.date_input(key="as_of").set_value(dt.date(2027, 2, 1)).run()
+    at.button(key="regenerate").click().run()
+    _ok(at)
+    errors = [e.value for e in at.error]
+    assert any("course.ics" in e and "file not found" in e for e in errors), errors
+    drop = next(b for b in at.button if b.key == "progress_busy_drop")
+    drop.click().run()
+    _ok(at)
+    proposal = at.session_state["proposal"]
+    assert isinstance(proposal, Replanned) and proposal.plan.profile.busy_sources == ()
+    next(b for b in at.button if b.key == "progress_discard").click().run()
+    at.button(key="regenerate").click().run()
+    _ok(at)
+    uploader = next(u for u in at.file_uploader if u.key == "progress_busy_replace_0")
+    uploader.set_value(("course-new.ics", _tue_thu_evenings(), "text/calendar")).run()
+    _ok(at)
+    assert isinstance(at.session_state["proposal"], Replanned), [e.value for e in at.error]
+    at.button(key="progress_accept").click().run()
+    _ok(at)
+    rec = Store(fresh_state).load("Me")
+    kept = list((fresh_state.parent / "busy").glob("Me-*.ics"))
+    assert rec is not None and rec.tracked and rec.profile["busy"] == [str(kept[0])]
