@@ -160,8 +160,9 @@ def proposal_panel(plan: Plan, key: str) -> None:
                       args=(plan, ss.proposal_today), kwargs=option.kwargs)
         why = proposal.why_nothing_fits()
         if why:
-            st.info(md(f"Nothing fits: {why}. Widen a window, or free time in your busy calendar (or replace it) "
-                       "in the form, then Make my plan: it re-plans keeping your progress."), icon=":material/info:")
+            st.info(md(f"None of the usual choices fits: {why}. Widen a window, or free time in your busy "
+                       "calendar (or replace it) in the form, then Make my plan: it re-plans keeping your progress."),
+                    icon=":material/info:")
         st.button("Keep my current plan", key=f"{key}_discard_menu", on_click=discard_proposal)
     elif isinstance(proposal, Replanned):
         change = views.diff_facts(proposal.diff)

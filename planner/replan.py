@@ -136,7 +136,7 @@ class CatchUpMenu:
             what = "Make a new plan with wider windows or more study days"
         else:
             what = "Make a new plan with more study days or hours on them"
-        return f"Nothing fits: {why}. {what}."
+        return f"None of the usual choices fits: {why}. {what}."
 
     def choices(self) -> list[str]:
         """Each choice the menu offers, as a sentence (every one was planned)."""

@@ -9,6 +9,7 @@ from planner.availability import FreeTime
 from planner.curriculum import Curriculum
 from planner.errors import PlanningTimeout
 from planner.focus import (
+    FOCUS_DAY_BLOCKS,
     FocusShape,
     Stream,
     earliest_obeying,
@@ -81,6 +82,10 @@ class Infeasible:
     # fits on those: the least weekly hours spread over every day of the week (but a rest day), and those days.
     min_hours_every_day: float | None = None
     study_days: tuple[int, ...] = ()
+    # With windows or busy calendars: the most free time a day holds when that is too short for the 45-minute
+    # rule on a day whose window is long enough for it (1 h free of a 4 h window): then no topic of an odd number
+    # of half hours can end, whatever the weekly hours. None otherwise.
+    short_free_day_hours: float | None = None
 
     @property
     def earliest_finish_months(self) -> float | None:
@@ -125,8 +130,13 @@ class Infeasible:
         needs = self.min_hours_per_week or self.needed_hours_per_week
         line = (f"- Your calendar leaves {ft.free_hours_per_week:g} h a week free in your windows (they hold "
                 f"{ft.window_hours_per_week:g} h; busy events, blackouts and holidays taken out)")
+        if self.short_free_day_hours is not None:
+            return line + (f", no day more than {self.short_free_day_hours:g} h: too short for the 45-minute rule to "
+                           f"reach the end of a topic of an odd number of half hours at any weekly hours — widen a "
+                           f"window or free an evening in your calendar (1.5 h or more on some days).")
         if needs is None:
-            return line + "; no weekly hours fit in time even on free days: drop optional topics."
+            return line + ("; even with every hour of these days free no weekly hours fit in time: add study days"
+                           + (" or drop optional topics." if self.drop is not None and self.drop.fits else "."))
         if self.min_hours_per_week is not None:
             return line + f"; the path needs {needs:g} h/week of them."
         return line + (f"; the path needs {needs:g} h/week — widen a window, add a study day, or free time in "
@@ -412,6 +422,11 @@ def explain_infeasible(curriculum: Curriculum, profile: Profile, req: Requiremen
         free = free_time(profile, profile.start, latest)
         needed = minimum_hours_per_week(replace(profile, windows=None, busy_sources=(), busy=None), req)
     least = minimum_hours_per_week(profile, req, above=profile.hours_per_week)
+    short = None
+    if profile.uses_availability and cal.day_caps:
+        most_free = max(cal.day_caps)
+        if least is None and most_free < FOCUS_DAY_BLOCKS <= max(cal.window_caps or cal.day_caps):
+            short = most_free * BLOCK_MINUTES / 60
     every_day, study_days = None, tuple(d for d, h in enumerate(profile.weekday_hours) if h > 0)
     all_days = [d for d in range(7) if d != profile.rest_day]
     if least is None and not profile.explicit_day_hours and not profile.uses_availability \
@@ -421,6 +436,7 @@ def explain_infeasible(curriculum: Curriculum, profile: Profile, req: Requiremen
         every_day = minimum_hours_per_week(spread, req, above=profile.hours_per_week)
     return Infeasible(
         free_time=free, needed_hours_per_week=needed, min_hours_every_day=every_day, study_days=study_days,
+        short_free_day_hours=short,
         background=req.background, needed_hours=req.total_hours + req.review_count * REVIEW_MINUTES / 60,
         hours_per_week=profile.hours_per_week,
         months_min=req.months_min, months_max=req.months_max, latest_finish=latest,

@@ -103,7 +103,8 @@ def test_nothing_fits_says_why_and_what_would(sql, tmp_path):
     assert isinstance(menu, CatchUpMenu)
     assert views.catch_up_options(menu) == []
     message = menu.message()
-    assert "Nothing fits" in message and "--busy-replace" in message and "wider windows" in message
+    assert "None of the usual choices fits" in message and "--busy-replace" in message
+    assert "wider windows" in message
     assert "Choose one" not in message
 
 
@@ -143,6 +144,19 @@ def test_half_an_hour_a_week_gets_a_figure_that_plans(ml):
     hours = [r for r in remedies if r.key == "hours"]
     assert hours and hours[0].raw["hours_per_week"] == figure and len(hours[0].raw["days"]) == 7
     assert fits(hours[0].raw)
+
+
+def test_does_not_fit_with_one_free_hour_a_day_names_the_calendar_not_more_hours(sql, tmp_path):
+    """7 h a week free but 1 h a day: the old answer said the path needs 3 h/week, which the learner has."""
+    busy = _calendar(tmp_path / "evenings.ics", "20270101", "1800", "2100")
+    result = make_plan(sql, profile_from_mapping({"background": "beginner", "hours_per_week": 7,
+                                                  "start": "2027-01-04", "timezone": "Europe/Berlin",
+                                                  "windows": EVENINGS, "busy": [str(busy)]}, sql))
+    assert isinstance(result, Infeasible)
+    message = result.message()
+    assert "Your calendar leaves 7 h a week free in your windows (they hold 28 h" in message
+    assert "no day more than 1 h: too short for the 45-minute rule" in message and "widen a window" in message
+    assert "Study at least" not in message and "needs" not in message
 
 
 # ---------------------------------------------------------------- calendars the learner can fix
