@@ -86,7 +86,9 @@ class CatchUpMenu:
     free_time: FreeTime | None = None  # with windows or busy calendars: free hours a week in the windows, to the end
     busy_drop: tuple[str, ...] = ()  # busy calendars (as stored) whose dropping gives a plan in the range
     busy_drop_finish: dt.date | None = None
-    most_free_day_hours: float | None = None  # the most free time any one day holds (windows, busy calendars)
+    # The most free time any day holds, when that is too short for the 45-minute rule on days whose window is long
+    # enough for it (busy events shorten a day, they do not loosen its rules); None otherwise.
+    most_free_day_hours: float | None = None
     busy_sources: tuple[str, ...] = ()
 
     def header(self) -> str:
@@ -540,7 +542,8 @@ def _menu(plan: Plan, profile: Profile, req: Requirements, old_future: list[Sess
     most_free = None
     if profile.uses_availability and days > 0:
         ft = free_time(profile, today, latest)
-        most_free = max(cal.day_caps, default=0) * BLOCK_MINUTES / 60
+        if max(cal.day_caps, default=0) < FOCUS_DAY_BLOCKS <= max(cal.window_caps or cal.day_caps, default=0):
+            most_free = max(cal.day_caps, default=0) * BLOCK_MINUTES / 60  # the rule holds, the room does not
     return CatchUpMenu(req.total_hours, latest, late, needed, tuple(chosen), drop_finish, profile.hours_per_week,
                        free_time=ft, busy_drop=busy_drop, busy_drop_finish=busy_finish,
                        most_free_day_hours=most_free, busy_sources=profile.busy_sources)
