@@ -474,7 +474,10 @@ def infeasible_panel(result: Infeasible) -> None:
                   delta_color="off", delta_arrow="off")
         with st.spinner("Checking which changes give a plan…"):
             options = remedies_for(CONTENT, canonical(ss.active))
-        if not options:
+        if not options and line is not None:
+            st.write("No single change fits: widen a window, free time in your busy calendar, add study days or "
+                     "choose a longer background range.")
+        elif not options:
             st.write("No single change fits: add study days, remove blackouts or choose a longer background range.")
         for i, remedy in enumerate(options):
             a, b = st.columns([1, 2], vertical_alignment="center")

@@ -149,14 +149,21 @@ def test_half_an_hour_a_week_gets_a_figure_that_plans(ml):
 def test_does_not_fit_with_one_free_hour_a_day_names_the_calendar_not_more_hours(sql, tmp_path):
     """7 h a week free but 1 h a day: the old answer said the path needs 3 h/week, which the learner has."""
     busy = _calendar(tmp_path / "evenings.ics", "20270101", "1800", "2100")
-    result = make_plan(sql, profile_from_mapping({"background": "beginner", "hours_per_week": 7,
-                                                  "start": "2027-01-04", "timezone": "Europe/Berlin",
-                                                  "windows": EVENINGS, "busy": [str(busy)]}, sql))
+    raw = {"background": "beginner", "hours_per_week": 7, "start": "2027-01-04", "timezone": "Europe/Berlin",
+           "windows": EVENINGS, "busy": [str(busy)]}
+    result = make_plan(sql, profile_from_mapping(raw, sql))
     assert isinstance(result, Infeasible)
     message = result.message()
     assert "Your calendar leaves 7 h a week free in your windows (they hold 28 h" in message
     assert "no day more than 1 h: too short for the 45-minute rule" in message and "widen a window" in message
     assert "Study at least" not in message and "needs" not in message
+    # the dashboard's remedies: only what plans; here, the plan without the calendar
+
+    def fits(new: dict) -> bool:
+        return isinstance(make_plan(sql, profile_from_mapping(new, sql)), Plan)
+
+    remedies = views.remedies(result, raw, sql, fits)
+    assert [r.key for r in remedies] == ["busy"] and "busy" not in remedies[0].raw and fits(remedies[0].raw)
 
 
 # ---------------------------------------------------------------- calendars the learner can fix

@@ -17,7 +17,7 @@ MAX_EXTRA_HOURS = 4.0  # above the engine's minimum, in 0.5 h steps, when the le
 
 @dataclass(frozen=True)
 class Remedy:
-    key: str  # "hours", "skip", "electives" or "days"
+    key: str  # "hours", "skip", "electives", "busy" or "days"
     label: str  # the button
     detail: str  # one sentence under it
     raw: dict[str, Any]  # the profile fields to plan with when pressed
@@ -83,6 +83,12 @@ def remedies(result: Infeasible, raw: Mapping[str, Any], curriculum: Curriculum,
         if fits(new) and not any(r.raw == new for r in out):
             out.append(Remedy("electives", "Leave out the specializations",
                               "Plan the core path now; add a specialization once it is done.", new))
+    if raw.get("busy") and not out:  # the calendar is what holds the plan back: would it fit without it?
+        new = {k: v for k, v in raw.items() if k not in ("busy", "all_day_events")}
+        if fits(new):
+            out.append(Remedy("busy", "Plan without the busy calendar",
+                              "Your calendar leaves too little free time in your windows; without it the plan fits "
+                              "(sessions then no longer avoid its events).", new))
     days = list(raw.get("days") or WEEKDAYS)
     if len(days) < len(WEEKDAYS) and not raw.get("day_hours"):
         new = {**raw, "days": list(WEEKDAYS)}
