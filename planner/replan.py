@@ -570,8 +570,8 @@ def shown_source(source: str) -> str:
 
 
 def _source_key(value: str) -> str | None:
-    """What makes two spellings of a busy source the same calendar: an address's scheme (webcal is https),
-    host and user without case or password; a file's absolute path. None: not a source at all."""
+    """What makes two spellings of a busy source the same calendar: an address's scheme (webcal is https) and
+    host without case, its user without the password; a file's absolute path. None: not a source at all."""
     text = value.strip()
     if is_url(text):
         scheme, rest = text.split("://", 1)
