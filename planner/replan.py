@@ -521,8 +521,8 @@ def _menu(plan: Plan, profile: Profile, req: Requirements, old_future: list[Sess
     # Capacity says how many blocks to free; the focus rules may want a few more (as in solve.explain_infeasible).
     for margin in DROP_MARGINS:
         picked, freed = optional_to_drop(req, deficit + margin)
-        if not picked:
-            break
+        if not picked:  # capacity is enough, the focus rules are not: free a little more at the next margin
+            continue
         kept = replace(req, topics=tuple(t for t in req.topics if t not in picked))
         finish = in_time(profile, kept) if freed >= deficit + margin else None
         if finish is not None:

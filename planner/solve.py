@@ -404,8 +404,8 @@ def explain_infeasible(curriculum: Curriculum, profile: Profile, req: Requiremen
     for margin in DROP_MARGINS:
         picked, freed = optional_to_drop(req, deficit + margin)
         chosen = [(t.id, t.title, t.hours) for t in picked]
-        if not chosen:
-            break
+        if not chosen:  # capacity is enough, the focus rules are not: free a little more at the next margin
+            continue
         fits, finish = freed >= deficit + margin, None
         if fits:
             kept = replace(req, topics=tuple(t for t in req.topics if t not in picked))

@@ -408,3 +408,22 @@ def test_dashboard_calendar_gone_offers_to_drop_it_or_upload_it_again(fresh_stat
     rec = Store(fresh_state).load("Me")
     kept = list((fresh_state.parent / "busy").glob("Me-*.ics"))
     assert rec is not None and rec.tracked and rec.profile["busy"] == [str(kept[0])]
+
+
+def test_a_drop_is_offered_where_capacity_is_enough_but_the_focus_rules_are_not(ml, tmp_path):
+    """A new daily 18-20 commitment: capacity by the range's end covers the work, the 45-minute rule does not.
+    Dropping one optional topic is a way out; the menu used to look for topics only past a capacity deficit."""
+    busy = tmp_path / "evenings.ics"
+    busy.write_text("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//advice//EN\r\nEND:VCALENDAR\r\n")
+    plan = plan_ok(ml, background="ml_background", hours_per_week=24, timezone="Europe/Berlin", windows=EVENINGS,
+                   busy=[str(busy)])
+    _calendar(busy, "20270301", "1800", "2000")  # the learner's calendar changed
+    today = dt.date(2027, 3, 1)
+    menu = replan(ml, plan, today)
+    assert isinstance(menu, CatchUpMenu)
+    assert menu.drop and menu.drop_finish is not None and menu.drop_finish <= menu.latest_allowed
+    assert "Your calendar leaves 14 h a week free in your windows" in menu.message()
+    for option in views.catch_up_options(menu):
+        result = _replanned(ml, plan, today, **option.kwargs)
+        if option.key == "drop":
+            assert result.diff.new_finish == menu.drop_finish and result.diff.inside_range
