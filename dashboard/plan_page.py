@@ -138,14 +138,21 @@ def make_fresh(raw: dict[str, Any], note: str) -> None:
 
 
 def replan_keeping_progress() -> None:
+    """Re-plan from today with every changed field of the form (hours, days, windows, busy calendars,
+    holidays...); a change a re-plan cannot carry (background, start, topics) is named in the panel."""
     raw = ss.confirm_plan
     plan = ss.get("tracked_plan")
     ss.confirm_plan = None
     if raw is None or plan is None:
         return
-    hours = float(raw.get("hours_per_week") or plan.profile.hours_per_week)
-    kwargs = {"hours_per_week": hours} if hours != plan.profile.hours_per_week else {}
-    replanning.propose(plan, max(views.today_in(plan), plan.profile.start), **kwargs)
+    today = max(views.today_in(plan), plan.profile.start)
+    try:
+        profile = profile_from_mapping(raw, curriculum_for(CONTENT), read_busy=False)
+    except InputError as exc:  # checked by Make my plan already; a calendar file gone since is named here
+        ss.proposal, ss.proposal_today = None, today
+        ss.replan_error = views.field_error(exc.field, exc.message).text
+        return
+    replanning.propose(plan, today, raw, profile=profile)
 
 
 def apply_remedy(raw: dict[str, Any], note: str) -> None:
@@ -433,8 +440,9 @@ def confirm_panel() -> None:
         c1, c2, c3 = st.columns(3)
         c1.button("Re-plan from today, keep my progress", key="confirm_replan", type="primary", width="stretch",
                   on_click=replan_keeping_progress,
-                  help="Your ticks stay; the rest is re-planned with your new weekly hours. Other changed fields "
-                       "(days, start times, topics) need a fresh plan.")
+                  help="Your ticks stay; the rest is re-planned from today with what you changed: hours, days, "
+                       "windows, busy calendars, holidays, blackouts. A changed background, start, time zone or "
+                       "topics needs a fresh plan (the panel says which).")
         c2.button("Start over with a fresh plan", key="confirm_fresh", width="stretch",
                   on_click=lambda: make_fresh(ss.confirm_plan, "started over (the plan with progress stays in "
                                                                "Learners → History)"),
@@ -466,7 +474,10 @@ def infeasible_panel(result: Infeasible) -> None:
                   delta_color="off", delta_arrow="off")
         with st.spinner("Checking which changes give a plan…"):
             options = remedies_for(CONTENT, canonical(ss.active))
-        if not options:
+        if not options and line is not None:
+            st.write("No single change fits: widen a window, free time in your busy calendar, add study days or "
+                     "choose a longer background range.")
+        elif not options:
             st.write("No single change fits: add study days, remove blackouts or choose a longer background range.")
         for i, remedy in enumerate(options):
             a, b = st.columns([1, 2], vertical_alignment="center")

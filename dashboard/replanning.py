@@ -1,31 +1,76 @@
 """The re-plan panel shared by Today, Progress and Plan: regenerate from a day, choose a catch-up option, then
-accept or discard the proposal (nothing is saved before "Accept")."""
+accept or discard the proposal (nothing is saved before "Accept"). When a busy calendar of the plan cannot be
+read (a moved file, a reset address) the panel offers to re-plan without it or with a new file in its place."""
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
 from dashboard.state import CONTENT, curriculum_for, md, save_progress, ss
 from planner import views
+from planner.busy import normalise_source
 from planner.errors import InputError
 from planner.plan import Plan
 from planner.profile import WEEKDAYS
-from planner.replan import CatchUpMenu, Replanned, replan
+from planner.replan import CalendarUnreadable, CatchUpMenu, Replanned, replan, shown_source
+from planner.store import default_db_path
+from planner.views.form import busy_list, check_busy_size, keep_busy_file
+
+MERGED = ("drop", "busy_drop", "busy_replace")  # choices that add to what was already chosen
 
 
-def propose(plan: Plan, today: dt.date, **kwargs: Any) -> None:
-    """Compute a re-plan from `today` (nothing saved yet); an impossible date is an inline error."""
+def propose(plan: Plan, today: dt.date, raw: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    """Compute a re-plan from `today` (nothing saved yet); an impossible date is an inline error. `raw`: the
+    changed form the re-plan carries (saved as the learner's profile on Accept); `kwargs` go to replan()."""
+    ss.proposal_raw = raw
+    ss.proposal_base = dict(kwargs)
+    _run(plan, today, dict(kwargs))
+
+
+def choose(plan: Plan, today: dt.date, **choice: Any) -> None:
+    """A choice on top of the proposal being made (a catch-up option, a calendar dropped or replaced): what was
+    carried before (a changed form, calendars already fixed) stays."""
+    kwargs = dict(ss.get("proposal_base") or {})
+    for key, value in choice.items():
+        kwargs[key] = (*kwargs.get(key, ()), *value) if key in MERGED else value
+    if "busy_drop" in choice or "busy_replace" in choice:  # a fixed calendar holds for every later choice
+        ss.proposal_base = {k: v for k, v in kwargs.items() if k in ("profile", "busy_drop", "busy_replace")}
+    _run(plan, today, kwargs)
+
+
+def _run(plan: Plan, today: dt.date, kwargs: dict[str, Any]) -> None:
     ss.accepted = False
+    ss.proposal_today = today
+    ss.replan_busy = None
     try:
         ss.proposal = replan(curriculum_for(CONTENT), plan, today, **kwargs)
-        ss.proposal_today = today
         ss.replan_error = None
+    except CalendarUnreadable as exc:
+        ss.proposal = None
+        ss.replan_busy = exc.busy_source
+        ss.replan_error = f"busy calendar {calendar_name(exc.busy_source)}: {exc.reason}"
     except InputError as exc:
         ss.proposal = None
         ss.replan_error = views.field_error(exc.field, exc.message).text
+
+
+def calendar_name(source: str) -> str:
+    """A busy calendar as the learner knows it: the uploaded file's name, else the file name or the address."""
+    named = (ss.get("busy_names") or {}).get(source)
+    if named:
+        return str(named)
+    return shown_source(source) if "://" in source else Path(source).name
+
+
+def _same_sources(given: Any, sources: tuple[str, ...]) -> bool:
+    try:
+        return [normalise_source(v, "busy") for v in busy_list(given)] == list(sources)
+    except InputError:
+        return False
 
 
 def accept_proposal() -> None:
@@ -33,15 +78,22 @@ def accept_proposal() -> None:
     if not isinstance(proposal, Replanned):
         return
     new = proposal.plan
-    profile = dict(ss.active)
+    carried = ss.get("proposal_raw")
+    profile = dict(carried if carried is not None else ss.active)
     if new.profile.hours_per_week != float(profile.get("hours_per_week") or 0):  # "study N h/week from now"
         old = float(profile.get("hours_per_week") or 0)
         profile["hours_per_week"] = new.profile.hours_per_week
         if profile.get("day_hours"):  # the learner's own pattern, scaled like the plan's
             profile["day_hours"] = views.scaled_day_hours(str(profile["day_hours"]), old,
                                                           new.profile.hours_per_week)
+    if not _same_sources(profile.get("busy"), new.profile.busy_sources):  # a calendar dropped or replaced
+        profile["busy"] = list(new.profile.busy_sources)
+        if not profile["busy"]:
+            del profile["busy"]
     if save_progress(new, f"re-planned from {ss.get('proposal_today')}", profile):
         ss.accepted = True
+        ss.proposal_raw = None
+        ss.proposal_base = None
         values = dict(ss.get("form_values") or {})
         values.update(views.mapping_to_form(profile))
         from dashboard.state import put_form
@@ -52,19 +104,65 @@ def accept_proposal() -> None:
 def discard_proposal() -> None:
     ss.proposal = None
     ss.replan_error = None
+    ss.replan_busy = None
+    ss.proposal_raw = None
+    ss.proposal_base = None
+
+
+def replace_calendar(plan: Plan, source: str, uploader: str) -> None:
+    """A new file for a calendar the plan cannot read: kept beside the database, then the re-plan runs with it."""
+    upload = ss.get(uploader)
+    if upload is None:
+        return
+    data = upload.getvalue()
+    try:
+        check_busy_size(data)
+        path = str(keep_busy_file(default_db_path().parent, str(ss.get("learner") or "learner"), data))
+    except InputError as exc:
+        ss.replan_error = f"{upload.name}: {exc.message}"
+        return
+    ss.setdefault("busy_names", {})[path] = upload.name
+    ss.busy_replace_version = ss.get("busy_replace_version", 0) + 1
+    choose(plan, ss.proposal_today, busy_replace=((source, path),))
+
+
+def _calendar_fix(plan: Plan, key: str, source: str) -> None:
+    """The ways out when a busy calendar cannot be read: plan without it, or upload it again."""
+    name = md(calendar_name(source))
+    a, b = st.columns(2, vertical_alignment="bottom")
+    a.button(f"Re-plan without {name}", key=f"{key}_busy_drop", type="primary", width="stretch", on_click=choose,
+             args=(plan, ss.proposal_today), kwargs={"busy_drop": (source,)},
+             help="Sessions no longer avoid this calendar's events; add it again on the Plan page any time.")
+    uploader = f"{key}_busy_replace_{ss.get('busy_replace_version', 0)}"
+    b.file_uploader(f"Or replace {name} with a file (.ics)", type=["ics"], key=uploader, on_change=replace_calendar,
+                    args=(plan, source, uploader), help="The re-plan reads this file in its place from now on.")
 
 
 def proposal_panel(plan: Plan, key: str) -> None:
     """The proposal under a "regenerate" button: the catch-up menu, or the diff with Accept / Discard."""
     if ss.get("replan_error"):
         st.error(f"Cannot re-plan — {md(ss.replan_error)}")
+        if ss.get("replan_busy"):
+            _calendar_fix(plan, key, ss.replan_busy)
     proposal = ss.get("proposal")
     if isinstance(proposal, CatchUpMenu):
+        options = views.catch_up_options(proposal)
+        facts = proposal.calendar_facts()
         st.warning(f"**Behind:** {proposal.remaining_hours:g} h left cannot finish by "
-                   f"{proposal.latest_allowed} at {proposal.hours_per_week:g} h/week. Choose one:")
-        for option in views.catch_up_options(proposal):
-            st.button(md(option.label), key=f"{key}_catch_up_{option.key}", width="stretch", on_click=propose,
+                   f"{proposal.latest_allowed} at {proposal.hours_per_week:g} h/week."
+                   + (f" {md(facts)}" if facts else "") + (" Choose one:" if options else ""))
+        for option in options:
+            label = option.label
+            if option.key == "busy":  # the calendar as the learner uploaded it
+                label = (f"Plan without your busy calendar {', '.join(calendar_name(s) for s in proposal.busy_drop)}"
+                         f" — finish {proposal.busy_drop_finish}")
+            st.button(md(label), key=f"{key}_catch_up_{option.key}", width="stretch", on_click=choose,
                       args=(plan, ss.proposal_today), kwargs=option.kwargs)
+        why = proposal.why_nothing_fits()
+        if why:
+            st.info(md(f"None of the usual choices fits: {why}. Widen a window, or free time in your busy "
+                       "calendar (or replace it) in the form, then Make my plan: it re-plans keeping your progress."),
+                    icon=":material/info:")
         st.button("Keep my current plan", key=f"{key}_discard_menu", on_click=discard_proposal)
     elif isinstance(proposal, Replanned):
         change = views.diff_facts(proposal.diff)

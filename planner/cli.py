@@ -78,6 +78,10 @@ def _parser() -> argparse.ArgumentParser:
                         help="accept a finish after the range's end")
     replan.add_argument("--hours-per-week", dest="hours_per_week", help="new weekly hours from today on")
     replan.add_argument("--drop", action="append", metavar="TOPIC_ID", help="drop an optional topic (repeatable)")
+    replan.add_argument("--busy-drop", dest="busy_drop", action="append", metavar="SOURCE",
+                        help="plan without this busy calendar, as the plan or an error shows it (repeatable)")
+    replan.add_argument("--busy-replace", dest="busy_replace", action="append", metavar="OLD=NEW",
+                        help="read this busy calendar from a new file or address from now on (repeatable)")
     replan.add_argument("--json", dest="json_out")
     replan.add_argument("--ics", dest="ics_out")
     replan.add_argument("--csv", dest="csv_out")
@@ -290,7 +294,11 @@ def _cmd_replan(args: argparse.Namespace) -> int:
             raise InputError("--drop", f"unknown topic '{tid}' in this plan")
         if not known[tid].optional:
             raise InputError("--drop", f"'{tid}' is required by the path, not optional")
-    result = replan(curriculum, plan, today, allow_late=args.allow_late, drop=drop, hours_per_week=hours)
+    from planner.replan import parse_busy_replace
+
+    busy_replace = tuple(parse_busy_replace(v, plan.profile.busy_sources) for v in args.busy_replace or ())
+    result = replan(curriculum, plan, today, allow_late=args.allow_late, drop=drop, hours_per_week=hours,
+                    busy_drop=tuple(args.busy_drop or ()), busy_replace=busy_replace)
     if isinstance(result, CatchUpMenu):
         print(result.message(), file=sys.stderr)
         return EXIT_INFEASIBLE

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from planner.busy import refresh_busy
+from planner.availability import FreeTime, free_time
+from planner.busy import is_url, normalise_source, refresh_busy
 from planner.curriculum import Curriculum
 from planner.errors import InputError
-from planner.focus import FocusShape, last_study_day, shape_for_focus
+from planner.focus import FOCUS_DAY_BLOCKS, FocusShape, last_study_day, shape_for_focus
 from planner.model import CatchUpProblem, DayLoadSolution, solve_catch_up
 from planner.plan import Plan, Session, SolverInfo, checklist_milestones, session_uid, sessions_from_day_loads
 from planner.profile import BLOCK_MINUTES, Profile
@@ -30,10 +33,18 @@ from planner.requirements import (
     study_calendar,
 )
 from planner.reviews import place_reviews
-from planner.solve import FOCUS_EXTRA_DAYS, topic_stream
+from planner.solve import DROP_MARGINS, FOCUS_EXTRA_DAYS, rules_finish, topic_stream
 
 MAX_DAYS_PAST_FINISH = 366
 MENU_CONFIRM_STEPS = 8  # half-hour steps above the capacity bound tried before giving up on a figure
+# Profile fields a re-plan can change from today on; any other change (background, start, topics, reviews,
+# checkpoints, time zone) changes what is due or when the range ends, so it needs a new plan.
+REPLAN_FIELDS = ("hours_per_week", "weekday_hours", "session_starts", "blackouts", "holiday_country",
+                 "max_session_minutes", "reminder_minutes", "explicit_day_hours", "explicit_starts", "rest_day",
+                 "buffer_percent", "review_cap_percent", "windows", "busy_sources", "busy", "all_day_busy")
+NEW_PLAN_FIELDS = {"background": "background", "start": "start", "timezone": "timezone", "skip": "skip",
+                   "electives": "electives", "reviews": "reviews", "review_days": "review_days",
+                   "checkpoints": "checkpoints", "checkpoint_minutes": "checkpoints"}
 
 
 @dataclass(frozen=True)
@@ -63,7 +74,7 @@ class Diff:
 
 @dataclass(frozen=True)
 class CatchUpMenu:
-    """The new finish would pass the range's end: the choices, each computed."""
+    """The new finish would pass the range's end: the choices, each planned before it is offered."""
 
     remaining_hours: float
     latest_allowed: dt.date
@@ -72,22 +83,98 @@ class CatchUpMenu:
     drop: tuple[tuple[str, str, float], ...]  # optional topics to drop
     drop_finish: dt.date | None
     hours_per_week: float
+    free_time: FreeTime | None = None  # with windows or busy calendars: free hours a week in the windows, to the end
+    busy_drop: tuple[str, ...] = ()  # busy calendars (as stored) whose dropping gives a plan in the range
+    busy_drop_finish: dt.date | None = None
+    # The most free time any day holds, when that is too short for the 45-minute rule on days whose window is long
+    # enough for it (busy events shorten a day, they do not loosen its rules); None otherwise.
+    most_free_day_hours: float | None = None
+    busy_sources: tuple[str, ...] = ()
 
-    def message(self) -> str:
-        lines = [f"Behind: {self.remaining_hours:g} h left cannot finish by {self.latest_allowed} at "
-                 f"{self.hours_per_week:g} h/week. Choose one:"]
+    def header(self) -> str:
+        line = (f"Behind: {self.remaining_hours:g} h left cannot finish by {self.latest_allowed} at "
+                f"{self.hours_per_week:g} h/week.")
+        facts = self.calendar_facts()
+        return f"{line} {facts}" if facts else line
+
+    def calendar_facts(self) -> str | None:
+        """The windows and busy calendars in numbers: what they leave free from today to the range's end."""
+        ft = self.free_time
+        if ft is None:
+            return None
+        who = "Your calendar leaves" if self.busy_sources else "Your windows leave"
+        line = (f"{who} {ft.free_hours_per_week:g} h a week free in your windows (they hold "
+                f"{ft.window_hours_per_week:g} h a week)")
+        if self._short_days():
+            line += (f", no day more than {self.most_free_day_hours:g} h: too short for the 45-minute rule to "
+                     f"reach the end of a topic of an odd number of half hours")
+        return line + "."
+
+    def _short_days(self) -> bool:
+        return self.most_free_day_hours is not None and self.most_free_day_hours * 60 < FOCUS_DAY_BLOCKS * \
+            BLOCK_MINUTES
+
+    def why_nothing_fits(self) -> str | None:
+        """When no choice gives a plan: why; None when some choice does."""
+        if self.hours_per_week_needed is not None or self.late_finish is not None or self.busy_drop_finish \
+                or (self.drop and self.drop_finish is not None):
+            return None
+        if self._short_days():
+            return "no day has room for the 45-minute rule (see above)"
+        return (f"at any weekly hours these days cannot finish by {self.latest_allowed}, and at "
+                f"{self.hours_per_week:g} h/week no plan finishes within {MAX_HORIZON_DAYS // 365} years")
+
+    def nothing_fits(self) -> str | None:
+        """When no choice gives a plan: why, and what would (in the command's words)."""
+        why = self.why_nothing_fits()
+        if why is None:
+            return None
+        if self.busy_sources:
+            shown = ", ".join(shown_source(s) for s in self.busy_sources)
+            what = (f"Free time in your busy calendar ({shown}) and re-plan, point the plan at another calendar "
+                    f"(--busy-replace OLD=NEW) or plan without it (--busy-drop SOURCE), or make a new plan with "
+                    f"wider windows")
+        elif self.free_time is not None:
+            what = "Make a new plan with wider windows or more study days"
+        else:
+            what = "Make a new plan with more study days or hours on them"
+        return f"None of the usual choices fits: {why}. {what}."
+
+    def choices(self) -> list[str]:
+        """Each choice the menu offers, as a sentence (every one was planned)."""
+        out = []
         if self.hours_per_week_needed is not None:
-            lines.append(f"- Study {self.hours_per_week_needed:g} h/week from now on to finish in time.")
+            out.append(f"Study {self.hours_per_week_needed:g} h/week from now on to finish in time "
+                       f"(--hours-per-week {self.hours_per_week_needed:g}).")
         if self.drop and self.drop_finish is not None:
             names = ", ".join(f"{t} ({h:g} h)" for _, t, h in self.drop)
-            lines.append(f"- Drop optional topics ({names}) and finish {self.drop_finish}.")
+            flags = " ".join(f"--drop {tid}" for tid, _, _ in self.drop)
+            out.append(f"Drop optional topics ({names}) and finish {self.drop_finish} ({flags}).")
+        if self.busy_drop and self.busy_drop_finish is not None:
+            flags = " ".join(f"--busy-drop {shown_source(s)}" for s in self.busy_drop)
+            out.append(f"Plan without your busy calendar{'s' if len(self.busy_drop) > 1 else ''} and finish "
+                       f"{self.busy_drop_finish} ({flags}).")
         if self.late_finish is not None:
-            lines.append(f"- Accept finishing {self.late_finish} (--allow-late).")
-        if len(lines) == 1:
-            lines.append(f"- None of the usual choices fits: even a late finish lies more than "
-                         f"{MAX_HORIZON_DAYS // 365} years ahead. Study more hours a week (--hours-per-week) or on "
-                         f"more days.")
-        return "\n".join(lines)
+            out.append(f"Accept finishing {self.late_finish} (--allow-late).")
+        return out
+
+    def message(self) -> str:
+        choices = self.choices()
+        if not choices:
+            return f"{self.header()}\n- {self.nothing_fits()}"
+        return "\n- ".join([self.header() + " Choose one:", *choices])
+
+
+class CalendarUnreadable(InputError):
+    """A busy calendar of the plan cannot be read now (a moved file, a reset secret address): the learner can
+    re-plan without it or with its new place, and the message says how."""
+
+    def __init__(self, field: str, reason: str, source: str):
+        shown = shown_source(source)
+        self.busy_source = source
+        self.reason = reason.replace(source, shown)  # never a password from an address
+        super().__init__(field, f"{self.reason}; re-plan without it (--busy-drop {shown}) or from its new place "
+                                f"(--busy-replace {shown}=NEW)")
 
 
 @dataclass(frozen=True)
@@ -174,14 +261,28 @@ def split_history(plan: Plan, today: dt.date) -> tuple[list[Session], list[Sessi
 
 
 def replan(curriculum: Curriculum, plan: Plan, today: dt.date, *, allow_late: bool = False,
-           drop: tuple[str, ...] = (), hours_per_week: float | None = None) -> Replanned | CatchUpMenu:
+           drop: tuple[str, ...] = (), hours_per_week: float | None = None, busy_drop: Sequence[str] = (),
+           busy_replace: Sequence[tuple[str, str]] = (), profile: Profile | None = None) -> Replanned | CatchUpMenu:
+    """The plan from `today` on. `profile`: the learner's changed fields from today on (hours, days, windows, busy
+    calendars, holidays...; a change that needs a new plan is an InputError naming it). `busy_drop` and
+    `busy_replace` name busy calendars as the plan shows them (or OLD, NEW pairs)."""
     p = plan.profile
+    if profile is not None:
+        needs = new_plan_fields(plan.profile, profile)
+        if needs:
+            raise InputError(needs[0], "changed: that needs a new plan (Start over); a re-plan keeps the "
+                                       "background, start, time zone, topics, reviews and checkpoints")
+        p = replace(p, **{f: getattr(profile, f) for f in REPLAN_FIELDS})
+    p = with_busy_changes(p, busy_drop, busy_replace)
     if hours_per_week is not None:
         p = p.with_hours_per_week(hours_per_week)
         if p.hours_per_week + 1e-9 < hours_per_week:
+            if p.windows is not None:
+                raise InputError("--hours-per-week", f"your study windows hold at most {p.hours_per_week:g} h a "
+                                                     f"week; ask for at most that, or widen a window (a new plan)")
             raise InputError("--hours-per-week", f"the study days hold at most {p.hours_per_week:g} h a week "
                                                  f"before midnight; add study days or start earlier")
-    p = refresh_busy(p, today, plan.requirements.months_max)  # busy calendars read again, from today on
+    p = _read_busy(p, today, plan.requirements.months_max)  # busy calendars read again, from today on
     if today < p.start:
         raise InputError("--today", f"{today} is before the plan's start {p.start}")
     if today > plan.finish + dt.timedelta(days=MAX_DAYS_PAST_FINISH):
@@ -198,11 +299,12 @@ def replan(curriculum: Curriculum, plan: Plan, today: dt.date, *, allow_late: bo
 
     fitted, late_day = _fit(p, req, old_future, today, usage, latest)
     if not allow_late and (fitted is None or late_day is None or late_day > latest):
-        return _menu(plan, p, req, old_future, today, latest, usage, late_day)
-    if fitted is None:
-        raise InputError("--allow-late", f"{req.total_hours:g} h left would take more than "
-                                         f"{MAX_HORIZON_DAYS // 365} years at {p.hours_per_week:g} h/week on these "
-                                         f"study days; study more hours a week")
+        return _menu(plan, p, req, old_future, today, latest, usage, late_day if fitted is not None else None)
+    if fitted is None:  # even a late finish has no plan: say what does
+        menu = _menu(plan, p, req, old_future, today, latest, usage, None)
+        raise InputError("--allow-late", f"{req.total_hours:g} h left have no plan at {p.hours_per_week:g} h/week, "
+                                         f"however late. " + (" ".join(["Instead:", *menu.choices()])
+                                                               if menu.choices() else str(menu.nothing_fits())))
     solution, shape = fitted
     ordinals: dict[str, int] = defaultdict(int)
     for s in plan.sessions:
@@ -302,31 +404,34 @@ Fitted = tuple[DayLoadSolution, FocusShape]
 def _fit(p: Profile, req: Requirements, old_future: list[Session], today: dt.date, usage: Usage,
          latest: dt.date) -> tuple[Fitted | None, dt.date | None]:
     """The catch-up plan and its last study day: inside the range when it fits there, else the earliest finish
-    that obeys the focus rules (None, None when the work never fits)."""
-    total = req.total_blocks
+    that obeys the focus rules (None, None when the work never fits). The rules' exact arithmetic
+    (solve.rules_finish) answers first, so no solve is spent where no plan can be, and no date is given for a
+    finish that has no plan."""
     horizon_days = (latest - today).days + 1
     if horizon_days > 0:
         cal = usage.calendar(p, horizon_days, today)
-        if cal.earliest_finish(total) is not None:
+        if rules_finish(cal, req, len(cal.day_caps) - 1) is not None:
             fitted = _catch_up(cal, req, old_future, len(cal.day_caps) - 1)
             if fitted is not None:
                 return fitted, _last_day(cal, fitted)
     # Past the range's end, or tracking the previous plan left no room for the focus rules: the earliest
     # finish that obeys them.
-    long_cal = usage.calendar(p, MAX_HORIZON_DAYS, today)
-    late = long_cal.earliest_finish(total)
-    if late is None:
+    # With busy calendars, only as far as they were read: a plan past that would ignore their events.
+    horizon = MAX_HORIZON_DAYS if p.busy is None else max(1, min(MAX_HORIZON_DAYS, (p.busy.until - today).days))
+    long_cal = usage.calendar(p, horizon, today)
+    obeying = rules_finish(long_cal, req, len(long_cal.day_caps) - 1)
+    if obeying is None:
         return None, None
     tried: set[int] = set()
     for extra in FOCUS_EXTRA_DAYS:
-        end = min(late + extra, len(long_cal.day_caps) - 1)
+        end = min(obeying + extra, len(long_cal.day_caps) - 1)
         if end in tried:
             continue
         tried.add(end)
         fitted = _catch_up(long_cal, req, old_future, end)
         if fitted is not None:
             return fitted, _last_day(long_cal, fitted)
-    return None, long_cal.day(late)
+    return None, None
 
 
 def _last_day(cal: StudyCalendar, fitted: Fitted) -> dt.date:
@@ -359,7 +464,7 @@ def _catch_up(cal: StudyCalendar, req: Requirements, old_future: list[Session], 
 
 
 def _most_half_hours(profile: Profile) -> int:
-    """The most weekly hours (in half hours) the learner's study days hold before midnight."""
+    """The most weekly hours (in half hours) the learner's study days hold before midnight, or their windows."""
     from planner.profile import MAX_HOURS_PER_WEEK
 
     return int(profile.with_hours_per_week(MAX_HOURS_PER_WEEK).hours_per_week * 2)
@@ -367,40 +472,174 @@ def _most_half_hours(profile: Profile) -> int:
 
 def _menu(plan: Plan, profile: Profile, req: Requirements, old_future: list[Session], today: dt.date,
           latest: dt.date, usage: Usage, late: dt.date | None) -> CatchUpMenu:
-
+    """Every choice is planned before it is offered: the capacity arithmetic finds the figure, the focus rules'
+    arithmetic (no solve) rules out what cannot work, and one catch-up solve confirms what is left — the same
+    computation `replan` makes when the learner picks it."""
     days = (latest - today).days + 1
 
-    def fits(hours: float) -> bool:
+    def capacity_fits(hours: float) -> bool:
         if days <= 0:
             return False
         cal = usage.calendar(profile.with_hours_per_week(hours), days, today)
         return cal.earliest_finish(req.total_blocks) is not None
 
-    def fits_with_focus(hours: float) -> bool:
-        fitted, last = _fit(profile.with_hours_per_week(hours), req, old_future, today, usage, latest)
-        return fitted is not None and last is not None and last <= latest
+    def in_time(p: Profile, r: Requirements) -> dt.date | None:
+        """The finish of the catch-up plan for these inputs when it lies in the range, else None."""
+        if days <= 0 or r.total_blocks == 0:
+            return None
+        cal = usage.calendar(p, days, today)
+        if rules_finish(cal, r, days - 1) is None:
+            return None
+        fitted, last = _fit(p, r, old_future, today, usage, latest)
+        return last if fitted is not None and last is not None and last <= latest else None
 
     needed = None
-    lo, hi = 1, _most_half_hours(profile)
-    if fits(hi / 2):
+    most = _most_half_hours(profile)
+    lo, hi = 1, most
+    if capacity_fits(hi / 2):
         while lo < hi:
             mid = (lo + hi) // 2
-            if fits(mid / 2):
+            if capacity_fits(mid / 2):
                 hi = mid
             else:
                 lo = mid + 1
-        # Capacity is the lower bound; the focus rules may need a little more: confirm by planning.
-        needed = next((step / 2 for step in range(lo, min(lo + MENU_CONFIRM_STEPS, _most_half_hours(profile)) + 1)
-                       if fits_with_focus(step / 2)), None)
+        # Capacity is the lower bound; the focus rules may need a little more: step up, planning each figure.
+        # Only figures above the learner's own (fewer hours are no way to catch up) that the days really hold.
+        lo = max(lo, int(profile.hours_per_week * 2) + 1)
+        for step in range(lo, min(lo + MENU_CONFIRM_STEPS, most) + 1):
+            candidate = profile.with_hours_per_week(step / 2)
+            if candidate.hours_per_week * 2 < step - 1e-9:
+                break
+            if in_time(candidate, req) is not None:
+                needed = step / 2
+                break
     cal = usage.calendar(profile, max(days, 1), today)
     capacity = cal.cumulative()[-1] if days > 0 else 0
-    deficit = req.total_blocks - capacity
-    picked, freed = optional_to_drop(req, deficit)
-    chosen = [(t.id, t.title, t.hours) for t in picked]
+    deficit = max(0, req.total_blocks - capacity)
+    chosen: list[tuple[str, str, float]] = []
     drop_finish = None
-    if chosen and freed >= deficit:
+    # Capacity says how many blocks to free; the focus rules may want a few more (as in solve.explain_infeasible).
+    for margin in DROP_MARGINS:
+        picked, freed = optional_to_drop(req, deficit + margin)
+        if not picked:  # capacity is enough, the focus rules are not: free a little more at the next margin
+            continue
         kept = replace(req, topics=tuple(t for t in req.topics if t not in picked))
-        fitted, drop_last = _fit(profile, kept, old_future, today, usage, latest)
-        # Offered only when it really fits: a drop that still finishes late is no way out of the menu.
-        drop_finish = drop_last if fitted is not None and drop_last is not None and drop_last <= latest else None
-    return CatchUpMenu(req.total_hours, latest, late, needed, tuple(chosen), drop_finish, profile.hours_per_week)
+        finish = in_time(profile, kept) if freed >= deficit + margin else None
+        if finish is not None:
+            chosen, drop_finish = [(t.id, t.title, t.hours) for t in picked], finish
+            break
+        if freed < deficit + margin:
+            break
+    busy_drop: tuple[str, ...] = ()
+    busy_finish = None
+    if needed is None and drop_finish is None and profile.busy_sources:
+        # The calendar is what holds the plan back: would it fit without it? (Nothing to read: no calendar.)
+        free = replace(profile, busy_sources=(), busy=None)
+        busy_finish = in_time(free, req)
+        if busy_finish is not None:
+            busy_drop = profile.busy_sources
+    ft = None
+    most_free = None
+    if profile.uses_availability and days > 0:
+        ft = free_time(profile, today, latest)
+        if max(cal.day_caps, default=0) < FOCUS_DAY_BLOCKS <= max(cal.window_caps or cal.day_caps, default=0):
+            most_free = max(cal.day_caps, default=0) * BLOCK_MINUTES / 60  # the rule holds, the room does not
+    return CatchUpMenu(req.total_hours, latest, late, needed, tuple(chosen), drop_finish, profile.hours_per_week,
+                       free_time=ft, busy_drop=busy_drop, busy_drop_finish=busy_finish,
+                       most_free_day_hours=most_free, busy_sources=profile.busy_sources)
+
+
+# ---------------------------------------------------------------- changing the plan's calendars and fields
+
+
+def new_plan_fields(old: Profile, new: Profile) -> list[str]:
+    """Profile fields changed between two profiles that a re-plan cannot carry (they need a new plan)."""
+    return list(dict.fromkeys(name for attr, name in NEW_PLAN_FIELDS.items()
+                              if getattr(old, attr) != getattr(new, attr)))
+
+
+def shown_source(source: str) -> str:
+    """A busy source as it may be printed: an address's password replaced by ***."""
+    m = re.match(r"([A-Za-z][A-Za-z0-9+.-]*://)([^/?#]*)(.*)", source, re.S)
+    if m is None or "@" not in m[2]:
+        return source
+    userinfo, host = m[2].rsplit("@", 1)
+    if ":" not in userinfo:
+        return source
+    return f"{m[1]}{userinfo.split(':', 1)[0]}:***@{host}{m[3]}"
+
+
+def _source_key(value: str) -> str | None:
+    """What makes two spellings of a busy source the same calendar: an address's scheme (webcal is https) and
+    host without case, its user without the password; a file's absolute path. None: not a source at all."""
+    text = value.strip()
+    if is_url(text):
+        scheme, rest = text.split("://", 1)
+        scheme = "https" if scheme.lower() in ("webcal", "webcals") else scheme.lower()
+        m = re.match(r"([^/?#]*)(.*)", rest, re.S)
+        assert m is not None
+        netloc, tail = m[1], m[2]
+        user = ""
+        if "@" in netloc:
+            userinfo, netloc = netloc.rsplit("@", 1)
+            user = userinfo.split(":", 1)[0] + "@"
+        return f"{scheme}://{user}{netloc.lower()}{tail or '/'}"
+    try:
+        return normalise_source(text, "busy")
+    except InputError:
+        return None
+
+
+def _match_source(given: str, sources: Sequence[str], field: str) -> str:
+    key = _source_key(given)
+    for s in sources:
+        if key is not None and _source_key(s) == key:
+            return s
+    if not sources:
+        raise InputError(field, f"this plan has no busy calendars ('{shown_source(given)}' given)")
+    raise InputError(field, f"'{shown_source(given)}' is not a busy calendar of this plan; its calendars: "
+                            + ", ".join(shown_source(s) for s in sources))
+
+
+def parse_busy_replace(value: str, sources: Sequence[str]) -> tuple[str, str]:
+    """OLD=NEW as typed: OLD one of the plan's busy calendars (addresses hold '=' too, so every split is tried),
+    NEW a .ics file (made absolute) or address. An unknown OLD lists the plan's calendars."""
+    if "=" not in value:
+        raise InputError("--busy-replace", f"expected OLD=NEW (a busy calendar of this plan, then its new .ics "
+                                           f"file or address), got '{shown_source(value)}'")
+    for i, ch in enumerate(value):
+        if ch == "=" and value[i + 1:].strip():
+            key = _source_key(value[:i])
+            if key is not None and any(_source_key(s) == key for s in sources):
+                return _match_source(value[:i], sources, "--busy-replace"), value[i + 1:].strip()
+    return _match_source(value.split("=", 1)[0], sources, "--busy-replace"), ""
+
+
+def with_busy_changes(profile: Profile, drop: Sequence[str], replacements: Sequence[tuple[str, str]]) -> Profile:
+    """The profile with busy calendars dropped or replaced (each named as the plan or an error shows it)."""
+    if not drop and not replacements:
+        return profile
+    sources = list(profile.busy_sources)
+    for given in drop:
+        gone = _match_source(given, profile.busy_sources, "--busy-drop")
+        sources = [s for s in sources if s != gone]
+    for old, new in replacements:
+        was = _match_source(old, profile.busy_sources, "--busy-replace")
+        if not new.strip():
+            raise InputError("--busy-replace", f"no new calendar given for '{shown_source(was)}' (OLD=NEW)")
+        now = normalise_source(new, "--busy-replace")
+        sources = [now if s == was else s for s in sources]
+    return replace(profile, busy_sources=tuple(dict.fromkeys(sources)), busy=None)
+
+
+def _read_busy(profile: Profile, today: dt.date, months_max: int) -> Profile:
+    """The busy calendars read again from today on; one that cannot be read names itself and the way out."""
+    try:
+        return refresh_busy(profile, today, months_max)  # type: ignore[no-any-return]
+    except CalendarUnreadable:
+        raise
+    except InputError as exc:
+        m = re.fullmatch(r"busy\[(\d+)\]", exc.field)
+        if m is None or int(m[1]) >= len(profile.busy_sources):
+            raise
+        raise CalendarUnreadable(exc.field, exc.message, profile.busy_sources[int(m[1])]) from None

@@ -9,6 +9,7 @@ from planner.availability import FreeTime, free_time
 from planner.curriculum import Curriculum
 from planner.errors import PlanningTimeout
 from planner.focus import (
+    FOCUS_DAY_BLOCKS,
     FocusShape,
     Stream,
     earliest_obeying,
@@ -24,7 +25,14 @@ from planner.model import (
     solve_day_loads,
 )
 from planner.plan import PhaseInfo, Plan, SolverInfo, checklist_milestones, sessions_from_day_loads
-from planner.profile import BLOCK_MINUTES, MAX_HOURS_PER_WEEK, MIN_HOURS_PER_WEEK, REVIEW_MINUTES, Profile
+from planner.profile import (
+    BLOCK_MINUTES,
+    MAX_HOURS_PER_WEEK,
+    MIN_HOURS_PER_WEEK,
+    REVIEW_MINUTES,
+    WEEKDAYS,
+    Profile,
+)
 from planner.requirements import (
     MAX_HORIZON_DAYS,
     Requirements,
@@ -70,6 +78,14 @@ class Infeasible:
     optional_topics: tuple[tuple[str, str, float], ...]
     free_time: FreeTime | None = None  # with windows or busy calendars: the free hours a week in the windows
     needed_hours_per_week: float | None = None  # what the path needs a week were every hour of the days free
+    # When the learner's few hours fill only some of the days (0.5 h/week is one block on one day) and no figure
+    # fits on those: the least weekly hours spread over every day of the week (but a rest day), and those days.
+    min_hours_every_day: float | None = None
+    study_days: tuple[int, ...] = ()
+    # With windows or busy calendars: the most free time a day holds when that is too short for the 45-minute
+    # rule on a day whose window is long enough for it (1 h free of a 4 h window): then no topic of an odd number
+    # of half hours can end, whatever the weekly hours. None otherwise.
+    short_free_day_hours: float | None = None
 
     @property
     def earliest_finish_months(self) -> float | None:
@@ -83,6 +99,12 @@ class Infeasible:
             lines.append(self._free_time_line())
         if self.min_hours_per_week is not None:
             lines.append(f"- Study at least {self.min_hours_per_week:g} h/week to finish in time.")
+        elif self.min_hours_every_day is not None:
+            days = ", ".join(WEEKDAYS[d] for d in self.study_days)
+            one = len(self.study_days) == 1
+            lines.append(f"- At {self.hours_per_week:g} h/week only {days} get{'s' if one else ''} study time, and "
+                         f"no weekly hours fit on {'that day' if one else 'those days'} alone: study at least "
+                         f"{self.min_hours_every_day:g} h/week spread over every day of the week to finish in time.")
         elif self.free_time is None:  # with windows, the free-time line says what to widen
             lines.append(f"- No weekly hours up to {MAX_HOURS_PER_WEEK:g} fit on these study days: add study days "
                          f"or remove blackouts.")
@@ -108,8 +130,13 @@ class Infeasible:
         needs = self.min_hours_per_week or self.needed_hours_per_week
         line = (f"- Your calendar leaves {ft.free_hours_per_week:g} h a week free in your windows (they hold "
                 f"{ft.window_hours_per_week:g} h; busy events, blackouts and holidays taken out)")
+        if self.short_free_day_hours is not None:
+            return line + (f", no day more than {self.short_free_day_hours:g} h: too short for the 45-minute rule to "
+                           f"reach the end of a topic of an odd number of half hours at any weekly hours — widen a "
+                           f"window or free an evening in your calendar (1.5 h or more on some days).")
         if needs is None:
-            return line + "; no weekly hours fit in time even on free days: drop optional topics."
+            return line + ("; even with every hour of these days free no weekly hours fit in time: add study days"
+                           + (" or drop optional topics." if self.drop is not None and self.drop.fits else "."))
         if self.min_hours_per_week is not None:
             return line + f"; the path needs {needs:g} h/week of them."
         return line + (f"; the path needs {needs:g} h/week — widen a window, add a study day, or free time in "
@@ -241,6 +268,15 @@ def _obeying_finish(cal: StudyCalendar, req: Requirements, first_possible: int, 
     return None
 
 
+def rules_finish(cal: StudyCalendar, req: Requirements, latest: int) -> int | None:
+    """The earliest finish by `latest` that capacity, every limit and the focus rules allow, or None: the exact
+    arithmetic the planner trusts before it spends a solve (re-planning asks it before each catch-up solve)."""
+    first = cal.earliest_finish(req.total_blocks)
+    if first is None or first > latest:
+        return None
+    return _obeying_finish(cal, req, first, latest, None)
+
+
 def _study_day_from(cal: StudyCalendar, day: int) -> int:
     while day < len(cal.day_caps) - 1 and cal.day_caps[day] == 0:
         day += 1
@@ -368,8 +404,8 @@ def explain_infeasible(curriculum: Curriculum, profile: Profile, req: Requiremen
     for margin in DROP_MARGINS:
         picked, freed = optional_to_drop(req, deficit + margin)
         chosen = [(t.id, t.title, t.hours) for t in picked]
-        if not chosen:
-            break
+        if not chosen:  # capacity is enough, the focus rules are not: free a little more at the next margin
+            continue
         fits, finish = freed >= deficit + margin, None
         if fits:
             kept = replace(req, topics=tuple(t for t in req.topics if t not in picked))
@@ -383,12 +419,26 @@ def explain_infeasible(curriculum: Curriculum, profile: Profile, req: Requiremen
     if profile.uses_availability:
         free = free_time(profile, profile.start, latest)
         needed = minimum_hours_per_week(replace(profile, windows=None, busy_sources=(), busy=None), req)
+    least = minimum_hours_per_week(profile, req, above=profile.hours_per_week)
+    short = None
+    if profile.uses_availability and cal.day_caps:
+        most_free = max(cal.day_caps)
+        if least is None and most_free < FOCUS_DAY_BLOCKS <= max(cal.window_caps or cal.day_caps):
+            short = most_free * BLOCK_MINUTES / 60
+    every_day, study_days = None, tuple(d for d, h in enumerate(profile.weekday_hours) if h > 0)
+    all_days = [d for d in range(7) if d != profile.rest_day]
+    if least is None and not profile.explicit_day_hours and not profile.uses_availability \
+            and len(study_days) < len(all_days):
+        # The learner's days are not known here, only those the few hours fell on: try every day of the week.
+        spread = replace(profile, weekday_hours=tuple(1.0 if d in all_days else 0.0 for d in range(7)))
+        every_day = minimum_hours_per_week(spread, req, above=profile.hours_per_week)
     return Infeasible(
-        free_time=free, needed_hours_per_week=needed,
+        free_time=free, needed_hours_per_week=needed, min_hours_every_day=every_day, study_days=study_days,
+        short_free_day_hours=short,
         background=req.background, needed_hours=req.total_hours + req.review_count * REVIEW_MINUTES / 60,
         hours_per_week=profile.hours_per_week,
         months_min=req.months_min, months_max=req.months_max, latest_finish=latest,
-        min_hours_per_week=minimum_hours_per_week(profile, req, above=profile.hours_per_week),
+        min_hours_per_week=least,
         earliest_finish=long_cal.day(first) if first is not None else None, start=profile.start, drop=drop,
         optional_topics=optional,
     )

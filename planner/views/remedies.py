@@ -17,7 +17,7 @@ MAX_EXTRA_HOURS = 4.0  # above the engine's minimum, in 0.5 h steps, when the le
 
 @dataclass(frozen=True)
 class Remedy:
-    key: str  # "hours", "skip", "electives" or "days"
+    key: str  # "hours", "skip", "electives", "busy" or "days"
     label: str  # the button
     detail: str  # one sentence under it
     raw: dict[str, Any]  # the profile fields to plan with when pressed
@@ -57,6 +57,13 @@ def remedies(result: Infeasible, raw: Mapping[str, Any], curriculum: Curriculum,
                                                                      f"the range{kept}.", new))
                 break
             target += 0.5
+    elif result.min_hours_every_day is not None and not raw.get("day_hours") and not raw.get("windows"):
+        # A few hours a week fill only some days: the figure is for every day of the week, so the days go with it.
+        rest = raw.get("rest_day")
+        new = {**raw, "hours_per_week": result.min_hours_every_day, "days": [d for d in WEEKDAYS if d != rest]}
+        if fits(new):
+            out.append(Remedy("hours", f"Use {result.min_hours_every_day:g} h/week on every day",
+                              "The least weekly time that finishes inside the range, spread over the week.", new))
     optional = sorted(result.optional_topics, key=lambda t: (-t[2], t[0]))
     if optional and fits(with_skipped(raw, [t[0] for t in optional], curriculum)):
         lo, hi = 1, len(optional)  # the fewest of the biggest optional topics that make it fit
@@ -76,6 +83,12 @@ def remedies(result: Infeasible, raw: Mapping[str, Any], curriculum: Curriculum,
         if fits(new) and not any(r.raw == new for r in out):
             out.append(Remedy("electives", "Leave out the specializations",
                               "Plan the core path now; add a specialization once it is done.", new))
+    if raw.get("busy") and not out:  # the calendar is what holds the plan back: would it fit without it?
+        new = {k: v for k, v in raw.items() if k not in ("busy", "all_day_events")}
+        if fits(new):
+            out.append(Remedy("busy", "Plan without the busy calendar",
+                              "Your calendar leaves too little free time in your windows; without it the plan fits "
+                              "(sessions then no longer avoid its events).", new))
     days = list(raw.get("days") or WEEKDAYS)
     if len(days) < len(WEEKDAYS) and not raw.get("day_hours"):
         new = {**raw, "days": list(WEEKDAYS)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import altair as alt
@@ -246,6 +247,11 @@ def catch_up_options(menu: Any) -> list[CatchUpOption]:
         hours = sum(h for _, _, h in menu.drop)
         out.append(CatchUpOption("drop", f"Drop optional topics {names} ({hours:g} h) — finish {menu.drop_finish}",
                                  {"drop": tuple(tid for tid, _, _ in menu.drop)}))
+    if getattr(menu, "busy_drop", ()) and menu.busy_drop_finish is not None:
+        names = ", ".join(Path(s).name if "://" not in s else s.split("://", 1)[1].rsplit("@", 1)[-1]
+                          for s in menu.busy_drop)
+        out.append(CatchUpOption("busy", f"Plan without your busy calendar {names} — finish {menu.busy_drop_finish}",
+                                 {"busy_drop": tuple(menu.busy_drop)}))
     if menu.late_finish is not None:
         out.append(CatchUpOption("late", f"Accept finishing {menu.late_finish}", {"allow_late": True}))
     return out
