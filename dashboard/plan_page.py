@@ -147,7 +147,7 @@ def replan_keeping_progress() -> None:
         return
     today = max(views.today_in(plan), plan.profile.start)
     try:
-        profile = profile_from_mapping(raw, curriculum_for(CONTENT), read_busy=False)
+        profile = profile_from_mapping(raw, curriculum_for(CONTENT))
     except InputError as exc:  # checked by Make my plan already; a calendar file gone since is named here
         ss.proposal, ss.proposal_today = None, today
         ss.replan_error = views.field_error(exc.field, exc.message).text

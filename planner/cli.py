@@ -297,6 +297,8 @@ def _cmd_replan(args: argparse.Namespace) -> int:
     from planner.replan import parse_busy_replace
 
     busy_replace = tuple(parse_busy_replace(v, plan.profile.busy_sources) for v in args.busy_replace or ())
+    if busy_replace:  # a replacement calendar file is an input too
+        _output_paths(args, inputs=inputs + _busy_inputs([new for _, new in busy_replace], "--busy-replace"))
     result = replan(curriculum, plan, today, allow_late=args.allow_late, drop=drop, hours_per_week=hours,
                     busy_drop=tuple(args.busy_drop or ()), busy_replace=busy_replace)
     if isinstance(result, CatchUpMenu):

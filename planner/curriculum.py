@@ -6,6 +6,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Any
@@ -498,3 +499,23 @@ def _read_checklist(r: _Reader, root: LineDict, seen: Mapping[str, int]) -> tupl
 def default_content_path() -> Path:
     """The path shipped with the product: the ML & AI Engineer mastery path."""
     return Path(__file__).resolve().parent.parent / "content" / "ml-ai-engineer.yaml"
+
+
+@lru_cache(maxsize=8)
+def _curricula() -> dict[str, Path]:
+    """Path id → content file, for the paths shipped beside the default one."""
+    out: dict[str, Path] = {}
+    for path in sorted(default_content_path().parent.glob("*.yaml")):
+        try:
+            out.setdefault(load_curriculum(path).id, path)
+        except InputError:
+            continue
+    return out
+
+
+@lru_cache(maxsize=8)
+def curriculum_for_id(path_id: str) -> Curriculum:
+    path = _curricula().get(path_id)
+    if path is None:
+        raise InputError("plan: path.id", f"no content file for path '{path_id}'")
+    return load_curriculum(path)

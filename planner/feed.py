@@ -33,7 +33,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from planner.curriculum import Curriculum, default_content_path, load_curriculum, parse_curriculum
+from planner.curriculum import Curriculum, curriculum_for_id, parse_curriculum
 from planner.errors import InputError
 from planner.export.json import plan_from_dict
 from planner.feedtokens import FeedTokens
@@ -48,26 +48,6 @@ MEDIA_TYPE = "text/calendar; charset=utf-8"
 CACHE_ENTRIES = 32
 RETRY_AFTER_S = 600  # a feed that cannot be built now: calendar apps try again in 10 minutes
 log = logging.getLogger("planner.feed")
-
-
-@lru_cache(maxsize=8)
-def _curricula() -> dict[str, Path]:
-    """Path id → content file, for the paths shipped beside the default one."""
-    out: dict[str, Path] = {}
-    for path in sorted(default_content_path().parent.glob("*.yaml")):
-        try:
-            out.setdefault(load_curriculum(path).id, path)
-        except InputError:
-            continue
-    return out
-
-
-@lru_cache(maxsize=8)
-def curriculum_for_id(path_id: str) -> Curriculum:
-    path = _curricula().get(path_id)
-    if path is None:
-        raise InputError("plan: path.id", f"no content file for path '{path_id}'")
-    return load_curriculum(path)
 
 
 @lru_cache(maxsize=8)

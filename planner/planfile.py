@@ -26,7 +26,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from planner.curriculum import MAX_TIMELINE_MONTHS, Curriculum
+from planner.curriculum import MAX_TIMELINE_MONTHS, Curriculum, curriculum_for_id
 from planner.errors import InputError
 from planner.plan import SESSION_KINDS, SESSION_STATUSES, PhaseInfo, Plan, Session, SolverInfo, checklist_milestones
 from planner.profile import BLOCK_MINUTES, MAX_DATE, MIN_DATE, profile_from_dict
@@ -403,8 +403,6 @@ def read_plan_file(path: str | Path, content: str | Path | None = None,
                                                                                                 dict) else None
             if not isinstance(path_id, str):
                 raise InputError(f"{source}: path.id", "missing: not a plan file")
-            from planner.feed import curriculum_for_id  # the shipped paths by id (the feed finds them alike)
-
             curriculum = curriculum_for_id(path_id)
     return plan_from_dict(data, curriculum, source, checked=True), data
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from planner import views
+from planner.busy import with_busy
 from planner.cli import main
 from planner.curriculum import load_curriculum
 from planner.errors import InputError
@@ -126,7 +127,7 @@ def test_more_weekly_hours_with_windows_speaks_of_the_windows(sql, tmp_path, cap
 def test_half_an_hour_a_week_gets_a_figure_that_plans(ml):
     """0.5 h/week is one block on one day: the old answer said no weekly hours up to 100 fit."""
     raw = {"background": "ml_background", "hours_per_week": 0.5, "start": "2027-01-04"}
-    result = make_plan(ml, profile_from_mapping(raw, ml))
+    result = make_plan(ml, with_busy(profile_from_mapping(raw, ml), ml))
     assert isinstance(result, Infeasible)
     message = result.message()
     assert "No weekly hours up to" not in message
@@ -138,7 +139,7 @@ def test_half_an_hour_a_week_gets_a_figure_that_plans(ml):
 
     def fits(new: dict) -> bool:
         tried.append(new)
-        return isinstance(make_plan(ml, profile_from_mapping(new, ml)), Plan)
+        return isinstance(make_plan(ml, with_busy(profile_from_mapping(new, ml), ml)), Plan)
 
     remedies = views.remedies(result, raw, ml, fits)
     hours = [r for r in remedies if r.key == "hours"]
@@ -151,7 +152,7 @@ def test_does_not_fit_with_one_free_hour_a_day_names_the_calendar_not_more_hours
     busy = _calendar(tmp_path / "evenings.ics", "20270101", "1800", "2100")
     raw = {"background": "beginner", "hours_per_week": 7, "start": "2027-01-04", "timezone": "Europe/Berlin",
            "windows": EVENINGS, "busy": [str(busy)]}
-    result = make_plan(sql, profile_from_mapping(raw, sql))
+    result = make_plan(sql, with_busy(profile_from_mapping(raw, sql), sql))
     assert isinstance(result, Infeasible)
     message = result.message()
     assert "Your calendar leaves 7 h a week free in your windows (they hold 28 h" in message
@@ -160,7 +161,7 @@ def test_does_not_fit_with_one_free_hour_a_day_names_the_calendar_not_more_hours
     # the dashboard's remedies: only what plans; here, the plan without the calendar
 
     def fits(new: dict) -> bool:
-        return isinstance(make_plan(sql, profile_from_mapping(new, sql)), Plan)
+        return isinstance(make_plan(sql, with_busy(profile_from_mapping(new, sql), sql)), Plan)
 
     remedies = views.remedies(result, raw, sql, fits)
     assert [r.key for r in remedies] == ["busy"] and "busy" not in remedies[0].raw and fits(remedies[0].raw)
@@ -256,7 +257,7 @@ def test_replan_carries_changed_windows_and_calendars_and_names_what_needs_a_new
     changed = profile_from_mapping({"background": "beginner", "hours_per_week": 8, "start": "2027-01-04",
                                     "timezone": "Europe/Berlin", "holidays": "DE",
                                     "windows": ["mon-fri=07:00-09:00", "sat=09:00-13:00"], "busy": [str(busy)]},
-                                   sql, read_busy=False)
+                                   sql)
     result = _replanned(sql, plan, today, profile=changed)
     new = result.plan.profile
     assert new.windows == changed.windows and new.busy_sources == (str(busy),) and new.holiday_country == "DE"
@@ -264,7 +265,7 @@ def test_replan_carries_changed_windows_and_calendars_and_names_what_needs_a_new
     assert future and all(s.start.astimezone(BERLIN).hour < 9 or s.day.weekday() == 5 for s in future)
     assert not [s for s in future if s.day.weekday() == 1 and s.start.astimezone(BERLIN).hour >= 17]
     other = profile_from_mapping({"background": "developer", "hours_per_week": 8, "start": "2027-01-04",
-                                  "timezone": "Europe/Berlin"}, sql, read_busy=False)
+                                  "timezone": "Europe/Berlin"}, sql)
     with pytest.raises(InputError, match="needs a new plan") as caught:
         replan(sql, plan, today, profile=other)
     assert caught.value.field == "background"
