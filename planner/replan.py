@@ -19,6 +19,7 @@ from planner.curriculum import Curriculum
 from planner.errors import InputError
 from planner.focus import FocusShape, last_study_day, shape_for_focus
 from planner.model import CatchUpProblem, DayLoadSolution, solve_catch_up
+from planner.pace import Pace, at_pace
 from planner.plan import Plan, Session, SolverInfo, checklist_milestones, session_uid, sessions_from_day_loads
 from planner.profile import BLOCK_MINUTES, Profile
 from planner.requirements import (
@@ -174,7 +175,12 @@ def split_history(plan: Plan, today: dt.date) -> tuple[list[Session], list[Sessi
 
 
 def replan(curriculum: Curriculum, plan: Plan, today: dt.date, *, allow_late: bool = False,
-           drop: tuple[str, ...] = (), hours_per_week: float | None = None) -> Replanned | CatchUpMenu:
+           drop: tuple[str, ...] = (), hours_per_week: float | None = None,
+           pace: Pace | None = None) -> Replanned | CatchUpMenu:
+    """`pace` (planner.pace.measure_pace): open topics planned at estimate × the learner's multiplier, and the
+    catch-up menu computed at that pace; None keeps the plan's hours."""
+    if pace is not None:
+        plan = at_pace(plan, pace)
     p = plan.profile
     if hours_per_week is not None:
         p = p.with_hours_per_week(hours_per_week)

@@ -44,6 +44,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             "reviews_skipped": plan.reviews_skipped,
             "replanned_on": plan.replanned_on.isoformat() if plan.replanned_on else None,
             "sessions": len(plan.active_sessions),
+            "forecast": _forecast(plan),
             "solver": {
                 "status": plan.solver.status,
                 "seconds": plan.solver.seconds,
@@ -67,7 +68,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
              "hours": t.hours, "reviews": t.reviews, "deliverable": t.deliverable, "requires": list(t.requires),
              "kind": t.kind, "optional": t.optional,
              "elective": t.elective, "resources": list(t.resources),
-             **({"dropped": True} if t.dropped else {})}
+             **({"dropped": True} if t.dropped else {}), **_topic_progress(plan, t.id)}
             for t in req.topics
         ],
         "milestones": [
@@ -79,10 +80,35 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "sessions": [
             {"uid": s.uid, "topic": s.topic, "kind": s.kind, "start": s.start.isoformat(),
              "end": s.end.isoformat(), "status": s.status, "sequence": s.sequence, "ordinal": s.ordinal,
-             "hours": s.hours, "done_hours": s.credited_hours, **_cancelled_on(plan, s)}
+             "hours": s.hours, "done_hours": s.credited_hours, **_cancelled_on(plan, s),
+             **({"real_hours": s.real_hours} if s.status == "done" and s.real_hours is not None else {})}
             for s in plan.sessions
         ],
     }
+
+
+def _topic_progress(plan: Plan, topic_id: str) -> dict[str, float]:
+    """Real hours and the path's estimate, written only for topics that have them (planner.plan.TopicProgress)."""
+    from planner.profile import BLOCK_MINUTES
+
+    tp = plan.progress_of(topic_id)
+    if tp is None:
+        return {}
+    out: dict[str, float] = {}
+    if tp.estimate_blocks is not None:
+        out["estimate_hours"] = tp.estimate_blocks * BLOCK_MINUTES / 60
+    if tp.more_blocks:
+        out["more_hours"] = tp.more_blocks * BLOCK_MINUTES / 60
+    if tp.real_hours is not None:
+        out["real_hours"] = tp.real_hours
+    return out
+
+
+def _forecast(plan: Plan) -> dict[str, Any]:
+    """The forecast as of the plan's last recorded day (planner.forecast.as_of); `planner forecast` for another."""
+    from planner.forecast import forecast
+
+    return forecast(plan).to_dict()
 
 
 def _cancelled_on(plan: Plan, s: Any) -> dict[str, str]:
@@ -183,6 +209,7 @@ def plan_from_dict(data: Any, curriculum: Any, source: str = "plan") -> Plan:
                                    tuple(t.get("resources", [])), None, t.get("deliverable"),
                                    _whole(t.get("reviews", 0) or 0, f"{source}: topics[{i}].reviews", 0, 100),
                                    dropped=t.get("dropped") is True))
+        progress = _read_topic_progress(data["topics"], topics, source)
         req = Requirements(path_id, profile.background, int(months_min), int(months_max), tuple(topics))
         tz = profile.tz
         ids = {t.id for t in topics}
@@ -223,11 +250,12 @@ def plan_from_dict(data: Any, curriculum: Any, source: str = "plan") -> Plan:
             # Files from before the field: their cancellations are at the latest from the file's own re-plan.
             cancelled_on = (dt.date.fromisoformat(s["cancelled_on"]) if s.get("cancelled_on") else replanned_on) \
                 if status == "cancelled" else None
+            real_hours = _real_session_hours(s, status, field)
             sessions.append(Session(str(s["uid"]), str(s["topic"]), str(s.get("kind", "study")), start, end,
                                     _whole(s.get("ordinal", 1), f"{field}.ordinal", 0, 100_000), status,
                                     _whole(s.get("sequence", 0), f"{field}.sequence", 0, MAX_SEQUENCE),
                                     done_hours if status == "missed" else 0.0,  # kept for missed only
-                                    cancelled_on))
+                                    cancelled_on, real_hours))
         uids = [s.uid for s in sessions]
         if len(set(uids)) != len(uids):
             raise InputError(f"{source}: sessions", "a UID appears twice")
@@ -251,7 +279,7 @@ def plan_from_dict(data: Any, curriculum: Any, source: str = "plan") -> Plan:
             reviews_skipped=int(summary.get("reviews_skipped", 0) or 0),
             paced_to=dt.date.fromisoformat(summary["paced_from_earliest_finish"])
             if summary.get("paced_from_earliest_finish") else None,
-            replanned_on=replanned_on,
+            replanned_on=replanned_on, topic_progress=progress,
             earliest_allowed_finish=dt.date.fromisoformat(ea) if ea else None,
             latest_allowed_finish=dt.date.fromisoformat(la) if la else None,
             blackout_ranges=tuple((dt.date.fromisoformat(a), dt.date.fromisoformat(b))
@@ -261,6 +289,65 @@ def plan_from_dict(data: Any, curriculum: Any, source: str = "plan") -> Plan:
         raise InputError(f"{source}: {exc.args[0]}", "missing required key") from None
     except (TypeError, ValueError, AttributeError, OverflowError) as exc:
         raise InputError(source, f"inconsistent plan file ({exc})") from None
+
+
+MAX_SESSION_REAL_HOURS = 24.0  # planner.progress: a session took at most a day
+MAX_TOPIC_REAL_HOURS = 100_000.0
+
+
+def _hours_field(value: Any, field: str, *, lo: float, hi: float, lo_open: bool, half: bool = False) -> float:
+    """A number of hours written by `planner mark`: a JSON number (not a string or boolean), finite, in range."""
+    from planner.errors import InputError
+
+    ok = not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+    ok = ok and (lo < value if lo_open else lo <= value) and value <= hi
+    if ok and half and value * 2 != int(value * 2):
+        ok = False
+    if not ok:
+        bound = f"more than {lo:g}" if lo_open else f"{lo:g}"
+        raise InputError(field, f"expected hours from {bound} to {hi:g}{' in half hours' if half else ''}, "
+                                f"got {value!r}")
+    return float(value)
+
+
+def _real_session_hours(s: dict[str, Any], status: str, field: str) -> float | None:
+    """`real_hours` of a session: the time a done session really took; no other session carries it."""
+    from planner.errors import InputError
+
+    if "real_hours" not in s:
+        return None
+    if status != "done":
+        raise InputError(f"{field}.real_hours", f"only a done session has real hours (this one is {status})")
+    return _hours_field(s["real_hours"], f"{field}.real_hours", lo=0.0, hi=MAX_SESSION_REAL_HOURS, lo_open=True)
+
+
+def _read_topic_progress(raw: list[Any], topics: list[Any], source: str) -> tuple[Any, ...]:
+    """`estimate_hours`, `more_hours` and `real_hours` of the topics that have them (planner.plan.TopicProgress)."""
+    from planner.errors import InputError
+    from planner.plan import TopicProgress
+    from planner.profile import BLOCK_MINUTES
+
+    out = []
+    for i, (t, req) in enumerate(zip(raw, topics, strict=True)):
+        field = f"{source}: topics[{i}]"
+        estimate = more = real = None
+        if "estimate_hours" in t:
+            estimate = _hours_field(t["estimate_hours"], f"{field}.estimate_hours", lo=0.0, hi=MAX_TOPIC_HOURS,
+                                    lo_open=True, half=True)
+        if "more_hours" in t:
+            more = _hours_field(t["more_hours"], f"{field}.more_hours", lo=0.0, hi=MAX_TOPIC_HOURS, lo_open=True,
+                                half=True)
+            if more >= req.hours:
+                raise InputError(f"{field}.more_hours", f"{more:g} h is not less than the topic's {req.hours:g} h")
+        if "real_hours" in t:
+            real = _hours_field(t["real_hours"], f"{field}.real_hours", lo=0.0, hi=MAX_TOPIC_REAL_HOURS,
+                                lo_open=False)
+        if estimate is None and more is None and real is None:
+            continue
+        per_hour = 60 // BLOCK_MINUTES
+        out.append(TopicProgress(req.id, round(estimate * per_hour) if estimate is not None else None,
+                                 round(more * per_hour) if more is not None else 0, real))
+    return tuple(out)
 
 
 def load_plan(path: Any, curriculum: Any) -> Plan:
