@@ -91,10 +91,12 @@ class Forecast:
 
 
 def as_of(plan: Plan) -> dt.date:
-    """The plan's own 'today' for the forecast in its summary: the day after the last session the learner marked,
-    or its last re-plan, or its start, whichever is latest (a plan file holds no clock)."""
+    """The plan's own 'today' for the forecast in its summary: the day after the last topic session the learner
+    marked, or its last re-plan, or its start, whichever is latest (a plan file holds no clock; reviews are left
+    out: marking a topic done marks its later reviews too)."""
     days = [plan.profile.start, *([plan.replanned_on] if plan.replanned_on else [])]
-    days += [s.day + dt.timedelta(days=1) for s in plan.sessions if s.status in ("done", "missed")]
+    days += [s.day + dt.timedelta(days=1) for s in plan.sessions if s.status in ("done", "missed")
+             and s.kind != "review"]
     return max(days)
 
 
