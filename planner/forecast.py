@@ -131,6 +131,7 @@ def forecast(plan: Plan, today: dt.date | None = None, *, samples: int = SAMPLES
     # learner asked for (`--more-hours`) is their own figure and is added as it is.
     fixed = plan_left = 0.0
     scaled: dict[str, list[float]] = {k: [] for k in KINDS}  # estimate hours left per open topic, by kind
+    progress = {tp.topic: tp for tp in plan.topic_progress}
     for t in req.topics:
         if t.dropped:
             continue
@@ -138,7 +139,7 @@ def forecast(plan: Plan, today: dt.date | None = None, *, samples: int = SAMPLES
         if left <= EPS:
             continue
         plan_left += left
-        tp = plan.progress_of(t.id)
+        tp = progress.get(t.id)
         more = (tp.more_blocks if tp else 0) * BLOCK_MINUTES / 60
         base_hours = t.hours - more
         base_left = max(0.0, left - more)
@@ -146,7 +147,7 @@ def forecast(plan: Plan, today: dt.date | None = None, *, samples: int = SAMPLES
             fixed += left
             continue
         fixed += left - base_left
-        scaled[t.kind].append(base_left / base_hours * estimate_blocks(plan, t.id) * BLOCK_MINUTES / 60)
+        scaled[t.kind].append(base_left / base_hours * estimate_blocks(plan, t.id, tp) * BLOCK_MINUTES / 60)
     total = np.full(samples, fixed)
     for kind in KINDS:
         if scaled[kind]:

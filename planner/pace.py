@@ -66,9 +66,12 @@ class TopicMeasure:
         return self.real_hours / self.estimate_hours
 
 
-def estimate_blocks(plan: Plan, topic_id: str) -> int:
+_UNSET = TopicProgress("")
+
+
+def estimate_blocks(plan: Plan, topic_id: str, tp: TopicProgress | None = _UNSET) -> int:
     """The path's estimate for a topic (study blocks, reviews carved out), whatever the plan now gives it."""
-    tp = plan.progress_of(topic_id)
+    tp = plan.progress_of(topic_id) if tp is _UNSET else tp
     if tp is not None and tp.estimate_blocks is not None:
         return tp.estimate_blocks
     return plan.requirements.topic(topic_id).blocks - (tp.more_blocks if tp is not None else 0)
@@ -106,17 +109,18 @@ def finished_topics(plan: Plan) -> list[TopicMeasure]:
         if s.status == "planned":
             planned.add(s.topic)
     real = topic_real_hours(plan)
+    progress = {tp.topic: tp for tp in plan.topic_progress}
     out = []
     for t in plan.requirements.topics:
         if t.dropped or t.kind not in KINDS:
             continue
-        tp = plan.progress_of(t.id)
+        tp = progress.get(t.id)
         stated = tp.real_hours if tp is not None else None
         done = t.id not in planned and credited.get(t.id, 0.0) >= t.hours - EPS
         if not done:
             continue
         hours = stated if stated is not None else real.get(t.id, 0.0)
-        estimate = estimate_blocks(plan, t.id) * BLOCK_MINUTES / 60
+        estimate = estimate_blocks(plan, t.id, tp) * BLOCK_MINUTES / 60
         if hours > EPS and estimate > EPS:
             out.append(TopicMeasure(t.id, t.kind, estimate, hours))
     return out

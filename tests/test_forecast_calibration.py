@@ -7,7 +7,7 @@ about 80 % of the time, and must not be wider than it needs to be: its p10-p90 b
 than 80 % of the time, and once topics are measured it is narrower than the band the prior alone gives.
 
 Profiles (HYPOTHESIS_PROFILE, as for the other long runs): `ci` (default) 60 learners, fewer Monte Carlo draws;
-`slow` 600 learners per scenario at the forecast's own draws, also with a true pace and topic noise the prior does not
+`slow` 300 learners per scenario at the forecast's own draws, also with a true pace and topic noise the prior does not
 expect (`HYPOTHESIS_PROFILE=slow pytest -m slow tests/test_forecast_calibration.py -s` prints the table that
 docs/pace-and-forecast.md shows). PLANNER_CALIBRATION_LEARNERS=N overrides the count.
 """
@@ -31,7 +31,7 @@ from tests.conftest import plan_ok
 
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 SLOW = PROFILE == "slow"
-LEARNERS = int(os.environ.get("PLANNER_CALIBRATION_LEARNERS", "600" if SLOW else "60"))
+LEARNERS = int(os.environ.get("PLANNER_CALIBRATION_LEARNERS", "300" if SLOW else "60"))
 DRAWS = SAMPLES if SLOW else 1000
 POINTS = (0, 4, 12, 25, 45)  # topics finished when the forecast is asked
 
