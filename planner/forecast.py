@@ -36,6 +36,7 @@ from planner.requirements import MAX_HORIZON_DAYS, add_months, review_reserve, s
 CALENDAR_DAYS = MAX_HORIZON_DAYS + 366 * 5  # from the plan's start: a re-plan may come up to years later
 FINISH_QUANTILES = (0.10, 0.50, 0.80, 0.90)
 HOURS_QUANTILES = (0.10, 0.50, 0.90)
+MAX_HOURS = 1e9  # more than any calendar holds; keeps far tails finite when counted in blocks
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,9 @@ def finish_days(plan: Plan, today: dt.date, hours: Any, weekly: WeeklyHours | No
     lead = max(0, (p.start - today).days)  # a forecast before the start: study begins on the start
     before = int(cum[first - 1]) if 0 < first <= len(cum) else (int(cum[-1]) if first else 0)
     ahead = cum[first:] - before  # blocks doable from today's start on, by the end of each day
-    need = np.ceil(np.asarray(hours, dtype=np.float64) * 60 / BLOCK_MINUTES - 1e-9).astype(np.int64)
+    # A draw beyond any calendar (a far tail of the noise) is clipped before the cast: it finishes never, not today.
+    clipped = np.nan_to_num(np.asarray(hours, dtype=np.float64), nan=MAX_HOURS, posinf=MAX_HOURS)
+    need = np.ceil(np.minimum(clipped, MAX_HOURS) * 60 / BLOCK_MINUTES - 1e-9).astype(np.int64)
     index = np.searchsorted(ahead, need, side="left")  # the first day whose end holds them
     days = index.astype(np.float64) + lead
     days[index >= len(ahead)] = math.inf

@@ -43,6 +43,7 @@ KIND_SD = 0.20  # how far a kind's pace may sit from the learner's study pace (l
 KINDS = ("study", "project", "checkpoint")  # reviews are not measured: their time is fixed
 NOISE_SD = 0.40  # one topic's log ratio around the learner's pace, before data
 NOISE_DOF = 4  # the prior noise counts as this many topics
+MAX_NOISE_SD = 2.0  # a topic 7× its learner's pace at one sd: beyond anything plausible
 CREDIBLE = (0.10, 0.90)  # low and high: an 80 % credible interval
 SAMPLES = 4000
 SEED = 20_261_201  # fixed: the same plan gives the same figures on every run
@@ -180,7 +181,9 @@ def posterior(measures: list[TopicMeasure], background: str, *, samples: int = S
     rss = float(np.sum((y - x @ mean0) ** 2)) if n else 0.0
     dof = NOISE_DOF + n
     scale = (NOISE_DOF * NOISE_SD**2 + rss) / dof
-    sigma2 = dof * scale / rng.chisquare(dof, size=samples)
+    # Clipped at MAX_NOISE_SD: the far tail of the inverse-chi^2 would otherwise give topics of e^100 times their
+    # estimate, which no learner takes (and which overflow).
+    sigma2 = np.minimum(dof * scale / rng.chisquare(dof, size=samples), MAX_NOISE_SD**2)
     # theta | sigma: Normal with precision p0 + X'X / sigma^2, batched over the draws.
     prec = p0[None, :, :] + xtx[None, :, :] / sigma2[:, None, None]
     cov = np.linalg.inv(prec)
