@@ -41,6 +41,7 @@ PRIORS: dict[str, tuple[float, float]] = {
 DEFAULT_PRIOR = (1.10, 0.30)
 KIND_SD = 0.20  # how far a kind's pace may sit from the learner's study pace (log scale), before data
 KINDS = ("study", "project", "checkpoint")  # reviews are not measured: their time is fixed
+MIN_KIND_TOPICS = 3  # a re-plan gives a kind its own multiplier once this many of its topics are measured
 NOISE_SD = 0.40  # one topic's log ratio around the learner's pace, before data
 NOISE_DOF = 4  # the prior noise counts as this many topics
 MAX_NOISE_SD = 2.0  # a topic 7× its learner's pace at one sd: beyond anything plausible
@@ -138,6 +139,7 @@ class PacePosterior:
     sigma: np.ndarray
     topics_measured: int
     prior: tuple[float, float]
+    kind_counts: tuple[tuple[str, int], ...] = ()  # measured topics per kind
 
     def log_multiplier(self, kind: str) -> np.ndarray:
         col = KINDS.index(kind) if kind in KINDS else 0
@@ -190,7 +192,8 @@ def posterior(measures: list[TopicMeasure], background: str, *, samples: int = S
     mean = np.einsum("sij,sj->si", cov, (p0 @ m0)[None, :] + xty[None, :] / sigma2[:, None])
     chol = np.linalg.cholesky(cov)
     theta = mean + np.einsum("sij,sj->si", chol, rng.standard_normal((samples, 3)))
-    return PacePosterior(theta, np.sqrt(sigma2), n, (median, sd))
+    counts = tuple((k, sum(1 for m in measures if m.kind == k)) for k in KINDS)
+    return PacePosterior(theta, np.sqrt(sigma2), n, (median, sd), counts)
 
 
 @dataclass(frozen=True)
@@ -203,14 +206,20 @@ class Pace:
     topics_measured: int
     by_kind: tuple[tuple[str, float, float, float], ...]  # (kind, multiplier, low, high)
     prior: tuple[float, float]
+    kind_counts: tuple[tuple[str, int], ...] = ()
 
     def kind_multiplier(self, kind: str) -> float:
-        return next((m for k, m, _, _ in self.by_kind if k == kind), self.multiplier)
+        """The multiplier a re-plan gives a topic of this kind, as reported (3 decimals): the kind's own once
+        MIN_KIND_TOPICS of it are measured, else the learner's study pace."""
+        own = next((m for k, m, _, _ in self.by_kind if k == kind), self.multiplier)
+        count = dict(self.kind_counts).get(kind, 0)
+        return round(own if kind == "study" or count >= MIN_KIND_TOPICS else self.multiplier, 3)
 
     def to_dict(self) -> dict[str, Any]:
         return {"multiplier": round(self.multiplier, 3), "low": round(self.low, 3), "high": round(self.high, 3),
                 "topics_measured": self.topics_measured,
-                "by_kind": {k: {"multiplier": round(m, 3), "low": round(lo, 3), "high": round(hi, 3)}
+                "by_kind": {k: {"multiplier": round(m, 3), "low": round(lo, 3), "high": round(hi, 3),
+                                "topics_measured": dict(self.kind_counts).get(k, 0)}
                             for k, m, lo, hi in self.by_kind},
                 "prior": {"multiplier": self.prior[0], "log_sd": self.prior[1]}}
 
@@ -223,7 +232,7 @@ class Pace:
 def pace_of(post: PacePosterior) -> Pace:
     by_kind = tuple((k, *post.summary(k)) for k in KINDS)
     mid, lo, hi = post.summary("study")
-    return Pace(mid, lo, hi, post.topics_measured, by_kind, post.prior)
+    return Pace(mid, lo, hi, post.topics_measured, by_kind, post.prior, post.kind_counts)
 
 
 def measure_pace(plan: Plan) -> Pace:

@@ -73,6 +73,9 @@ def test_a_kind_gets_its_own_multiplier_as_the_data_supports_it(plan):
     pace = measure_pace(mark_topic_done(plan, list(hours), hours))
     assert pace.kind_multiplier("project") > 1.4
     assert pace.multiplier < 1.15
+    few = {t.id: t.hours for t in studies} | {t.id: t.hours * 2 for t in projects[:2]}
+    two = measure_pace(mark_topic_done(plan, list(few), few))
+    assert two.kind_multiplier("project") == round(two.multiplier, 3)  # two projects are not enough to re-plan by
 
 
 def test_sessions_real_hours_measure_a_finished_topic(plan):
