@@ -72,7 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     what.add_argument("--more-hours", dest="more_hours", nargs="+", metavar="TOPIC_ID=HOURS",
                       help="its sessions are done but it needs HOURS more: the next re-plan schedules them")
     mark.add_argument("--partial", type=str, default=None, help="with --missed: hours studied anyway")
-    mark.add_argument("--hours", type=str, default=None, help="with --done: the time the session really took")
+    mark.add_argument("--hours", type=str, default=None,
+                      help="with --done: the time each session really took (default: as planned)")
     replan = sub.add_parser("replan", help="regenerate the plan from today, keeping what is done")
     replan.add_argument("plan_file", metavar="PLAN.json")
     replan.add_argument("--today", required=True, metavar="YYYY-MM-DD")

@@ -120,6 +120,19 @@ def test_weekly_hours_follow_the_history_shrunk_toward_the_plan(plan):
     assert measure_weekly_hours(plan, start).weeks_measured == 0
 
 
+def test_sessions_that_took_longer_raise_the_real_weekly_hours(plan):
+    """A learner whose sessions each took 1.5× their time studied more a week than planned, and is measured so."""
+    today = plan.profile.start + dt.timedelta(weeks=8)
+    done = plan
+    for s in plan.sessions:
+        if s.day < today and s.status == "planned":
+            done = mark_done(done, [s.uid], s.hours * 1.5)
+    w = measure_weekly_hours(done, today)
+    assert w.weeks_measured == 8
+    assert 1.3 < w.attendance < 1.5  # eight weeks at 1.5, three of the plan's at 1
+    assert w.measured > plan.profile.hours_per_week
+
+
 def test_at_pace_scales_open_topics_from_the_estimate_and_never_compounds(plan):
     topics = _study_topics(plan, 10)
     slow = mark_topic_done(plan, [t.id for t in topics], {t.id: t.hours * 1.5 for t in topics})
