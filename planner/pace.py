@@ -294,9 +294,10 @@ def scaled_blocks(estimate: int, multiplier: float) -> int:
 
 def at_pace(plan: Plan, pace: Pace) -> Plan:
     """The plan with each open topic's hours at the learner's pace (estimate × its kind's multiplier, rounded up to
-    30 minutes), plus any time the learner asked for; finished, dropped and untouched-by-pace topics are as they
-    were. The path's estimate is kept (TopicProgress.estimate_blocks), so re-planning again never compounds and
-    the pace is always measured against the path's figures. A topic with study left keeps at least one block."""
+    30 minutes); finished and dropped topics, and ones the learner asked more time for (`--more-hours`: their own
+    figure), are as they were. The path's estimate is kept (TopicProgress.estimate_blocks), so re-planning again
+    never compounds and the pace is always measured against the path's figures. A topic with study left keeps at
+    least one block."""
     credited: dict[str, float] = defaultdict(float)
     for s in plan.sessions:
         if s.kind != "review" and s.status != "cancelled":
@@ -310,8 +311,11 @@ def at_pace(plan: Plan, pace: Pace) -> Plan:
             topics.append(t)
             continue
         tp = progress.get(t.id) or TopicProgress(t.id)
+        if tp.more_blocks:  # the learner said what it needs: their figure, not the multiplier's
+            topics.append(t)
+            continue
         estimate = estimate_blocks(plan, t.id)
-        blocks = scaled_blocks(estimate, pace.kind_multiplier(t.kind)) + tp.more_blocks
+        blocks = scaled_blocks(estimate, pace.kind_multiplier(t.kind))
         blocks = max(blocks, math.floor(done_minutes / BLOCK_MINUTES) + 1)
         if blocks != t.blocks:
             progress[t.id] = replace(tp, estimate_blocks=estimate)

@@ -149,6 +149,15 @@ def test_at_pace_scales_open_topics_from_the_estimate_and_never_compounds(plan):
     assert again.requirements == scaled.requirements  # measured against the estimate, not the scaled hours
 
 
+def test_at_pace_keeps_the_time_a_learner_asked_for(plan):
+    """A topic with `--more-hours` needs what the learner said, not that times their multiplier."""
+    topics = _study_topics(plan, 11)
+    slow = mark_topic_done(plan, [t.id for t in topics[:10]], {t.id: t.hours * 1.5 for t in topics[:10]})
+    more = mark_more_hours(slow, {topics[10].id: 2})
+    scaled = at_pace(more, measure_pace(more))
+    assert scaled.requirements.topic(topics[10].id) == more.requirements.topic(topics[10].id)
+
+
 def test_scaled_blocks_round_up_to_half_hours():
     assert scaled_blocks(9, 1.5) == 14  # 4.5 h × 1.5 = 6.75 h -> 7 h
     assert scaled_blocks(10, 1.0) == 10
