@@ -757,6 +757,8 @@ def render(args: argparse.Namespace, grid: list[dict[str, Any]], scale: list[dic
         "- [dashboard-speed.md](dashboard-speed.md) — `bench/dashboard.py`: page load, Make my plan, regenerate and a",
         "  Done click, measured in Chromium.",
         "- [reliability.md](reliability.md) — the learner-year test's counts (simulated learners, re-plans, menus).",
+        "- [pace-and-forecast.md](pace-and-forecast.md#speed) — `bench/forecast.py`: one forecast, cold and warm",
+        "  (target 0.3 s), and the calibration figures of the slow simulation.",
         "",
         "## Grid: default path, start " + START + f", {TIMEZONE}, holidays {HOLIDAYS}",
         "",

@@ -67,8 +67,13 @@ def _parser() -> argparse.ArgumentParser:
     what.add_argument("--done", nargs="+", metavar="UID")
     what.add_argument("--missed", nargs="+", metavar="UID")
     what.add_argument("--done-through", dest="done_through", metavar="YYYY-MM-DD")
-    what.add_argument("--topic-done", dest="topic_done", nargs="+", metavar="TOPIC_ID")
+    what.add_argument("--topic-done", dest="topic_done", nargs="+", metavar="TOPIC_ID[=HOURS]",
+                      help="topic finished; HOURS: the real time it took in all (default: the hours done on it)")
+    what.add_argument("--more-hours", dest="more_hours", nargs="+", metavar="TOPIC_ID=HOURS",
+                      help="its sessions are done but it needs HOURS more: the next re-plan schedules them")
     mark.add_argument("--partial", type=str, default=None, help="with --missed: hours studied anyway")
+    mark.add_argument("--hours", type=str, default=None,
+                      help="with --done: the time each session really took (default: as planned)")
     replan = sub.add_parser("replan", help="regenerate the plan from today, keeping what is done")
     replan.add_argument("plan_file", metavar="PLAN.json")
     replan.add_argument("--today", required=True, metavar="YYYY-MM-DD")
@@ -82,9 +87,17 @@ def _parser() -> argparse.ArgumentParser:
                         help="plan without this busy calendar, as the plan or an error shows it (repeatable)")
     replan.add_argument("--busy-replace", dest="busy_replace", action="append", metavar="OLD=NEW",
                         help="read this busy calendar from a new file or address from now on (repeatable)")
+    replan.add_argument("--pace", choices=("plan", "measured"), default="plan",
+                        help="plan open topics at the path's hours (plan, default) or at your measured pace")
     replan.add_argument("--json", dest="json_out")
     replan.add_argument("--ics", dest="ics_out")
     replan.add_argument("--csv", dest="csv_out")
+    fc = sub.add_parser("forecast", help="when you will really finish, with the odds, at your measured pace")
+    fc.add_argument("plan_file", metavar="PLAN.json")
+    fc.add_argument("--today", metavar="YYYY-MM-DD", help="forecast as of this day (default: the plan's last "
+                                                          "recorded day)")
+    fc.add_argument("--content", help="the plan's learning-path YAML (default: the ML & AI Engineer path)")
+    fc.add_argument("--json", dest="json_out", help="write the forecast as JSON")
     check = sub.add_parser("check", help="validate a learning-path YAML file")
     check.add_argument("path")
     add_calendar_parsers(sub)  # learners, feed, serve, sync
@@ -251,22 +264,70 @@ def _cmd_mark(args: argparse.Namespace) -> int:
     from planner.progress import mark_done, mark_done_through, mark_missed, mark_topic_done
     from planner.totals import plan_totals
 
+    if args.hours is not None and not args.done:
+        raise InputError("--hours", "goes with --done (the time the session really took)")
     curriculum = load_curriculum(args.content or default_content_path())
+    real = parse_hours(args.hours, "--hours", hi=24) if args.done and args.hours is not None else None
     partial = parse_hours(args.partial, "--partial", allow_zero=True, hi=24) if args.missed and args.partial \
         else 0.0
     through = parse_date(args.done_through, "--done-through") if args.done_through else None
+    more = _topic_hours(args.more_hours, "--more-hours", required=True) if args.more_hours else None
+    given = _topic_hours(args.topic_done, "--topic-done", required=False) if args.topic_done else None
     with lock_plan(args.plan_file):  # read, tick and rewrite in one turn: a second `mark` waits, no tick is lost
         plan = load_plan(args.plan_file, curriculum)
         if args.done:
-            plan = mark_done(plan, args.done)
+            plan = mark_done(plan, args.done, real)
+        elif more is not None:
+            from planner.progress import mark_more_hours
+
+            plan = mark_more_hours(plan, more)
         elif args.missed:
             plan = mark_missed(plan, args.missed, partial)
         elif through is not None:
             plan = mark_done_through(plan, through)
         else:
-            plan = mark_topic_done(plan, args.topic_done)
+            assert given is not None
+            plan = mark_topic_done(plan, list(given), {k: v for k, v in given.items() if v is not None})
         write_atomic(args.plan_file, plan_to_json(plan))
     print(f"{args.plan_file}: {plan_totals(plan).text()}")
+    return EXIT_OK
+
+
+def _topic_hours(items: Sequence[str], flag: str, *, required: bool) -> dict[str, Any]:
+    """`ID=HOURS` (or a bare `ID` when the hours are optional) per item, hours checked; an id given twice is
+    refused, as a repeated key is everywhere else."""
+    from planner.profile import parse_hours
+
+    out: dict[str, Any] = {}
+    for item in items:
+        tid, eq, text = item.partition("=")
+        tid = tid.strip()
+        if not tid or (required and not eq):
+            raise InputError(flag, f"expected TOPIC_ID=HOURS, got {item!r}")
+        if tid in out:
+            raise InputError(flag, f"topic '{tid}' given twice")
+        out[tid] = parse_hours(text, f"{flag} {tid}", hi=100_000,
+                               allow_zero=not required) if eq else None
+    return out
+
+
+def _cmd_forecast(args: argparse.Namespace) -> int:
+    import json
+
+    from planner.atomic import check_outputs, write_all
+    from planner.forecast import forecast
+    from planner.profile import parse_date
+
+    if args.json_out:
+        check_outputs([args.json_out], [p for p in (args.content, args.plan_file) if p])
+    plan, _ = _load_plan_and_content(args)
+    today = parse_date(args.today, "--today") if args.today else None
+    result = forecast(plan, today)
+    if args.json_out:
+        write_all([(args.json_out, (json.dumps(result.to_dict(), indent=2) + "\n").encode("utf-8"))])
+    print(result.text())
+    if args.json_out:
+        print(f"wrote {args.json_out}")
     return EXIT_OK
 
 
@@ -299,8 +360,14 @@ def _cmd_replan(args: argparse.Namespace) -> int:
     busy_replace = tuple(parse_busy_replace(v, plan.profile.busy_sources) for v in args.busy_replace or ())
     if busy_replace:  # a replacement calendar file is an input too
         _output_paths(args, inputs=inputs + _busy_inputs([new for _, new in busy_replace], "--busy-replace"))
+    pace = None
+    if args.pace == "measured":  # open topics at estimate × the learner's multiplier; the menu at that pace too
+        from planner.pace import measure_pace
+
+        pace = measure_pace(plan)
+        print(f"Planning at your pace: {pace.text()}")
     result = replan(curriculum, plan, today, allow_late=args.allow_late, drop=drop, hours_per_week=hours,
-                    busy_drop=tuple(args.busy_drop or ()), busy_replace=busy_replace)
+                    busy_drop=tuple(args.busy_drop or ()), busy_replace=busy_replace, pace=pace)
     if isinstance(result, CatchUpMenu):
         print(result.message(), file=sys.stderr)
         return EXIT_INFEASIBLE
@@ -338,6 +405,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_mark(args)
         if args.command == "replan":
             return _cmd_replan(args)
+        if args.command == "forecast":
+            return _cmd_forecast(args)
         if args.command in CALENDAR_COMMANDS:
             return run_calendar(args)
         return _cmd_check(args)

@@ -40,6 +40,7 @@ class Session:
     sequence: int = 0
     done_hours: float = 0.0  # for partial progress on a missed session
     cancelled_on: dt.date | None = None  # the re-plan that cancelled it (None: the plan's latest re-plan)
+    real_hours: float | None = None  # a done session: the time it really took, when the learner said (planner.pace)
 
     @property
     def credited_hours(self) -> float:
@@ -95,6 +96,16 @@ class Milestone:
 
 
 @dataclass(frozen=True)
+class TopicProgress:
+    """What the learner told us about a topic beyond its sessions (planner.progress, planner.pace)."""
+
+    topic: str
+    estimate_blocks: int | None = None  # the path's estimate, when the plan's hours for it differ (pace, more)
+    more_blocks: int = 0  # time the learner said it needs beyond its estimate (`mark --more-hours`)
+    real_hours: float | None = None  # the learner's figure for the whole finished topic (`--topic-done ID=H`)
+
+
+@dataclass(frozen=True)
 class Plan:
     path_id: str
     path_title: str
@@ -110,6 +121,10 @@ class Plan:
     reviews_skipped: int = 0
     paced_to: dt.date | None = None  # the earliest finish the hours allowed, when the plan was slowed down
     replanned_on: dt.date | None = None  # from this day on the catch-up buffer may be used
+    topic_progress: tuple[TopicProgress, ...] = ()  # real hours, estimates and extra time per topic, when any
+
+    def progress_of(self, topic_id: str) -> TopicProgress | None:
+        return next((tp for tp in self.topic_progress if tp.topic == topic_id), None)
 
     # ------------------------------------------------------------ summary figures
     @property

@@ -28,7 +28,16 @@ from typing import Any
 
 from planner.curriculum import MAX_TIMELINE_MONTHS, Curriculum, curriculum_for_id
 from planner.errors import InputError
-from planner.plan import SESSION_KINDS, SESSION_STATUSES, PhaseInfo, Plan, Session, SolverInfo, checklist_milestones
+from planner.plan import (
+    SESSION_KINDS,
+    SESSION_STATUSES,
+    PhaseInfo,
+    Plan,
+    Session,
+    SolverInfo,
+    TopicProgress,
+    checklist_milestones,
+)
 from planner.profile import BLOCK_MINUTES, MAX_DATE, MIN_DATE, profile_from_dict
 from planner.requirements import Requirements, TopicReq
 
@@ -237,6 +246,7 @@ def _plan(data: dict[str, Any], curriculum: Curriculum) -> Plan:
     replanned_on = dates["replanned_on"]
 
     topics = _topics(_key(data, "topics", ""))
+    progress = _read_topic_progress(_list(data["topics"], "topics"), topics)
     kinds = {t.id: t.kind for t in topics}
     req = Requirements(path_id, profile.background, months_min, months_max, tuple(topics))
     sessions = _sessions(_key(data, "sessions", ""), kinds, profile.tz, replanned_on)
@@ -259,7 +269,7 @@ def _plan(data: dict[str, Any], curriculum: Curriculum) -> Plan:
         phases=tuple(PhaseInfo(p.number, p.title, p.objective, p.weeks) for p in curriculum.phases),
         checklist=checklist_milestones(curriculum.checklist, sessions, req, profile.start),
         reviews_skipped=_whole(summary.get("reviews_skipped", 0) or 0, "summary.reviews_skipped", 0, 10**9),
-        paced_to=dates["paced_from_earliest_finish"], replanned_on=replanned_on,
+        paced_to=dates["paced_from_earliest_finish"], replanned_on=replanned_on, topic_progress=progress,
         earliest_allowed_finish=dates["earliest_allowed_finish"], latest_allowed_finish=dates["latest_allowed_finish"],
         blackout_ranges=tuple(blackouts),
     )
@@ -380,8 +390,64 @@ def _sessions(raw: Any, kinds: dict[str, str], tz: Any, replanned_on: dt.date | 
         sessions.append(Session(uid, topic, kind, start, end, ordinal, status,
                                 _whole(s.get("sequence", 0), f"{field}.sequence", 0, MAX_SEQUENCE),
                                 done_hours if status == "missed" else 0.0,  # kept for missed only
-                                cancelled_on))
+                                cancelled_on, _real_session_hours(s, status, field)))
     return sessions
+
+
+# ------------------------------------------------------------------ real hours (planner mark)
+MAX_SESSION_REAL_HOURS = 24.0  # planner.progress: a session took at most a day
+MAX_TOPIC_REAL_HOURS = 100_000.0
+
+
+def _hours_field(value: Any, field: str, *, lo: float, hi: float, lo_open: bool, half: bool = False) -> float:
+    """A number of hours written by `planner mark`: a JSON number (not a string or boolean), finite, in range."""
+
+    ok = not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+    ok = ok and (lo < value if lo_open else lo <= value) and value <= hi
+    if ok and half and value * 2 != int(value * 2):
+        ok = False
+    if not ok:
+        bound = f"more than {lo:g}" if lo_open else f"{lo:g}"
+        raise InputError(field, f"expected hours from {bound} to {hi:g}{' in half hours' if half else ''}, "
+                                f"got {value!r}")
+    return float(value)
+
+
+def _real_session_hours(s: dict[str, Any], status: str, field: str) -> float | None:
+    """`real_hours` of a session: the time a done session really took; no other session carries it."""
+
+    if "real_hours" not in s:
+        return None
+    if status != "done":
+        raise InputError(f"{field}.real_hours", f"only a done session has real hours (this one is {status})")
+    return _hours_field(s["real_hours"], f"{field}.real_hours", lo=0.0, hi=MAX_SESSION_REAL_HOURS, lo_open=True)
+
+
+def _read_topic_progress(raw: list[Any], topics: list[TopicReq]) -> tuple[TopicProgress, ...]:
+    """`estimate_hours`, `more_hours` and `real_hours` of the topics that have them (planner.plan.TopicProgress)."""
+
+    out = []
+    for i, (t, req) in enumerate(zip(raw, topics, strict=True)):
+        t = _mapping(t, f"topics[{i}]")
+        field = f"topics[{i}]"
+        estimate = more = real = None
+        if "estimate_hours" in t:
+            estimate = _hours_field(t["estimate_hours"], f"{field}.estimate_hours", lo=0.0, hi=MAX_TOPIC_HOURS,
+                                    lo_open=True, half=True)
+        if "more_hours" in t:
+            more = _hours_field(t["more_hours"], f"{field}.more_hours", lo=0.0, hi=MAX_TOPIC_HOURS, lo_open=True,
+                                half=True)
+            if more >= req.hours:
+                raise InputError(f"{field}.more_hours", f"{more:g} h is not less than the topic's {req.hours:g} h")
+        if "real_hours" in t:
+            real = _hours_field(t["real_hours"], f"{field}.real_hours", lo=0.0, hi=MAX_TOPIC_REAL_HOURS,
+                                lo_open=False)
+        if estimate is None and more is None and real is None:
+            continue
+        per_hour = 60 // BLOCK_MINUTES
+        out.append(TopicProgress(req.id, round(estimate * per_hour) if estimate is not None else None,
+                                 round(more * per_hour) if more is not None else 0, real))
+    return tuple(out)
 
 
 # ------------------------------------------------------------------ files

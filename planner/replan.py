@@ -22,6 +22,7 @@ from planner.curriculum import Curriculum
 from planner.errors import InputError
 from planner.focus import FOCUS_DAY_BLOCKS, FocusShape, last_study_day, shape_for_focus
 from planner.model import CatchUpProblem, DayLoadSolution, solve_catch_up
+from planner.pace import Pace, at_pace
 from planner.plan import Plan, Session, SolverInfo, checklist_milestones, session_uid, sessions_from_day_loads
 from planner.profile import BLOCK_MINUTES, Profile
 from planner.requirements import (
@@ -262,10 +263,15 @@ def split_history(plan: Plan, today: dt.date) -> tuple[list[Session], list[Sessi
 
 def replan(curriculum: Curriculum, plan: Plan, today: dt.date, *, allow_late: bool = False,
            drop: tuple[str, ...] = (), hours_per_week: float | None = None, busy_drop: Sequence[str] = (),
-           busy_replace: Sequence[tuple[str, str]] = (), profile: Profile | None = None) -> Replanned | CatchUpMenu:
+           busy_replace: Sequence[tuple[str, str]] = (), profile: Profile | None = None,
+           pace: Pace | None = None) -> Replanned | CatchUpMenu:
     """The plan from `today` on. `profile`: the learner's changed fields from today on (hours, days, windows, busy
     calendars, holidays...; a change that needs a new plan is an InputError naming it). `busy_drop` and
-    `busy_replace` name busy calendars as the plan shows them (or OLD, NEW pairs)."""
+    `busy_replace` name busy calendars as the plan shows them (or OLD, NEW pairs). `pace`
+    (planner.pace.measure_pace): open topics planned at estimate × the learner's multiplier, and the catch-up menu
+    computed at that pace; None keeps the plan's hours."""
+    if pace is not None:
+        plan = at_pace(plan, pace)
     p = plan.profile
     if profile is not None:
         needs = new_plan_fields(plan.profile, profile)

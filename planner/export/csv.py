@@ -24,9 +24,15 @@ def neutralise(value: Any) -> Any:
 
 
 def plan_to_csv(plan: Plan) -> bytes:
+    """The plan's session table, plus `real_hours`: the time a session really took (as planned when the learner
+    gave none), the partial hours of a missed one, empty for planned and cancelled sessions."""
     from pandas.api.types import is_numeric_dtype
 
+    from planner.pace import session_real_hours
+
     frame = plan.to_frame()
+    frame["real_hours"] = [round(session_real_hours(s), 4) if s.status in ("done", "missed") else None
+                           for s in plan.sessions]
     for column in frame.columns:
         if not is_numeric_dtype(frame[column]):
             frame[column] = frame[column].map(neutralise)

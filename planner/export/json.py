@@ -45,6 +45,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             "reviews_skipped": plan.reviews_skipped,
             "replanned_on": plan.replanned_on.isoformat() if plan.replanned_on else None,
             "sessions": len(plan.active_sessions),
+            "forecast": _forecast(plan),
             "solver": {
                 "status": plan.solver.status,
                 "seconds": plan.solver.seconds,
@@ -68,7 +69,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
              "hours": t.hours, "reviews": t.reviews, "deliverable": t.deliverable, "requires": list(t.requires),
              "kind": t.kind, "optional": t.optional,
              "elective": t.elective, "resources": list(t.resources),
-             **({"dropped": True} if t.dropped else {})}
+             **({"dropped": True} if t.dropped else {}), **_topic_progress(plan, t.id)}
             for t in req.topics
         ],
         "milestones": [
@@ -80,10 +81,35 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "sessions": [
             {"uid": s.uid, "topic": s.topic, "kind": s.kind, "start": s.start.isoformat(),
              "end": s.end.isoformat(), "status": s.status, "sequence": s.sequence, "ordinal": s.ordinal,
-             "hours": s.hours, "done_hours": s.credited_hours, **_cancelled_on(plan, s)}
+             "hours": s.hours, "done_hours": s.credited_hours, **_cancelled_on(plan, s),
+             **({"real_hours": s.real_hours} if s.status == "done" and s.real_hours is not None else {})}
             for s in plan.sessions
         ],
     }
+
+
+def _topic_progress(plan: Plan, topic_id: str) -> dict[str, float]:
+    """Real hours and the path's estimate, written only for topics that have them (planner.plan.TopicProgress)."""
+    from planner.profile import BLOCK_MINUTES
+
+    tp = plan.progress_of(topic_id)
+    if tp is None:
+        return {}
+    out: dict[str, float] = {}
+    if tp.estimate_blocks is not None:
+        out["estimate_hours"] = tp.estimate_blocks * BLOCK_MINUTES / 60
+    if tp.more_blocks:
+        out["more_hours"] = tp.more_blocks * BLOCK_MINUTES / 60
+    if tp.real_hours is not None:
+        out["real_hours"] = tp.real_hours
+    return out
+
+
+def _forecast(plan: Plan) -> dict[str, Any]:
+    """The forecast as of the plan's last recorded day (planner.forecast.as_of); `planner forecast` for another."""
+    from planner.forecast import forecast
+
+    return forecast(plan).to_dict()
 
 
 def _cancelled_on(plan: Plan, s: Any) -> dict[str, str]:
