@@ -54,6 +54,7 @@ class Reading:
     events: int = 0
     warnings: list[str] = field(default_factory=list)
     skipped_warnings: int = 0
+    lines: list[int] = field(default_factory=list)  # the line of each warning, for the file's order
 
 
 class _Skip(Exception):
@@ -232,8 +233,9 @@ class _Zones:
         if len(self.reading.warnings) >= MAX_WARNINGS:
             self.reading.skipped_warnings += 1
             return
-        where = f"{self.shown}:{self.lines.of(offset)}" if offset is not None else self.shown
-        self.reading.warnings.append(f"{where}: {message}")
+        line = self.lines.of(offset) if offset is not None else 0
+        self.reading.warnings.append(f"{self.shown}:{line}: {message}" if line else f"{self.shown}: {message}")
+        self.reading.lines.append(line)
 
     def zone(self, prop: _Prop) -> tuple[dt.tzinfo, str]:
         """The zone of a TZID parameter, and the TZID a series is rewritten with."""
@@ -726,6 +728,8 @@ def read_calendar(data: bytes, shown: str, field_name: str, tz: ZoneInfo, first:
     if not re.search(r"^BEGIN:VCALENDAR", text, re.M | re.I):
         raise InputError(field_name, f"{shown} is not an iCalendar file (no VCALENDAR)")
     reading = _Reader(text, shown, tz, first, until).run()
+    reading.warnings = [w for _, w in sorted(zip(reading.lines, reading.warnings, strict=True),
+                                             key=lambda pair: pair[0])]
     if reading.skipped_warnings:
         reading.warnings.append(f"{shown}: {reading.skipped_warnings} more warnings")
     return reading
