@@ -33,10 +33,9 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 OCCURRENCE_CAP = 20_000  # occurrences of one event inside the span read; more is not a calendar a person keeps
 MAX_WARNINGS = 50  # per calendar; the rest are counted
 
-_BLOCK = re.compile(r"^BEGIN:(VEVENT|VFREEBUSY)[ \t]*\r?\n(.*?)^END:\1[ \t]*\r?$", re.M | re.S | re.I)
-_VTIMEZONE = re.compile(r"^BEGIN:VTIMEZONE[ \t]*\r?\n.*?^END:VTIMEZONE[ \t]*\r?$", re.M | re.S | re.I)
-_PROP = re.compile(r"^(DTSTART|DTEND|DURATION|RRULE|RDATE|EXDATE|RECURRENCE-ID|UID|STATUS|TRANSP|FREEBUSY"
-                   r"|X-MICROSOFT-CDO-BUSYSTATUS|BEGIN|END)([;:][^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)", re.M | re.I)
+_SCAN = re.compile(r"\n(BEGIN|END|DTSTART|DTEND|DURATION|RRULE|RDATE|EXDATE|RECURRENCE-ID|UID|STATUS|TRANSP"
+                   r"|FREEBUSY|X-MICROSOFT-CDO-BUSYSTATUS)([;:][^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)", re.I)
+_VTIMEZONE = re.compile(r"\nBEGIN:VTIMEZONE[ \t]*\r?\n.*?\nEND:VTIMEZONE[ \t]*(?=\r?\n|$)", re.S | re.I)
 _FOLD = re.compile(r"\r?\n[ \t]")
 _PARAM = re.compile(r';([A-Za-z0-9-]+)=("[^"]*"|[^;]*)')
 _DATETIME = re.compile(r"(\d{8})(?:T(\d{6})(Z?))?$", re.I)
@@ -74,12 +73,34 @@ class _Prop:
     offset: int  # in the whole text, for the line number
 
 
-@dataclass
 class _Event:
-    kind: str  # VEVENT or VFREEBUSY
-    start: int  # offset of BEGIN in the text
-    props: list[_Prop]
-    uid: str
+    """One VEVENT or VFREEBUSY: its properties kept raw (name, text after the name, offset) and parsed only
+    when asked for, so an event outside the span costs a look at its dates and nothing more."""
+
+    __slots__ = ("kind", "start", "end", "raw", "uid", "_parsed")
+
+    def __init__(self, kind: str, start: int, end: int, raw: list[tuple[str, str, int]], uid: str):
+        self.kind, self.start, self.end, self.raw, self.uid = kind, start, end, raw, uid
+        self._parsed: list[_Prop] | None = None
+
+    @property
+    def props(self) -> list[_Prop]:
+        if self._parsed is None:
+            self._parsed = [_split(name, rest, offset) for name, rest, offset in self.raw]
+        return self._parsed
+
+    def has(self, *names: str) -> bool:
+        for name, _, _ in self.raw:
+            if name in names:
+                return True
+        return False
+
+    def value(self, name: str) -> str | None:
+        """The raw value of a date property (after its last colon), without parsing its parameters."""
+        for n, rest, _ in self.raw:
+            if n == name:
+                return rest.rpartition(":")[2].strip()
+        return None
 
     def get(self, name: str) -> _Prop | None:
         for p in self.props:
@@ -92,12 +113,15 @@ class _Event:
 
 
 def _split(name: str, rest: str, offset: int) -> _Prop:
-    rest = _FOLD.sub("", rest)
+    if "\n" in rest:
+        rest = _FOLD.sub("", rest)
     if name in ("DTSTART", "DTEND", "RDATE", "EXDATE", "RECURRENCE-ID", "FREEBUSY"):
         head, _, value = rest.rpartition(":")  # an unquoted TZID may hold colons: "(UTC-05:00) Eastern …"
-    else:
+    elif '"' in rest:
         head, value = _first_colon(rest)
-    params = {k.upper(): v.strip().strip('"').strip() for k, v in _PARAM.findall(head)}
+    else:
+        head, _, value = rest.partition(":")
+    params = {k.upper(): v.strip().strip('"').strip() for k, v in _PARAM.findall(head)} if head else {}
     return _Prop(name, params, value.strip(), offset)
 
 
@@ -112,23 +136,33 @@ def _first_colon(rest: str) -> tuple[str, str]:
 
 
 def _events(text: str) -> Iterator[_Event]:
-    for m in _BLOCK.finditer(text):
-        base = m.start(2)
-        depth = 0
-        props: list[_Prop] = []
-        uid = ""
-        for p in _PROP.finditer(m.group(2)):
-            name = p.group(1).upper()
-            if name == "BEGIN":
+    """Events in the order of the file, by one pass of one expression over the whole text."""
+    kind = ""
+    depth = 0
+    start = 0
+    raw: list[tuple[str, str, int]] = []
+    uid = ""
+    for m in _SCAN.finditer(text):
+        name = m.group(1).upper()
+        if name == "BEGIN":
+            what = m.group(2)[1:].strip().upper()
+            if not kind:
+                if what in ("VEVENT", "VFREEBUSY"):
+                    kind, depth, start, raw, uid = what, 0, m.start() + 1, [], ""
+            else:
                 depth += 1
-            elif name == "END":
-                depth -= 1
-            elif depth == 0:
-                prop = _split(name, p.group(2), base + p.start())
-                if name == "UID":
-                    uid = prop.value
-                props.append(prop)
-        yield _Event(m.group(1).upper(), m.start(), props, uid)
+        elif name == "END":
+            if kind:
+                if depth == 0:
+                    yield _Event(kind, start, m.end(), raw, uid)
+                    kind = ""
+                else:
+                    depth -= 1
+        elif kind and depth == 0:
+            rest = m.group(2)
+            raw.append((name, rest, m.start() + 1))
+            if name == "UID":
+                uid = rest.partition(":")[2].strip()
 
 
 class _Lines:
@@ -216,11 +250,11 @@ class _Zones:
         for m in _VTIMEZONE.finditer(text):
             tm = re.search(r"^TZID[^:\r\n]*:([^\r\n]*)", m.group(0), re.M | re.I)
             if tm:
-                self.vtimezones[tm.group(1).strip().strip('"')] = m.group(0)
+                self.vtimezones[tm.group(1).strip().strip('"')] = m.group(0).strip()
         self.cache: dict[str, tuple[dt.tzinfo, str]] = {}  # tzid -> (zone, how a series names it)
         self.floating: dt.tzinfo = learner
         self.x_wr: str | None = None
-        xm = re.search(r"^X-WR-TIMEZONE[^:\r\n]*:([^\r\n]*)", text, re.M | re.I)
+        xm = re.search(r"\nX-WR-TIMEZONE[^:\r\n]*:([^\r\n]*)", text, re.I)
         if xm:
             zone, note = zone_named(xm.group(1))
             if isinstance(zone, ZoneInfo) and note is None:
@@ -286,6 +320,14 @@ def _value_dt(value: str, prop: _Prop, zone: dt.tzinfo | None) -> dt.date | dt.d
         raise _Skip(f"{prop.name} '{value[:40]}' is not a real date", prop.offset) from None
 
 
+@lru_cache(maxsize=65536)
+def _real_day(text: str) -> bool:
+    try:
+        return len(text) == 8 and dt.date(int(text[:4]), int(text[4:6]), int(text[6:])) is not None
+    except ValueError:
+        return False
+
+
 def _duration(value: str, prop: _Prop) -> dt.timedelta:
     m = _DURATION.match(value.strip())
     if m is None or value.strip().upper() in ("P", "PT", "+P", "-P"):
@@ -335,7 +377,7 @@ class _Reader:
             if event.kind == "VFREEBUSY":
                 self._guard(event, self._freebusy)
                 continue
-            if any(p.name in ("RRULE", "RDATE", "RECURRENCE-ID") for p in event.props):
+            if event.has("RRULE", "RDATE", "RECURRENCE-ID"):
                 series.setdefault(event.uid or f"#{event.start}", []).append(event)
             else:
                 singles.append(event)
@@ -364,21 +406,22 @@ class _Reader:
         return _value_dt(prop.value, prop, zone)
 
     def _single(self, event: _Event) -> None:
+        start_v, end_v = event.value("DTSTART"), event.value("DTEND")
+        if start_v is None:
+            raise _Skip("no DTSTART")
+        if start_v[:8] > self.hi8 or (start_v[:8] < self.lo8 and end_v is not None and end_v[:8] < self.lo8
+                                      and not event.has("DURATION")):
+            # outside the span: only checked to be dates, so a broken one is still named
+            if not (_real_day(start_v[:8]) and (end_v is None or _real_day(end_v[:8]))):
+                for p in (event.get("DTSTART"), event.get("DTEND")):
+                    if p is not None:
+                        _value_dt(p.value, p, None)
+            return
         values = {p.name: p.value for p in event.props}
         if not _busy_status(values.get):
             return
-        start_p = event.get("DTSTART")
-        if start_p is None:
-            raise _Skip("no DTSTART")
-        end_p = event.get("DTEND")
-        start8 = start_p.value[:8]
-        if start8 > self.hi8 or (start8 < self.lo8 and end_p is not None and end_p.value[:8] < self.lo8
-                                 and "DURATION" not in values):
-            # outside the span: only checked to be dates, so a broken one is still named
-            _value_dt(start_p.value, start_p, None)
-            if end_p is not None:
-                _value_dt(end_p.value, end_p, None)
-            return
+        start_p, end_p = event.get("DTSTART"), event.get("DTEND")
+        assert start_p is not None
         start = self._dt(start_p)
         self._interval(event, start, self._end(event, start, end_p))
 
@@ -625,7 +668,7 @@ class _Reader:
     def _rewritten(self, event: _Event, needed: set[str]) -> str:
         """The event's text with every TZID made one icalendar knows (IANA, or a VTIMEZONE sent along), or its
         times written in UTC where only a fixed offset is known."""
-        text = self.text[event.start:self._block_end(event)]
+        text = self.text[event.start:event.end]
         for prop in event.props:
             if "TZID" not in prop.params:
                 continue
@@ -647,10 +690,6 @@ class _Reader:
                 new = f"{prop.name}:{','.join(values)}"
             text = text.replace(old, new, 1)
         return text
-
-    def _block_end(self, event: _Event) -> int:
-        m = _BLOCK.match(self.text, event.start)
-        return m.end() if m else len(self.text)
 
 
 def _rule_parts(prop: _Prop) -> dict[str, str]:
