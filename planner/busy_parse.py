@@ -77,7 +77,7 @@ class _Event:
     """One VEVENT or VFREEBUSY: its properties kept raw (name, text after the name, offset) and parsed only
     when asked for, so an event outside the span costs a look at its dates and nothing more."""
 
-    __slots__ = ("kind", "start", "end", "raw", "uid", "_parsed")
+    __slots__ = ("_parsed", "end", "kind", "raw", "start", "uid")
 
     def __init__(self, kind: str, start: int, end: int, raw: list[tuple[str, str, int]], uid: str):
         self.kind, self.start, self.end, self.raw, self.uid = kind, start, end, raw, uid
@@ -90,10 +90,7 @@ class _Event:
         return self._parsed
 
     def has(self, *names: str) -> bool:
-        for name, _, _ in self.raw:
-            if name in names:
-                return True
-        return False
+        return not set(names).isdisjoint([name for name, _, _ in self.raw])
 
     def value(self, name: str) -> str | None:
         """The raw value of a date property (after its last colon), without parsing its parameters."""
@@ -519,6 +516,8 @@ class _Reader:
             for e in rest:
                 self._guard(e, self._single if e.get("RECURRENCE-ID") is not None else lambda _e: None)
             return
+        if self._simple_series(group, masters):
+            return
         if not any(m.get("RDATE") for m in masters) and all(
                 not self._probe(m, p) for m, p in rules):
             # no occurrence of the rules in the span: only moved instances can be in it
@@ -527,6 +526,87 @@ class _Reader:
                     self._guard(e, self._single)
             return
         self._expand(group)
+
+    def _simple_series(self, group: list[_Event], masters: list[_Event]) -> bool:
+        """The common series (one RRULE, EXDATEs, moved or cancelled instances) laid out here with dateutil,
+        the engine recurring-ical-events uses too, without building a component per occurrence: a calendar
+        of a thousand weekly meetings reads in a fraction of a second. Anything else goes to the library."""
+        if len(masters) != 1:
+            return False
+        master = masters[0]
+        rules = master.all("RRULE")
+        if len(rules) != 1 or master.get("RDATE") is not None:
+            return False
+        overrides = [e for e in group if e is not master]
+        if any(e.get("RECURRENCE-ID") is None or "RANGE" in e.get("RECURRENCE-ID").params  # type: ignore[union-attr]
+               for e in overrides):
+            return False
+        start = self._dt(master.get("DTSTART"))  # type: ignore[arg-type]
+        end = self._end(master, start, master.get("DTEND"))
+        if isinstance(start, dt.datetime) and start.tzinfo is dt.UTC and self.zones.x_wr:
+            zone = ZoneInfo(self.zones.x_wr)  # Google: UTC times that mean wall-clock times of the calendar's zone
+            start = start.astimezone(zone)
+            end = end.astimezone(zone) if isinstance(end, dt.datetime) else end
+        moved = {self._instant(e.get("RECURRENCE-ID"), start) for e in overrides}  # type: ignore[arg-type]
+        skipped = {self._instant(p, start, v) for p in master.all("EXDATE") for v in p.value.split(",")} | moved
+        busy = _busy_status({p.name: p.value for p in master.props}.get)
+        if isinstance(start, dt.datetime):
+            length = (end if isinstance(end, dt.datetime) else dt.datetime.combine(end, dt.time(0),
+                      tzinfo=start.tzinfo)) - start if end is not None else dt.timedelta(0)
+        else:
+            length = dt.timedelta(days=max(1, (end - start).days if isinstance(end, dt.date) else 1))
+        if busy and length > dt.timedelta(0):
+            for occurrence in self._occurrences(master, rules[0], start, length):
+                key = occurrence if isinstance(start, dt.datetime) else occurrence.date()
+                if key in skipped or (isinstance(start, dt.datetime) and occurrence.date() in skipped):
+                    continue
+                if isinstance(start, dt.datetime):
+                    self._timed(occurrence, occurrence + length)
+                else:
+                    self._days(occurrence.date(), occurrence.date() + length)
+        for e in overrides:
+            self._guard(e, lambda ev: self._moved(ev, length))
+        return True
+
+    def _instant(self, prop: _Prop, start: dt.date | dt.datetime, value: str | None = None) -> Any:
+        """An EXDATE or RECURRENCE-ID as the key of an occurrence: an instant, or a date."""
+        zone = self.zones.zone(prop)[0] if "TZID" in prop.params else (
+            start.tzinfo if isinstance(start, dt.datetime) else self.zones.floating)
+        moment = _value_dt(value if value is not None else prop.value, prop, zone)
+        if isinstance(moment, dt.datetime) and isinstance(start, dt.datetime):
+            return moment.astimezone(start.tzinfo)
+        return moment.date() if isinstance(moment, dt.datetime) else moment
+
+    def _occurrences(self, master: _Event, prop: _Prop, start: dt.date | dt.datetime,
+                     length: dt.timedelta) -> Iterator[Any]:
+        naive = start.replace(tzinfo=None) if isinstance(start, dt.datetime) else dt.datetime.combine(
+            start, dt.time(0))
+        zone = start.tzinfo if isinstance(start, dt.datetime) else None
+        rule = _bounded_rule(prop.value, naive, self.until.year + 1, zone)
+        lo = dt.datetime.combine(self.first, dt.time(0)) - length - dt.timedelta(days=2) \
+            if self.first > dt.date(1, 1, 10) + length else dt.datetime.min
+        hi = dt.datetime.combine(self.until + dt.timedelta(days=2), dt.time(0)) \
+            if self.until < dt.date(9999, 12, 29) else dt.datetime.max
+        for n, occurrence in enumerate(rule.xafter(max(lo, naive), inc=True)):
+            if occurrence > hi:
+                return
+            if n >= OCCURRENCE_CAP:
+                raise _Skip(f"its RRULE has more than {OCCURRENCE_CAP:,} occurrences in the span read", prop.offset)
+            yield occurrence.replace(tzinfo=zone) if zone is not None else occurrence
+
+    def _moved(self, event: _Event, length: dt.timedelta) -> None:
+        """A moved (or cancelled) instance: its own times; without an end, the series' length (RFC 5545)."""
+        values = {p.name: p.value for p in event.props}
+        if not _busy_status(values.get):
+            return
+        start_p = event.get("DTSTART")
+        if start_p is None:
+            raise _Skip("no DTSTART")
+        start = self._dt(start_p)
+        end = self._end(event, start, event.get("DTEND"))
+        if end is None:
+            end = start + length
+        self._interval(event, start, end)
 
     def _check_master(self, master: _Event) -> None:
         start_p = master.get("DTSTART")
@@ -562,7 +642,8 @@ class _Reader:
         start = self._dt(start_p)
         naive = start.replace(tzinfo=None) if isinstance(start, dt.datetime) else dt.datetime.combine(
             start, dt.time(0))
-        rule = _bounded_rule(prop.value, naive, self.until.year + 1)
+        rule = _bounded_rule(prop.value, naive, self.until.year + 1,
+                             start.tzinfo if isinstance(start, dt.datetime) else None)
         lo = dt.datetime.combine(self.first - dt.timedelta(days=2), dt.time(0)) if self.first > dt.date(1, 1, 3) \
             else dt.datetime.min
         hi = dt.datetime.combine(self.until + dt.timedelta(days=2), dt.time(0)) \
@@ -720,7 +801,7 @@ def _rule_parts(prop: _Prop) -> dict[str, str]:
     return parts
 
 
-def _bounded_rule(rule_text: str, start: dt.datetime, max_year: int) -> Any:
+def _bounded_rule(rule_text: str, start: dt.datetime, max_year: int, zone: dt.tzinfo | None = None) -> Any:
     """A dateutil rule whose search stops after `max_year` instead of the year 9999."""
     import datetime as real_datetime
 
@@ -737,9 +818,11 @@ def _bounded_rule(rule_text: str, start: dt.datetime, max_year: int) -> Any:
     if m:
         until = _DATETIME.match(m.group(1))
         if until:
-            day, clock, _ = until.groups()
+            day, clock, utc = until.groups()
             limit = dt.datetime(int(day[:4]), int(day[4:6]), int(day[6:]),
                                 *(int(clock[i:i + 2]) for i in (0, 2, 4)) if clock else (23, 59, 59))
+            if utc and zone is not None:  # UNTIL in UTC, the rule in the wall time of its zone
+                limit = limit.replace(tzinfo=dt.UTC).astimezone(zone).replace(tzinfo=None)
             return _Until(rule, limit)
     return rule
 
@@ -750,7 +833,7 @@ class _Until:
 
     def xafter(self, when: dt.datetime, inc: bool = True) -> Iterator[dt.datetime]:
         for occurrence in self.rule.xafter(when, inc=inc):
-            if occurrence > self.limit + dt.timedelta(days=1):  # a day's grace: UNTIL may be in UTC
+            if occurrence > self.limit:
                 return
             yield occurrence
 

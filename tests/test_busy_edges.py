@@ -10,7 +10,6 @@ import datetime as dt
 import http.server
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -213,10 +212,9 @@ class _Trickle(http.server.BaseHTTPRequestHandler):
         if self.path.startswith("/hang"):
             time.sleep(60)
             return
-        if self.path.startswith("/secret"):
-            if self.headers.get("Authorization") != "Basic YWRhOnMzY3JldCE=":  # ada:s3cret!
-                self.send_error(401, "Unauthorized")
-                return
+        if self.path.startswith("/secret") and self.headers.get("Authorization") != "Basic YWRhOnMzY3JldCE=":
+            self.send_error(401, "Unauthorized")  # the password is ada:s3cret!
+            return
         if self.path.startswith("/secret/missing"):
             self.send_error(404, "Not Found")
             return
