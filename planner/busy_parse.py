@@ -33,8 +33,10 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 OCCURRENCE_CAP = 20_000  # occurrences of one event inside the span read; more is not a calendar a person keeps
 MAX_WARNINGS = 50  # per calendar; the rest are counted
 
-_SCAN = re.compile(r"\n(BEGIN|END|DTSTART|DTEND|DURATION|RRULE|RDATE|EXDATE|RECURRENCE-ID|UID|STATUS|TRANSP"
-                   r"|FREEBUSY|X-MICROSOFT-CDO-BUSYSTATUS)([;:][^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)", re.I)
+_SCAN = re.compile(r"\n(BEGIN|END|DTSTART|DTEND|DURATION|RRULE|RDATE|EXDATE|RECURRENCE-ID|UID"
+                   r"|FREEBUSY)([;:][^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)", re.I)
+_STATUS = re.compile(r"\n(STATUS|TRANSP|X-MICROSOFT-CDO-BUSYSTATUS)([;:][^\r\n]*)", re.I)  # read for events in the span
+_RECURRING = frozenset(("RRULE", "RDATE", "RECURRENCE-ID"))
 _VTIMEZONE = re.compile(r"\nBEGIN:VTIMEZONE[ \t]*\r?\n.*?\nEND:VTIMEZONE[ \t]*(?=\r?\n|$)", re.S | re.I)
 _FOLD = re.compile(r"\r?\n[ \t]")
 _PARAM = re.compile(r';([A-Za-z0-9-]+)=("[^"]*"|[^;]*)')
@@ -77,16 +79,20 @@ class _Event:
     """One VEVENT or VFREEBUSY: its properties kept raw (name, text after the name, offset) and parsed only
     when asked for, so an event outside the span costs a look at its dates and nothing more."""
 
-    __slots__ = ("_parsed", "end", "kind", "raw", "start", "uid")
+    __slots__ = ("_parsed", "end", "kind", "raw", "recurring", "start", "text", "uid")
 
-    def __init__(self, kind: str, start: int, end: int, raw: list[tuple[str, str, int]], uid: str):
+    def __init__(self, kind: str, start: int, end: int, raw: list[tuple[str, str, int]], uid: str,
+                 recurring: bool, text: str):
         self.kind, self.start, self.end, self.raw, self.uid = kind, start, end, raw, uid
+        self.recurring, self.text = recurring, text
         self._parsed: list[_Prop] | None = None
 
     @property
     def props(self) -> list[_Prop]:
         if self._parsed is None:
             self._parsed = [_split(name, rest, offset) for name, rest, offset in self.raw]
+            for m in _STATUS.finditer(self.text, self.start, self.end):
+                self._parsed.append(_split(m.group(1).upper(), m.group(2), m.start() + 1))
         return self._parsed
 
     def has(self, *names: str) -> bool:
@@ -139,27 +145,31 @@ def _events(text: str) -> Iterator[_Event]:
     start = 0
     raw: list[tuple[str, str, int]] = []
     uid = ""
+    recurring = False
     for m in _SCAN.finditer(text):
-        name = m.group(1).upper()
+        name, rest = m.groups()
+        if not name.isupper():
+            name = name.upper()
         if name == "BEGIN":
-            what = m.group(2)[1:].strip().upper()
+            what = rest[1:].strip().upper()
             if not kind:
                 if what in ("VEVENT", "VFREEBUSY"):
-                    kind, depth, start, raw, uid = what, 0, m.start() + 1, [], ""
+                    kind, depth, start, raw, uid, recurring = what, 0, m.start() + 1, [], "", False
             else:
                 depth += 1
         elif name == "END":
             if kind:
                 if depth == 0:
-                    yield _Event(kind, start, m.end(), raw, uid)
+                    yield _Event(kind, start, m.end(), raw, uid, recurring, text)
                     kind = ""
                 else:
                     depth -= 1
         elif kind and depth == 0:
-            rest = m.group(2)
             raw.append((name, rest, m.start() + 1))
             if name == "UID":
                 uid = rest.partition(":")[2].strip()
+            elif name in _RECURRING:
+                recurring = True
 
 
 class _Lines:
@@ -374,7 +384,7 @@ class _Reader:
             if event.kind == "VFREEBUSY":
                 self._guard(event, self._freebusy)
                 continue
-            if event.has("RRULE", "RDATE", "RECURRENCE-ID"):
+            if event.recurring:
                 series.setdefault(event.uid or f"#{event.start}", []).append(event)
             else:
                 singles.append(event)
