@@ -592,9 +592,9 @@ class _Reader:
         naive = start.replace(tzinfo=None) if isinstance(start, dt.datetime) else dt.datetime.combine(
             start, dt.time(0))
         zone = start.tzinfo if isinstance(start, dt.datetime) else None
-        rule = _bounded_rule(prop.value, naive, self.until.year + 1, zone)
         lo = dt.datetime.combine(self.first, dt.time(0)) - length - dt.timedelta(days=2) \
             if self.first > dt.date(1, 1, 10) + length else dt.datetime.min
+        rule = _bounded_rule(prop.value, naive, self.until.year + 1, zone, near=lo)
         hi = dt.datetime.combine(self.until + dt.timedelta(days=2), dt.time(0)) \
             if self.until < dt.date(9999, 12, 29) else dt.datetime.max
         for n, occurrence in enumerate(rule.xafter(max(lo, naive), inc=True)):
@@ -811,13 +811,24 @@ def _rule_parts(prop: _Prop) -> dict[str, str]:
     return parts
 
 
-def _bounded_rule(rule_text: str, start: dt.datetime, max_year: int, zone: dt.tzinfo | None = None) -> Any:
-    """A dateutil rule whose search stops after `max_year` instead of the year 9999."""
+def _bounded_rule(rule_text: str, start: dt.datetime, max_year: int, zone: dt.tzinfo | None = None,
+                  near: dt.datetime | None = None) -> Any:
+    """A dateutil rule whose search stops after `max_year` instead of the year 9999. A daily or weekly rule
+    without COUNT starts from its last period before `near` (whole intervals on: the same dates), so a
+    series begun decades ago is not walked from its first day."""
     import datetime as real_datetime
 
     from dateutil import rrule as du
 
     text = re.sub(r";?UNTIL=[^;]*", "", rule_text, flags=re.I).strip(";")  # UNTIL is applied below
+    upper = text.upper()
+    step_days = {"DAILY": 1, "WEEKLY": 7}.get(m.group(1)) if (m := re.search(r"FREQ=(\w+)", upper)) else None
+    if near is not None and step_days and "COUNT=" not in upper and "BYSETPOS" not in upper and near > start:
+        interval = int(m.group(1)) if (m := re.search(r"INTERVAL=(\d+)", upper)) else 1
+        period = dt.timedelta(days=step_days * interval)
+        periods = (near - start) // period - 1
+        if periods > 0:
+            start = start + period * periods
     rule = du.rrulestr(text, dtstart=start, cache=False)
     shim = types.SimpleNamespace(**{k: getattr(real_datetime, k) for k in dir(real_datetime) if not k.startswith("__")})
     shim.MAXYEAR = min(max_year, real_datetime.MAXYEAR)
