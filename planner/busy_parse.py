@@ -170,6 +170,8 @@ def _events(text: str) -> Iterator[_Event]:
                 uid = rest.partition(":")[2].strip()
             elif name in _RECURRING:
                 recurring = True
+    if kind:  # a file cut short (a download stopped mid-event): what it holds is read
+        yield _Event(kind, start, len(text), raw, uid, recurring, text)
 
 
 class _Lines:
@@ -528,14 +530,14 @@ class _Reader:
             return
         if self._simple_series(group, masters):
             return
-        if not any(m.get("RDATE") for m in masters) and all(
-                not self._probe(m, p) for m, p in rules):
+        dead = {id(p) for m, p in rules if not self._probe(m, p)}  # a rule with no date in the span: left out
+        if not any(m.get("RDATE") for m in masters) and len(dead) == len(rules):
             # no occurrence of the rules in the span: only moved instances can be in it
             for e in group:
                 if e.get("RECURRENCE-ID") is not None:
                     self._guard(e, self._single)
             return
-        self._expand(group)
+        self._expand(group, dead)
 
     def _simple_series(self, group: list[_Event], masters: list[_Event]) -> bool:
         """The common series (one RRULE, EXDATEs, moved or cancelled instances) laid out here with dateutil,
@@ -652,10 +654,11 @@ class _Reader:
         start = self._dt(start_p)
         naive = start.replace(tzinfo=None) if isinstance(start, dt.datetime) else dt.datetime.combine(
             start, dt.time(0))
-        rule = _bounded_rule(prop.value, naive, self.until.year + 1,
-                             start.tzinfo if isinstance(start, dt.datetime) else None)
         lo = dt.datetime.combine(self.first - dt.timedelta(days=2), dt.time(0)) if self.first > dt.date(1, 1, 3) \
             else dt.datetime.min
+        rule = _bounded_rule(prop.value, naive, self.until.year + 1,
+                             start.tzinfo if isinstance(start, dt.datetime) else None,
+                             near=lo - dt.timedelta(days=400) if lo > dt.datetime(2, 1, 1) else None)
         hi = dt.datetime.combine(self.until + dt.timedelta(days=2), dt.time(0)) \
             if self.until < dt.date(9999, 12, 29) else dt.datetime.max
         dur = self._end(master, start, master.get("DTEND"))
@@ -724,7 +727,7 @@ class _Reader:
                                              f"occurrences in the span are read")
                 break
 
-    def _expand(self, group: list[_Event]) -> None:
+    def _expand(self, group: list[_Event], dead: set[int]) -> None:
         import icalendar
         import recurring_ical_events
         import x_wr_timezone
@@ -732,7 +735,7 @@ class _Reader:
         needed: set[str] = set()
         blocks = []
         for event in group:
-            block = self._rewritten(event, needed)
+            block = self._rewritten(event, needed, dead)
             blocks.append(block)
         head = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//study-planner//busy//EN"]
         if self.zones.x_wr:
@@ -756,11 +759,15 @@ class _Reader:
             else:
                 self._days(start, end if isinstance(end, dt.date) and end > start else None)
 
-    def _rewritten(self, event: _Event, needed: set[str]) -> str:
+    def _rewritten(self, event: _Event, needed: set[str], dead: set[int]) -> str:
         """The event's text with every TZID made one icalendar knows (IANA, or a VTIMEZONE sent along), or its
-        times written in UTC where only a fixed offset is known."""
+        times written in UTC where only a fixed offset is known; rules without a date in the span left out."""
         text = self.text[event.start:event.end]
         for prop in event.props:
+            if id(prop) in dead:
+                line_end = self.text.find("\n", prop.offset)
+                text = text.replace(self.text[prop.offset:line_end + 1 if line_end != -1 else len(self.text)], "", 1)
+                continue
             if "TZID" not in prop.params:
                 continue
             zone, name = self.zones.zone(prop)

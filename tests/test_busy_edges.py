@@ -84,6 +84,27 @@ def test_a_rule_that_never_matches_costs_nothing(tmp_path):
     assert busy.warnings == ()
 
 
+def test_a_never_matching_rule_beside_rdates_reads_the_rdates(tmp_path):
+    busy, _ = _load(tmp_path, _cal(
+        "DTSTART;TZID=Europe/Berlin:20240101T090000\r\nDURATION:PT1H\r\n"
+        "RRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30\r\nRDATE;TZID=Europe/Berlin:20270112T090000,20270119T090000"))
+    assert _spans(busy) == [(_at(12, 1, 9), _at(12, 1, 10)), (_at(19, 1, 9), _at(19, 1, 10))]
+
+
+def test_a_series_begun_in_the_year_1_is_read_in_the_span(tmp_path):
+    busy, _ = _load(tmp_path, _cal("DTSTART;TZID=Europe/Berlin:00010101T090000\r\nDURATION:PT1H\r\nRRULE:FREQ=DAILY",
+                                   "DTSTART;TZID=Europe/Berlin:19700105T190000\r\nDURATION:PT1H\r\n"
+                                   "RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,TH"), until=dt.date(2027, 1, 18))
+    assert [a for a, _ in _spans(busy)] == sorted(
+        [_at(d, 1, 9) for d in range(4, 18)] + [_at(4, 1, 19), _at(7, 1, 19)])
+
+
+def test_a_file_cut_short_reads_what_it_holds(tmp_path):
+    text = _cal("DTSTART:20270105T090000Z\r\nDURATION:PT1H", "DTSTART:20270106T090000Z\r\nDURATION:PT1H")
+    busy, _ = _load(tmp_path, text[:text.rindex("END:VEVENT")])
+    assert _spans(busy) == [(_at(5, 1, 10), _at(5, 1, 11)), (_at(6, 1, 10), _at(6, 1, 11))]
+
+
 def test_interval_zero_is_skipped_and_named_the_rest_read(tmp_path):
     busy, path = _load(tmp_path, _cal(
         "DTSTART;TZID=Europe/Berlin:20270105T090000\r\nDURATION:PT1H\r\nRRULE:FREQ=DAILY;INTERVAL=0",
