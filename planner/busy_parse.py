@@ -105,6 +105,20 @@ class _Event:
                 return rest.rpartition(":")[2].strip()
         return None
 
+    def one(self, name: str) -> _Prop | None:
+        """One property parsed, the others left raw (an event in the span needs three of its lines)."""
+        if self._parsed is not None:
+            return self.get(name)
+        for n, rest, offset in self.raw:
+            if n == name:
+                return _split(name, rest, offset)
+        return None
+
+    def status(self) -> dict[str, str]:
+        """STATUS, TRANSP and Outlook's busy status, by name."""
+        return {m.group(1).upper(): m.group(2).rpartition(":")[2].strip()
+                for m in _STATUS.finditer(self.text, self.start, self.end)}
+
     def get(self, name: str) -> _Prop | None:
         for p in self.props:
             if p.name == name:
@@ -375,6 +389,9 @@ class _Reader:
         self.zones = _Zones(text, tz, shown, self.reading, self.lines)
         self.lo = dt.datetime.combine(first, dt.time(0), tzinfo=tz)
         self.hi = dt.datetime.combine(until, dt.time(0), tzinfo=tz)
+        self.lo_min, self.hi_min = _minutes(self.lo, up=False), _minutes(self.hi, up=False)
+        self.first_early = first - dt.timedelta(days=2) if first > dt.date(1, 1, 3) else first
+        self.until_late = until + dt.timedelta(days=2) if until < dt.date(9999, 12, 29) else until
         self.lo8 = (first - dt.timedelta(days=2)).strftime("%Y%m%d").zfill(8) if first > dt.date(1, 1, 3) else "0"
         self.hi8 = (until + dt.timedelta(days=2)).strftime("%Y%m%d").zfill(8) if until < dt.date(9999, 12, 29) \
             else "99999999"
@@ -426,10 +443,9 @@ class _Reader:
                     if p is not None:
                         _value_dt(p.value, p, None)
             return
-        values = {p.name: p.value for p in event.props}
-        if not _busy_status(values.get):
+        if not _busy_status(event.status().get):
             return
-        start_p, end_p = event.get("DTSTART"), event.get("DTEND")
+        start_p, end_p = event.one("DTSTART"), event.one("DTEND")
         assert start_p is not None
         start = self._dt(start_p)
         self._interval(event, start, self._end(event, start, end_p))
@@ -437,7 +453,7 @@ class _Reader:
     def _end(self, event: _Event, start: dt.date | dt.datetime, end_p: _Prop | None) -> dt.date | dt.datetime | None:
         if end_p is not None:
             return self._dt(end_p)
-        dur = event.get("DURATION")
+        dur = event.one("DURATION")
         if dur is not None:
             delta = _duration(dur.value, dur)
             if delta < dt.timedelta(0):
@@ -467,12 +483,12 @@ class _Reader:
     def _timed(self, start: dt.datetime, end: dt.datetime) -> None:
         start = start if start.tzinfo else start.replace(tzinfo=self.tz)
         end = end if end.tzinfo else end.replace(tzinfo=self.tz)
-        if start.date() > self.until + dt.timedelta(days=2) or end.date() < self.first - dt.timedelta(days=2):
+        if start.date() > self.until_late or end.date() < self.first_early:
             return
-        if start >= self.hi or end <= self.lo:
-            return
-        start, end = max(start, self.lo), min(end, self.hi)
         a, b = _minutes(start, up=False), _minutes(end, up=True)
+        if b <= self.lo_min or a >= self.hi_min:
+            return
+        a, b = max(a, self.lo_min), min(b, self.hi_min)
         if b > a:
             self.reading.intervals.append((a, b))
             self.reading.events += 1
