@@ -853,11 +853,7 @@ def _bounded_rule(rule_text: str, start: dt.datetime, max_year: int, zone: dt.tz
         if periods > 0:
             start = start + period * periods
     rule = du.rrulestr(text, dtstart=start, cache=False)
-    shim = types.SimpleNamespace(**{k: getattr(real_datetime, k) for k in dir(real_datetime) if not k.startswith("__")})
-    shim.MAXYEAR = min(max_year, real_datetime.MAXYEAR)
-    bounded = types.FunctionType(du.rrule._iter.__code__, {**vars(du), "datetime": shim}, "_iter",
-                                 du.rrule._iter.__defaults__, du.rrule._iter.__closure__)
-    rule._iter = types.MethodType(bounded, rule)
+    rule._iter = types.MethodType(_bounded_iter(min(max_year, real_datetime.MAXYEAR)), rule)
     m = re.search(r"UNTIL=([0-9TZ]+)", rule_text, re.I)
     if m:
         until = _DATETIME.match(m.group(1))
@@ -869,6 +865,19 @@ def _bounded_rule(rule_text: str, start: dt.datetime, max_year: int, zone: dt.tz
                 limit = limit.replace(tzinfo=dt.UTC).astimezone(zone).replace(tzinfo=None)
             return _Until(rule, limit)
     return rule
+
+
+@lru_cache(maxsize=8)
+def _bounded_iter(max_year: int) -> Any:
+    """dateutil's own search, reading its year limit from a copy of the datetime module that ends earlier."""
+    import datetime as real_datetime
+
+    from dateutil import rrule as du
+
+    shim = types.SimpleNamespace(**{k: getattr(real_datetime, k) for k in dir(real_datetime) if not k.startswith("__")})
+    shim.MAXYEAR = max_year
+    return types.FunctionType(du.rrule._iter.__code__, {**vars(du), "datetime": shim}, "_iter",
+                              du.rrule._iter.__defaults__, du.rrule._iter.__closure__)
 
 
 class _Until:
