@@ -1,14 +1,14 @@
 """Reading the learner's other calendars: when they are busy, as instants, from .ics files and feeds.
 
-The parsing is left to the libraries made for it: icalendar for the format, `x-wr-timezone` for Google's
-calendar-wide zone (events written in UTC that mean wall-clock times in X-WR-TIMEZONE), `recurring-ical-events`
-for RRULE, RDATE, EXDATE and RECURRENCE-ID overrides, and icalendar's CLDR table for Outlook's Windows zone
-names. What stays here is the product's reading of an event: transparent, cancelled and "free" events leave
-the time free, tentative ones keep it busy, all-day events block the whole local day (unless the learner says
-otherwise), floating times are in the learner's zone.
+Fetching (one deadline and a size cap per address, passwords never shown) is `planner.busy_fetch`; reading the
+text (fast, bounded, a bad event skipped and named `file:line`) is `planner.busy_parse`, which leaves series it
+cannot lay out itself to icalendar, `x-wr-timezone` and `recurring-ical-events`. What stays here is the product's
+side: sources and their errors, the cache by content, merging, the fingerprint, and the reading child process.
+Transparent, cancelled and "free" events leave the time free, tentative ones keep it busy, all-day events block
+the whole local day (unless the learner says otherwise), floating times are in the learner's zone.
 
-Only instants leave this module (UTC minutes, merged), with a count and a digest for the plan file: the
-events' titles, places and people are never kept.
+Only instants leave this module (UTC minutes, merged), with a count, the warnings and a digest for the plan
+file: the events' titles, places and people are never kept.
 """
 
 from __future__ import annotations
