@@ -261,8 +261,8 @@ def zone_named(tzid: str) -> tuple[dt.tzinfo | None, str | None]:
         key = cities.get(city.strip().lower())
         if key is not None and _offset_matches(ZoneInfo(key), offset):
             return ZoneInfo(key), None
-    if hours is None and not rest:
-        return dt.UTC, None
+    if hours is None or (offset == dt.timedelta(0) and re.search(r"\b(UTC|GMT|Coordinated Universal)\b", rest)):
+        return dt.UTC, None  # "(UTC) Coordinated Universal Time"
     return dt.timezone(offset), f"read at the fixed offset UTC{sign or '+'}{int(hours or 0):02d}:{minutes or '00'}"
 
 
@@ -329,6 +329,12 @@ class _Zones:
 # ------------------------------------------------------------------------------------------------ values
 
 def _value_dt(value: str, prop: _Prop, zone: dt.tzinfo | None) -> dt.date | dt.datetime:
+    if len(value) == 16 and value[8] == "T" and value[15] == "Z" and value[:8].isdigit():  # most: UTC times
+        try:
+            return dt.datetime(int(value[:4]), int(value[4:6]), int(value[6:8]), int(value[9:11]),
+                               int(value[11:13]), min(int(value[13:15]), 59), tzinfo=dt.UTC)
+        except ValueError:
+            pass  # named below
     m = _DATETIME.match(value.strip())
     if m is None:
         raise _Skip(f"{prop.name} '{value[:40]}' is not a date or date-time", prop.offset)
