@@ -618,10 +618,19 @@ class _Reader:
         zone = start.tzinfo if isinstance(start, dt.datetime) else None
         lo = dt.datetime.combine(self.first, dt.time(0)) - length - dt.timedelta(days=2) \
             if self.first > dt.date(1, 1, 10) + length else dt.datetime.min
-        rule = _bounded_rule(prop.value, naive, self.until.year + 1, zone, near=lo)
         hi = dt.datetime.combine(self.until + dt.timedelta(days=2), dt.time(0)) \
             if self.until < dt.date(9999, 12, 29) else dt.datetime.max
-        for n, occurrence in enumerate(rule.xafter(max(lo, naive), inc=True)):
+        parts = _rule_parts(prop)
+        step = {"DAILY": 1, "WEEKLY": 7}.get(parts["FREQ"])
+        found: Iterator[dt.datetime]
+        if step and set(parts) <= {"FREQ", "INTERVAL", "COUNT", "UNTIL", "WKST"}:
+            found = _plain_steps(naive, dt.timedelta(days=step * int(parts.get("INTERVAL", "1"))),
+                                 int(parts["COUNT"]) if "COUNT" in parts else None,
+                                 _until_local(parts.get("UNTIL"), zone), max(lo, naive), hi)
+        else:
+            found = _bounded_rule(prop.value, naive, self.until.year + 1, zone, near=lo).xafter(max(lo, naive),
+                                                                                                inc=True)
+        for n, occurrence in enumerate(found):
             if occurrence > hi:
                 return
             if n >= OCCURRENCE_CAP:
@@ -871,6 +880,33 @@ def _bounded_rule(rule_text: str, start: dt.datetime, max_year: int, zone: dt.tz
                 limit = limit.replace(tzinfo=dt.UTC).astimezone(zone).replace(tzinfo=None)
             return _Until(rule, limit)
     return rule
+
+
+def _plain_steps(start: dt.datetime, period: dt.timedelta, count: int | None, until: dt.datetime | None,
+                 lo: dt.datetime, hi: dt.datetime) -> Iterator[dt.datetime]:
+    """The dates of a daily or weekly rule without BY… parts, by arithmetic (the same dates dateutil gives)."""
+    k = max(0, -(-(lo - start) // period))
+    while count is None or k < count:
+        occurrence = start + period * k
+        if occurrence > hi or (until is not None and occurrence > until):
+            return
+        yield occurrence
+        k += 1
+
+
+def _until_local(text: str | None, zone: dt.tzinfo | None) -> dt.datetime | None:
+    """UNTIL as a wall-clock time of the rule's zone (RFC 5545: in UTC when DTSTART has a zone)."""
+    if not text:
+        return None
+    m = _DATETIME.match(text)
+    if m is None:
+        return None
+    day, clock, utc = m.groups()
+    limit = dt.datetime(int(day[:4]), int(day[4:6]), int(day[6:]),
+                        *(int(clock[i:i + 2]) for i in (0, 2, 4)) if clock else (23, 59, 59))
+    if utc and zone is not None:
+        limit = limit.replace(tzinfo=dt.UTC).astimezone(zone).replace(tzinfo=None)
+    return limit
 
 
 @lru_cache(maxsize=8)
