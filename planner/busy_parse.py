@@ -243,6 +243,14 @@ def zone_named(tzid: str) -> tuple[dt.tzinfo | None, str | None]:
             return zone, None
     except Exception:  # an odd name must not stop the reading: it is reported below
         pass
+    from planner.windows_display_zones import DISPLAY_NAME_TO_IANA
+
+    listed = DISPLAY_NAME_TO_IANA.get(" ".join(name.split()))
+    if listed is not None:
+        try:
+            return ZoneInfo(listed), None
+        except (ValueError, KeyError, OSError):
+            pass
     m = _DISPLAY.match(name)
     if m is None:
         return None, None
@@ -542,7 +550,7 @@ class _Reader:
         for master in masters:
             self._check_master(master)
         rules = [(m, p) for m in masters for p in m.all("RRULE")]
-        sub_daily = [(m, p) for m, p in rules if _rule_parts(p)["FREQ"] in _SUB_DAILY_SECONDS]
+        sub_daily = [(m, p) for m, p in rules if _sub_daily_by_arithmetic(_rule_parts(p))]
         if sub_daily:
             for m, p in sub_daily:
                 self._guard(m, lambda e, p=p: self._sub_daily(e, p))
@@ -819,6 +827,13 @@ class _Reader:
                 new = f"{prop.name}:{','.join(values)}"
             text = text.replace(old, new, 1)
         return text
+
+
+def _sub_daily_by_arithmetic(parts: dict[str, str]) -> bool:
+    """Rules more often than daily are laid out by arithmetic, except an hourly one with BY… parts: at most
+    24 dates a day, which the bounded rule search walks in a moment."""
+    return parts["FREQ"] in _SUB_DAILY_SECONDS and not (
+        parts["FREQ"] == "HOURLY" and any(k.startswith("BY") for k in parts))
 
 
 def _rule_parts(prop: _Prop) -> dict[str, str]:

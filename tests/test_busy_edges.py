@@ -75,6 +75,19 @@ def test_half_hourly_rule_reads_each_occurrence(tmp_path):
         (_at(5, 1, 12), _at(5, 1, 12, 10))]
 
 
+def test_an_hourly_rule_with_by_parts_reads_its_hours(tmp_path):
+    busy, _ = _load(tmp_path, _cal("DTSTART;TZID=Europe/Berlin:20100104T090000\r\nDURATION:PT30M\r\n"
+                                   "RRULE:FREQ=HOURLY;BYHOUR=9,11;BYDAY=MO"), until=dt.date(2027, 1, 12))
+    assert _spans(busy) == [(_at(d, 1, h), _at(d, 1, h, 30)) for d in (4, 11) for h in (9, 11)]
+
+
+def test_a_minutely_rule_with_by_parts_is_skipped_and_named(tmp_path):
+    busy, path = _load(tmp_path, _cal("DTSTART:20270105T090000Z\r\nDURATION:PT1M\r\n"
+                                      "RRULE:FREQ=MINUTELY;BYHOUR=9", "DTSTART:20270106T090000Z\r\nDURATION:PT1H"))
+    assert _spans(busy) == [(_at(6, 1, 10), _at(6, 1, 11))]
+    assert len(busy.warnings) == 1 and busy.warnings[0].startswith(f"{path}:9: event skipped: RRULE")
+
+
 def test_a_rule_that_never_matches_costs_nothing(tmp_path):
     busy, _ = _load(tmp_path, _cal(
         "DTSTART;TZID=Europe/Berlin:20240101T090000\r\nDURATION:PT1H\r\nRRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30",
@@ -179,6 +192,8 @@ def test_a_file_that_is_not_a_calendar_is_still_one_line():
     ("(UTC+05:30) Chennai, Kolkata, Mumbai, New Delhi", "Asia/Kolkata"),
     ("(UTC+10:00) Canberra, Melbourne, Sydney", "Australia/Sydney"),
     ("W. Europe Standard Time", "Europe/Berlin"),
+    ("(UTC+02:00) Amman", "Asia/Amman"),  # the offset in the name is out of date: the zone's history applies
+    ("(UTC) Casablanca", "Africa/Casablanca"),
 ])
 def test_outlook_display_name_tzids_read_as_the_zone_they_name(tmp_path, tzid, zone):
     """OWA publications name zones by their display name, without a VTIMEZONE; a weekly series keeps its wall
