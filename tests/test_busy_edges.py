@@ -306,6 +306,14 @@ def test_a_password_in_the_address_is_sent_but_never_shown(server):
         assert "\n" not in str(err.value)
 
 
+def test_a_password_in_an_address_of_another_scheme_is_not_echoed():
+    from planner.busy import normalise_source
+
+    with pytest.raises(InputError) as err:
+        normalise_source("ftp://ada:s3cret@example.org/cal.ics", "busy[0]")
+    assert "s3cret" not in str(err.value) and "ada:***@example.org" in str(err.value)
+
+
 def test_plan_with_a_trickling_address_answers_within_the_documented_deadline(server, tmp_path):
     started = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "planner", "plan", "--background", "ml_background",
