@@ -396,8 +396,9 @@ def _busy_status(get: Any) -> bool:
 # ------------------------------------------------------------------------------------------------ the reader
 
 class _Reader:
-    def __init__(self, text: str, shown: str, tz: ZoneInfo, first: dt.date, until: dt.date):
+    def __init__(self, text: str, shown: str, tz: ZoneInfo, first: dt.date, until: dt.date, by_library: bool):
         self.text, self.shown, self.tz, self.first, self.until = text, shown, tz, first, until
+        self.by_library = by_library
         self.reading = Reading()
         self.lines = _Lines(text)
         self.zones = _Zones(text, tz, shown, self.reading, self.lines)
@@ -558,7 +559,7 @@ class _Reader:
             for e in rest:
                 self._guard(e, self._single if e.get("RECURRENCE-ID") is not None else lambda _e: None)
             return
-        if self._simple_series(group, masters):
+        if not self.by_library and self._simple_series(group, masters):
             return
         dead = {id(p) for m, p in rules if not self._probe(m, p)}  # a rule with no date in the span: left out
         if not any(m.get("RDATE") for m in masters) and len(dead) == len(rules):
@@ -954,12 +955,14 @@ def _first_line(exc: BaseException) -> str:
 
 
 def read_calendar(data: bytes, shown: str, field_name: str, tz: ZoneInfo, first: dt.date,
-                  until: dt.date) -> Reading:
-    """Busy instants of a calendar between two local dates, with the warnings of what could not be read."""
+                  until: dt.date, *, series_by_library: bool = False) -> Reading:
+    """Busy instants of a calendar between two local dates, with the warnings of what could not be read.
+    `series_by_library` sends every series through recurring-ical-events: the check that the planner's own
+    layout of the common series gives the same instants."""
     text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
     if not re.search(r"^BEGIN:VCALENDAR", text, re.M | re.I):
         raise InputError(field_name, f"{shown} is not an iCalendar file (no VCALENDAR)")
-    reading = _Reader(text, shown, tz, first, until).run()
+    reading = _Reader(text, shown, tz, first, until, series_by_library).run()
     reading.warnings = [w for _, w in sorted(zip(reading.lines, reading.warnings, strict=True),
                                              key=lambda pair: pair[0])]
     if reading.skipped_warnings:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from planner.busy import EPOCH, load_busy
+from planner.busy_parse import read_calendar
 from planner.errors import InputError
 
 REALWORLD = Path(__file__).parent / "fixtures" / "realworld"
@@ -76,3 +77,16 @@ def test_events_ending_before_they_start_are_skipped_and_named(name):
     assert busy.events == 0
     assert len(busy.warnings) == 1 and "before it starts" in busy.warnings[0]
     assert busy.warnings[0].startswith(f"{path}:")
+
+
+@pytest.mark.parametrize("path", [p for p in FILES if b"RRULE" in p.read_bytes()],
+                         ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_the_planners_own_series_layout_agrees_with_recurring_ical_events(path):
+    data = path.read_bytes()
+    for first, until in [*SPANS, (dt.date(2010, 1, 1), dt.date(2017, 1, 1))]:
+        try:
+            own = read_calendar(data, str(path), "busy", BERLIN, first, until)
+        except InputError:
+            continue
+        library = read_calendar(data, str(path), "busy", BERLIN, first, until, series_by_library=True)
+        assert sorted(own.intervals) == sorted(library.intervals) and own.all_day == library.all_day
