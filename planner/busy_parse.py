@@ -959,7 +959,13 @@ def read_calendar(data: bytes, shown: str, field_name: str, tz: ZoneInfo, first:
     """Busy instants of a calendar between two local dates, with the warnings of what could not be read.
     `series_by_library` sends every series through recurring-ical-events: the check that the planner's own
     layout of the common series gives the same instants."""
-    text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Outlook's "Unicode" export: UTF-16 with its byte-order mark
+        text = data.decode("utf-16", errors="replace")
+    else:
+        text = data.decode("utf-8", errors="replace")
+    text = text.lstrip("\ufeff")
+    if "\n" not in text:  # lines ended by CR alone
+        text = text.replace("\r", "\r\n")
     if not re.search(r"^BEGIN:VCALENDAR", text, re.M | re.I):
         raise InputError(field_name, f"{shown} is not an iCalendar file (no VCALENDAR)")
     reading = _Reader(text, shown, tz, first, until, series_by_library).run()

@@ -177,6 +177,14 @@ def test_warnings_reach_the_upload_summary_and_the_plan_file(tmp_path):
     assert busy.to_dict()["warnings"] == 1 and busy.to_dict()["per_source"][0]["warnings"] == list(busy.warnings)
 
 
+@pytest.mark.parametrize("encode", [lambda t: t.encode("utf-16"), lambda t: t.replace("\r\n", "\r").encode(),
+                                    lambda t: ("\ufeff" + t).encode()], ids=["utf-16", "cr-only", "utf-8-bom"])
+def test_other_encodings_and_line_ends_are_read(tmp_path, encode):
+    (tmp_path / "cal.ics").write_bytes(encode(_cal("DTSTART:20270105T090000Z\r\nDURATION:PT1H")))
+    busy = load_busy([str(tmp_path / "cal.ics")], "Europe/Berlin", FIRST, UNTIL)
+    assert _spans(busy) == [(_at(5, 1, 10), _at(5, 1, 11))]
+
+
 def test_a_file_that_is_not_a_calendar_is_still_one_line():
     with pytest.raises(InputError, match="not an iCalendar file"):
         summarise_busy_file(b"hello", "x.ics", "UTC", FIRST, UNTIL)
