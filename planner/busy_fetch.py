@@ -8,12 +8,6 @@ is sent as HTTP Basic authentication and never appears in a message: `display_so
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import http.client
-import socket
-import ssl
-import threading
 import time
 import urllib.parse
 
@@ -47,6 +41,9 @@ def _strip_userinfo_roughly(source: str) -> str:
 
 def fetch(source: str, field: str, *, max_bytes: int, deadline_s: float = FETCH_DEADLINE_S) -> bytes:
     """The body of an http(s)/webcal address, or an InputError naming it (without its password)."""
+    import http.client  # here, not at the top: every plan loads the busy modules, few fetch (~40 ms)
+    import ssl
+
     shown = display_source(source)
     url = source.strip()
     low = url.lower()
@@ -93,6 +90,13 @@ def _scrub(text: str, source: str) -> str:
 
 def _exchange(url: str, end: float, max_bytes: int, shown: str,
               field: str) -> tuple[int, str, str | None, bytes]:
+    import base64
+    import contextlib
+    import http.client
+    import socket
+    import ssl
+    import threading
+
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InputError(field, f"cannot fetch {shown}: not an http(s) address")

@@ -28,6 +28,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from planner.errors import InputError
+from planner.windows_display_zones import DISPLAY_NAME_TO_IANA
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 OCCURRENCE_CAP = 20_000  # occurrences of one event inside the span read; more is not a calendar a person keeps
@@ -243,8 +244,6 @@ def zone_named(tzid: str) -> tuple[dt.tzinfo | None, str | None]:
             return zone, None
     except Exception:  # an odd name must not stop the reading: it is reported below
         pass
-    from planner.windows_display_zones import DISPLAY_NAME_TO_IANA
-
     listed = DISPLAY_NAME_TO_IANA.get(" ".join(name.split()))
     if listed is not None:
         try:
