@@ -242,6 +242,10 @@ def _busy_line(path: str, values: dict[str, Any], raw: dict[str, Any] | None, di
     except InputError as exc:
         return f"{name}: {exc.message}"
     line = f"{name}: {summary['events']} busy events read"
+    skipped = summary.get("warnings") or []
+    if skipped:  # events that could not be read: the plan does not see them, so say which
+        line += f"; {len(skipped)} warning{'s' if len(skipped) != 1 else ''}: {skipped[0]}"
+        line += f" (and {len(skipped) - 1} more)" if len(skipped) > 1 else ""
     if raw is not None:
         with contextlib.suppress(InputError):  # the form's own error says what to fix
             line += f", {free_hours(canonical(raw), digests):g} h a week free in your windows"

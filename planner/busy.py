@@ -1,14 +1,14 @@
 """Reading the learner's other calendars: when they are busy, as instants, from .ics files and feeds.
 
-The parsing is left to the libraries made for it: icalendar for the format, `x-wr-timezone` for Google's
-calendar-wide zone (events written in UTC that mean wall-clock times in X-WR-TIMEZONE), `recurring-ical-events`
-for RRULE, RDATE, EXDATE and RECURRENCE-ID overrides, and icalendar's CLDR table for Outlook's Windows zone
-names. What stays here is the product's reading of an event: transparent, cancelled and "free" events leave
-the time free, tentative ones keep it busy, all-day events block the whole local day (unless the learner says
-otherwise), floating times are in the learner's zone.
+Fetching (one deadline and a size cap per address, passwords never shown) is `planner.busy_fetch`; reading the
+text (fast, bounded, a bad event skipped and named `file:line`) is `planner.busy_parse`, which leaves series it
+cannot lay out itself to icalendar, `x-wr-timezone` and `recurring-ical-events`. What stays here is the product's
+side: sources and their errors, the cache by content, merging, the fingerprint, and the reading child process.
+Transparent, cancelled and "free" events leave the time free, tentative ones keep it busy, all-day events block
+the whole local day (unless the learner says otherwise), floating times are in the learner's zone.
 
-Only instants leave this module (UTC minutes, merged), with a count and a digest for the plan file: the
-events' titles, places and people are never kept.
+Only instants leave this module (UTC minutes, merged), with a count, the warnings and a digest for the plan
+file: the events' titles, places and people are never kept.
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
+from planner.busy_fetch import FETCH_DEADLINE_S, display_source
 from planner.curriculum import Curriculum
 from planner.errors import InputError
 from planner.profile import URL_SCHEMES as URL_SCHEMES  # busy sources are a profile field, checked there
@@ -32,7 +33,7 @@ from planner.profile import Profile, is_url
 from planner.profile import normalise_source as normalise_source
 
 MAX_BUSY_BYTES = 20_000_000  # a decade of a busy work calendar is a few MB
-FETCH_TIMEOUT_S = 15.0
+FETCH_TIMEOUT_S = FETCH_DEADLINE_S  # the old name: one deadline for the whole exchange, not per read
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
@@ -40,6 +41,7 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 class BusySource:
     source: str  # the file path (absolute) or URL as the learner gave it
     events: int  # busy occurrences read inside the horizon (all-day ones included)
+    warnings: tuple[str, ...] = ()  # what could not be read, `file:line: …` (never a password)
 
 
 @dataclass(frozen=True)
@@ -60,43 +62,29 @@ class BusyTimes:
     def events(self) -> int:
         return sum(s.events for s in self.sources)
 
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return tuple(w for s in self.sources for w in s.warnings)
+
     def to_dict(self) -> dict[str, Any]:
-        return {"events": self.events, "read_from": self.first.isoformat(), "read_until": self.until.isoformat(),
-                "digest": self.digest,
-                "per_source": [{"source": s.source, "events": s.events} for s in self.sources]}
+        out: dict[str, Any] = {
+            "events": self.events, "read_from": self.first.isoformat(), "read_until": self.until.isoformat(),
+            "digest": self.digest,
+            "per_source": [{"source": display_source(s.source), "events": s.events,
+                            **({"warnings": list(s.warnings)} if s.warnings else {})} for s in self.sources]}
+        if self.warnings:
+            out["warnings"] = len(self.warnings)
+        return out
 
 
 def read_source(source: str, field: str, *, max_bytes: int = MAX_BUSY_BYTES,
-                timeout: float = FETCH_TIMEOUT_S) -> bytes:
-    """The raw bytes of a busy source, or an InputError naming it: regular files only, URLs with a timeout,
-    both with a size cap."""
+                timeout: float = FETCH_DEADLINE_S) -> bytes:
+    """The raw bytes of a busy source, or an InputError naming it: regular files only; addresses with one
+    deadline for the whole exchange (`timeout`, connect to last byte); both with a size cap."""
     if is_url(source):
-        import urllib.error  # here, not at the top: every plan loads this module, few fetch a calendar (~25 ms)
-        import urllib.request
+        from planner.busy_fetch import fetch  # here, not at the top: few plans fetch a calendar
 
-        url = source
-        low = url.lower()
-        if low.startswith("webcal://") or low.startswith("webcals://"):
-            url = "https://" + url.split("://", 1)[1]
-        request = urllib.request.Request(url, headers={"User-Agent": "study-planner busy-calendar reader",
-                                                       "Accept": "text/calendar, */*;q=0.5"})
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # http(s) only: checked by is_url
-                length = response.headers.get("Content-Length")
-                if length and length.isdigit() and int(length) > max_bytes:
-                    raise InputError(field, f"{source} is {int(length):,} bytes; the limit is {max_bytes:,}")
-                data: bytes = response.read(max_bytes + 1)
-        except InputError:
-            raise
-        except urllib.error.HTTPError as exc:
-            raise InputError(field, f"cannot fetch {source}: HTTP {exc.code} {exc.reason}") from None
-        except urllib.error.URLError as exc:
-            raise InputError(field, f"cannot fetch {source}: {exc.reason}") from None
-        except (TimeoutError, OSError, ValueError) as exc:
-            raise InputError(field, f"cannot fetch {source}: {exc or type(exc).__name__}") from None
-        if len(data) > max_bytes:
-            raise InputError(field, f"{source} is more than {max_bytes:,} bytes; the limit")
-        return data
+        return fetch(source, field, max_bytes=max_bytes, deadline_s=timeout)
     try:
         fd = os.open(source, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
@@ -125,57 +113,20 @@ class ParsedBusy:
     intervals: tuple[tuple[int, int], ...]  # UTC epoch minutes, unmerged
     all_day: frozenset[dt.date]
     events: int
+    warnings: tuple[str, ...] = ()  # events skipped, zones guessed: `file:line: …`
 
 
-def _minutes(t: dt.datetime, *, up: bool) -> int:
-    seconds = (t - EPOCH).total_seconds()
-    whole = int(seconds // 60)
-    return whole + 1 if up and seconds > whole * 60 else whole
-
-
-def _windows_zones_to_iana(calendar: Any) -> None:
-    """Outlook writes zones by their Windows names ("W. Europe Standard Time") with a VTIMEZONE holding only
-    today's rule; put the IANA zone from CLDR's windowsZones table (shipped with icalendar) in its place, so
-    history and future rule changes are right too."""
-    from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
-
-    for component in calendar.walk("VEVENT"):
-        for name in ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE"):
-            values = component.get(name)
-            if values is None:
-                continue
-            for prop in values if isinstance(values, list) else [values]:
-                tzid = prop.params.get("TZID") if hasattr(prop, "params") else None
-                iana = WINDOWS_TO_OLSON.get(str(tzid).strip()) if tzid else None
-                if iana is None:
-                    continue
-                zone = ZoneInfo(iana)
-                items = prop.dts if hasattr(prop, "dts") else [prop]
-                for item in items:
-                    if isinstance(item.dt, dt.datetime):
-                        item.dt = item.dt.replace(tzinfo=zone)
-
-
-def _busy(event: Any) -> bool:
-    status = str(event.get("STATUS", "")).strip().upper()
-    if status == "CANCELLED":
-        return False
-    if str(event.get("TRANSP", "")).strip().upper() == "TRANSPARENT":
-        return False
-    return str(event.get("X-MICROSOFT-CDO-BUSYSTATUS", "")).strip().upper() != "FREE"
-
-
-_PARSED_CACHE: dict[tuple[str, str, dt.date, dt.date], ParsedBusy] = {}
+_PARSED_CACHE: dict[tuple[str, str, str, dt.date, dt.date], ParsedBusy] = {}
 _PARSED_CACHE_SIZE = 16
 
 
 def parse_busy(data: bytes, source: str, field: str, tz: ZoneInfo, first: dt.date, until: dt.date) -> ParsedBusy:
     """Busy occurrences of one calendar between two local dates.
 
-    Kept per content (SHA-256 of the bytes), zone and span for the life of the process: the dashboard plans
-    again with the same uploaded calendar on every change of the form, and parsing a year of a busy work
-    calendar costs ~0.35 s. A changed file is a new key, so nothing stale is ever used; errors are not kept."""
-    key = (hashlib.sha256(data).hexdigest(), tz.key, first, until)
+    Kept per content (SHA-256 of the bytes), name, zone and span for the life of the process: the dashboard
+    plans again with the same uploaded calendar on every change of the form. A changed file is a new key, so
+    nothing stale is ever used; errors are not kept."""
+    key = (hashlib.sha256(data).hexdigest(), display_source(source), tz.key, first, until)
     hit = _PARSED_CACHE.get(key)
     if hit is not None:
         return hit
@@ -187,68 +138,18 @@ def parse_busy(data: bytes, source: str, field: str, tz: ZoneInfo, first: dt.dat
 
 
 def _parse_busy(data: bytes, source: str, field: str, tz: ZoneInfo, first: dt.date, until: dt.date) -> ParsedBusy:
-    import icalendar
-    import recurring_ical_events
-    import x_wr_timezone
+    from planner.busy_parse import read_calendar
 
+    shown = display_source(source)
     try:
-        calendars = icalendar.Calendar.from_ical(data, multiple=True)
-    except (ValueError, IndexError, KeyError) as exc:
-        raise InputError(field, f"{source} is not an iCalendar file ({_first_line(exc)})") from None
-    calendars = [c for c in calendars if c.name == "VCALENDAR"]
-    if not calendars:
-        raise InputError(field, f"{source} is not an iCalendar file (no VCALENDAR)")
-    intervals: list[tuple[int, int]] = []
-    all_day: set[dt.date] = set()
-    count = 0
-    lo = dt.datetime.combine(first, dt.time(0), tzinfo=tz)
-    hi = dt.datetime.combine(until, dt.time(0), tzinfo=tz)
-    for cal in calendars:
-        try:
-            _windows_zones_to_iana(cal)
-            standard = x_wr_timezone.to_standard(cal)
-            standard.pop("X-WR-TIMEZONE", None)  # done: recurring-ical-events would walk the calendar again
-            # Recurring series (and their moved instances) go through recurring-ical-events; one-off events,
-            # most of a real calendar, are read directly: expanding them one by one costs more than parsing.
-            series = {str(e.get("UID")) for e in standard.walk("VEVENT")
-                      if "RRULE" in e or "RDATE" in e or "RECURRENCE-ID" in e}
-            recurring = standard.copy()
-            recurring.subcomponents = [c for c in standard.subcomponents
-                                       if c.name != "VEVENT" or str(c.get("UID")) in series]
-            singles = [c for c in standard.subcomponents if c.name == "VEVENT" and str(c.get("UID")) not in series]
-            occurrences = recurring_ical_events.of(recurring, components=["VEVENT"]).between(lo, hi) if series else []
-            for event in [*occurrences, *singles]:
-                if not _busy(event):
-                    continue
-                start, end = event.start, event.end
-                if isinstance(start, dt.datetime):
-                    if not isinstance(end, dt.datetime):
-                        end = dt.datetime.combine(end, dt.time(0))
-                    start = start if start.tzinfo else start.replace(tzinfo=tz)  # floating: the learner's zone
-                    end = end if end.tzinfo else end.replace(tzinfo=tz)
-                    if start >= hi or end <= lo:
-                        continue
-                    a, b = _minutes(start, up=False), _minutes(end, up=True)
-                    if b > a:
-                        intervals.append((a, b))
-                        count += 1
-                else:
-                    last = end if isinstance(end, dt.date) and end > start else start + dt.timedelta(days=1)
-                    if start >= until or last <= first:
-                        continue
-                    day = start
-                    while day < last:
-                        all_day.add(day)
-                        day += dt.timedelta(days=1)
-                    count += 1
-        except InputError:
-            raise
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise InputError(field, f"{source}: cannot read its events ({_first_line(exc)})") from None
-        except Exception as exc:  # the libraries raise their own types for malformed recurrences
-            raise InputError(field, f"{source}: cannot read its events ({type(exc).__name__}: "
-                                    f"{_first_line(exc)})") from None
-    return ParsedBusy(tuple(intervals), frozenset(all_day), count)
+        reading = read_calendar(data, shown, field, tz, first, until)
+    except InputError:
+        raise
+    except Exception as exc:  # never a traceback for a calendar: one line naming it
+        raise InputError(field, f"{shown}: cannot read its events ({type(exc).__name__}: "
+                                f"{_first_line(exc)})") from None
+    return ParsedBusy(tuple(reading.intervals), frozenset(reading.all_day), reading.events,
+                      tuple(reading.warnings))
 
 
 def _first_line(exc: BaseException) -> str:
@@ -290,7 +191,7 @@ def load_busy(sources: Sequence[str], timezone: str, first: dt.date, until: dt.d
         parsed = parse_busy(read_source(source, name), source, name, tz, first, until)
         all_intervals.extend(parsed.intervals)
         all_day |= parsed.all_day
-        read.append(BusySource(source, parsed.events))
+        read.append(BusySource(source, parsed.events, parsed.warnings))
     merged = merge(all_intervals)
     return BusyTimes(tuple(read), first, until, digest_of(merged, all_day), merged, frozenset(all_day))
 
@@ -313,6 +214,7 @@ class BackgroundRead:
             self._child = self._start()
 
     def _start(self) -> tuple[int, int] | None:
+        parent = os.getpid()
         try:
             read_fd, write_fd = os.pipe()
             pid = os.fork()
@@ -320,6 +222,7 @@ class BackgroundRead:
             return None
         if pid == 0:  # the child: read, send the answer, leave without running any of the parent's cleanup
             try:
+                _die_with_parent(parent)
                 os.close(read_fd)
                 payload: dict[str, Any]
                 try:
@@ -356,16 +259,32 @@ class BackgroundRead:
 
 def _busy_to_wire(busy: BusyTimes) -> dict[str, Any]:
     """Plain JSON for the pipe from the reading child (data, never code, crosses it)."""
-    return {"sources": [[s.source, s.events] for s in busy.sources], "first": busy.first.isoformat(),
+    return {"sources": [[s.source, s.events, list(s.warnings)] for s in busy.sources], "first": busy.first.isoformat(),
             "until": busy.until.isoformat(), "digest": busy.digest, "intervals": busy.intervals,
             "all_day": sorted(d.isoformat() for d in busy.all_day)}
 
 
 def _busy_from_wire(data: dict[str, Any]) -> BusyTimes:
-    return BusyTimes(tuple(BusySource(str(s), int(n)) for s, n in data["sources"]),
+    return BusyTimes(tuple(BusySource(str(s), int(n), tuple(str(w) for w in ws)) for s, n, ws in data["sources"]),
                      dt.date.fromisoformat(data["first"]), dt.date.fromisoformat(data["until"]), str(data["digest"]),
                      tuple((int(a), int(b)) for a, b in data["intervals"]),
                      frozenset(dt.date.fromisoformat(d) for d in data["all_day"]))
+
+
+def _die_with_parent(parent: int) -> None:
+    """The reading child never outlives the command: Linux ends it when its parent ends, however the parent
+    ends (SIGTERM, SIGINT, exit, a crash); a parent already gone before this ran is noticed here."""
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C reaches the whole group: end, do not raise
+    if os.getppid() != parent:
+        os._exit(0)
 
 
 def _fork_is_safe() -> bool:
@@ -388,7 +307,7 @@ def summarise_busy_file(data: bytes, name: str, timezone: str, first: dt.date, u
     weeks = max(1.0, (until - first).days / 7)
     return {"source": name, "events": parsed.events, "busy_hours": round(minutes / 60, 1),
             "busy_hours_per_week": round(minutes / 60 / weeks, 1), "all_day_days": len(parsed.all_day),
-            "first": first.isoformat(), "until": until.isoformat()}
+            "first": first.isoformat(), "until": until.isoformat(), "warnings": list(parsed.warnings)}
 
 
 BUSY_HORIZON_EXTRA_DAYS = 366  # busy calendars are read this far past the range's end (late finishes, re-plans)

@@ -166,6 +166,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
         with _named_by_input(args, from_flags, lines):
             profile = replace(profile, busy=reading.result())
+        _print_busy_warnings(profile.busy)
     result = make_plan(curriculum, profile)
     if isinstance(result, Infeasible):
         print(result.message(), file=sys.stderr)
@@ -179,6 +180,13 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     for path in written:
         print(f"wrote {path}")
     return EXIT_OK
+
+
+def _print_busy_warnings(busy: Any) -> None:
+    """Events of a busy calendar that could not be read (skipped, `file:line`) and zones guessed: on stderr,
+    so the learner knows which commitments the plan does not see."""
+    for warning in busy.warnings if busy is not None else ():
+        print(f"planner: warning: {warning}", file=sys.stderr)
 
 
 @contextmanager
@@ -375,6 +383,7 @@ def _cmd_replan(args: argparse.Namespace) -> int:
     if problems:
         print("planner: internal error: the new plan breaks a rule: " + str(problems[0]), file=sys.stderr)
         return 1
+    _print_busy_warnings(result.plan.profile.busy)
     written = _write_outputs(outputs, result.plan)
     print(result.diff.text())
     for path in written:

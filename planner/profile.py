@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from planner.busy_fetch import display_source
 from planner.curriculum import Curriculum
 from planner.errors import InputError
 
@@ -770,7 +771,7 @@ def normalise_source(value: Any, field: str, base: Path | None = None) -> str:
     if is_url(text):
         return text
     if "://" in text:
-        raise InputError(field, f"'{text}' is not a .ics file or an http(s) URL")
+        raise InputError(field, f"'{display_source(text)}' is not a .ics file or an http(s) URL")
     path = Path(text).expanduser()
     if not path.is_absolute():
         path = (base or Path.cwd()) / path
