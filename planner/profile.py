@@ -429,7 +429,7 @@ def _merged(ranges: list[tuple[dt.date, dt.date]]) -> tuple[tuple[dt.date, dt.da
 
 
 def _clock(text: str, field: str, *, end: bool) -> int:
-    m = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
+    m = re.fullmatch(r"([0-9]{1,2}):([0-9]{2})", text.strip())  # ASCII digits only, as every number the planner reads
     if not m or int(m.group(2)) > 59 or int(m.group(1)) > 24 or (int(m.group(1)) == 24 and int(m.group(2))):
         raise InputError(field, f"'{text.strip()}' is not a time of day (use HH:MM, e.g. 18:30)")
     minutes = int(m.group(1)) * 60 + int(m.group(2))
@@ -501,7 +501,7 @@ def parse_windows(value: Any, field: str = "windows") -> Windows | None:
                 text = line.strip()
                 if not text or text.startswith("#"):
                     continue
-                m = re.fullmatch(r"([A-Za-z,\- ]+?)\s*[= ]\s*(\d.*)", text)
+                m = re.fullmatch(r"([A-Za-z,\- ]+?)\s*[= ]\s*([0-9].*)", text)
                 if not m:
                     raise InputError(field, f"'{text}' is not DAYS=HH:MM-HH:MM (e.g. mon-fri=18:30-22:00)")
                 pairs.append((m.group(1), m.group(2), f"{field}.{m.group(1).strip()}"))

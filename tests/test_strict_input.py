@@ -91,3 +91,16 @@ def test_commands_import_only_what_they_use(tmp_path) -> None:
                            "beginner", "--hours-per-week", "5", "--start", "2027-01-04", "--json",
                            str(tmp_path / "p.json")])
     assert "ortools" in plan and not plan & {"holidays", "icalendar", "streamlit", "altair"}
+
+
+@pytest.mark.parametrize("window", ["mon-fri=１８:３０-２２:００", "mon-fri=١٨:٣٠-٢٢:٠٠", "sat=09:00-1２:00",
+                                    "mon-fri=۱۸:۳۰-22:00"])
+def test_window_times_take_ascii_digits_only(sql, window: str) -> None:
+    """Full-width and Arabic-Indic digits look like times but are not what the learner's calendar app shows:
+    refused in one line naming the field, as every other number the planner reads."""
+    raw = {"background": "beginner", "hours_per_week": 6, "start": "2027-01-04", "windows": [window]}
+    with pytest.raises(InputError) as caught:
+        profile_from_mapping(raw, sql)
+    assert caught.value.field.startswith("windows") and "\n" not in str(caught.value)
+    ok = {**raw, "windows": ["mon-fri=18:30-22:00", "sat=09:00-12:00"]}
+    assert profile_from_mapping(ok, sql).windows is not None
