@@ -410,9 +410,12 @@ def _what_it_says(ev: Event) -> dict[str, object]:
             continue
         raw: Any = ev[name]
         values = raw if isinstance(raw, list) else [raw]
-        out[name] = tuple(sorted(_text(v) for v in values))
-    out.setdefault("STATUS", ("CONFIRMED",))
-    out.setdefault("TRANSP", ("OPAQUE",))
+        if name == "CATEGORIES":  # one line with commas or one line per category: the same categories
+            out[name] = tuple(sorted(str(c) for v in values for c in getattr(v, "cats", [v])))
+        else:
+            out[name] = tuple(sorted(_text(v) for v in values))
+    for name, default in (("STATUS", "CONFIRMED"), ("TRANSP", "OPAQUE"), ("CLASS", "PUBLIC"), ("PRIORITY", "0")):
+        out.setdefault(name, (default,))  # an app writing out a default has changed nothing
     return out
 
 
