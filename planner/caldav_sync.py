@@ -668,14 +668,14 @@ def _sync(plan: Plan, address: CalendarAddress, state: SyncState, resources: lis
                 if row.learner != "deleted":
                     state.put(conn, key, res.uid, _Row(row.href, row.hash, row.etag, row.body, "deleted"))
                 continue
+            if row.etag == current and row.hash == res.hash and row.learner is None:  # the common case: cheap
+                counts["unchanged"] += 1
+                continue
             pushed = _event_of(row.body) if row.body else None
             if row.etag == current and row.learner == "edited" and not restore:  # as the learner left it
                 kept.append(_note(pushed, res, tz))
                 continue
             if row.etag == current and row.learner != "edited":  # as this planner left it
-                if row.hash == res.hash and row.learner is None:
-                    counts["unchanged"] += 1
-                    continue
                 ours = _event_of(res.body)
                 seq = max(res_seq(res), _sequence(pushed) + (1 if _moves(pushed, ours) else 0)) \
                     if pushed is not None else res_seq(res)
