@@ -124,7 +124,8 @@ def _dashboard_words(message: str) -> str:
             .replace(f"put the password in {PASSWORD_ENV} (or type it when asked), not in the URL",
                      "put the password in the Password field, not in the URL")
             .replace("sync again with --restore", "run planner sync PLAN.json --caldav URL --restore")
-            .replace("(planner mark PLAN.json --missed UID…, then planner replan)", "(Mark missed, then Re-plan)"))
+            .replace("(planner mark PLAN.json --missed UID…, then planner replan)",
+                     "(Missed on the Today page, then Re-plan from today)"))
 
 
 def _has_password(url: str) -> bool:
