@@ -388,12 +388,21 @@ def _root(cal_url: str) -> str:
 
 
 def _edit(body: bytes, *, summary: str | None = None, shift: dt.timedelta | None = None,
-          sequence: int | None = None) -> bytes:
-    """What a calendar app writes back: the learner's change (if any), and the app's own additions."""
+          sequence: int | None = None, rewrite: bool = False) -> bytes:
+    """What a calendar app writes back: the learner's change (if any), and the app's own additions (`rewrite`:
+    the same event written the app's way, DTEND as DURATION, one CATEGORIES line per category, defaults spelt out)."""
     from icalendar import vText
 
     cal = Calendar.from_ical(body)
     ev = cal.walk("VEVENT")[0]
+    if rewrite:
+        ev.add("duration", ev["DTEND"].dt - ev["DTSTART"].dt)
+        ev.pop("DTEND")
+        cats = list(ev.pop("CATEGORIES").cats)
+        for cat in cats:
+            ev.add("categories", [cat])
+        ev.add("class", "PUBLIC")
+        ev.add("last-modified", dt.datetime(2027, 1, 2, 9, 0, tzinfo=dt.UTC))
     if summary is not None:
         ev["SUMMARY"] = vText(summary)
     if shift is not None:
@@ -431,7 +440,8 @@ def test_learner_edits_and_deletions_are_kept_and_reported_through_a_replan(smal
     learner_start = on[edited]["start"] + dt.timedelta(days=1)  # type: ignore[operator]
     _put(calendar, on[edited]["href"], _edit(_get(calendar, on[edited]["href"]), summary="SQL with Sam (moved)",
                                             shift=dt.timedelta(days=1), sequence=old_seq[edited] + 2))
-    _put(calendar, on[annotated]["href"], _edit(_get(calendar, on[annotated]["href"])))  # a dismissed reminder
+    _put(calendar, on[annotated]["href"], _edit(_get(calendar, on[annotated]["href"]), rewrite=True))  # a dismissed
+    # reminder, the event written back the app's way
     _put(calendar, on[retitled]["href"], _edit(_get(calendar, on[retitled]["href"]), summary="Keep: notes inside"))
     status, _, _ = fetch(_root(calendar) + str(on[deleted]["href"]), "DELETE", _auth())
     assert status in (200, 204)
