@@ -46,7 +46,7 @@ from planner.plan import UID_DOMAIN, Plan
 
 PASSWORD_ENV = "PLANNER_CALDAV_PASSWORD"
 TIMEOUT_SECONDS = 30
-WORKERS = 4  # concurrent requests, each on its own kept-alive connection
+WORKERS = 8  # concurrent requests, each on its own kept-alive connection (Radicale serves 8 at once by default)
 _LIST_NOTES = 5  # events named per note line; the rest are counted
 
 _SCHEMA = """
