@@ -122,7 +122,10 @@ def _dashboard_words(message: str) -> str:
             .replace(f"check the user name and {PASSWORD_ENV}", "check the user name and password")
             .replace("no user (give --user)", "no user (fill in User name)")
             .replace(f"put the password in {PASSWORD_ENV} (or type it when asked), not in the URL",
-                     "put the password in the Password field, not in the URL"))
+                     "put the password in the Password field, not in the URL")
+            .replace("sync again with --restore", "run planner sync PLAN.json --caldav URL --restore")
+            .replace("(planner mark PLAN.json --missed UID…, then planner replan)",
+                     "(Missed on the Today page, then Re-plan from today)"))
 
 
 def _has_password(url: str) -> bool:
@@ -154,7 +157,9 @@ def on_sync() -> None:
     except sqlite3.Error as exc:  # the sync state lives in the planner's database
         ss.caldav_result = ("error", f"Not synced: the planner's database cannot record the sync ({exc})")
     else:
-        ss.caldav_result = ("ok", f"{result.text()} ({result.calendar}, {result.seconds:.1f} s)")
+        notes = [_dashboard_words(line) for line in result.notes()]  # what was left as the learner has it
+        ss.caldav_result = ("warn" if notes else "ok", "\n\n".join(
+            [f"{result.text()} ({result.calendar}, {result.seconds:.1f} s)", *notes]))
 
 
 def caldav_section() -> None:
@@ -173,7 +178,7 @@ def caldav_section() -> None:
     result = ss.get("caldav_result")
     if result:
         kind, text = result
-        (st.success if kind == "ok" else st.error)(md(text))
+        {"ok": st.success, "warn": st.warning}.get(kind, st.error)(md(text))
 
 
 # ---------------------------------------------------------------- 3. files

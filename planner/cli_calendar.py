@@ -45,6 +45,9 @@ def add_parsers(sub: Any) -> None:
     sync.add_argument("--user", help="user name on the CalDAV server")
     sync.add_argument("--content", help="the plan's learning-path YAML (default: found by the plan's path id)")
     sync.add_argument("--db", help="database file keeping the sync state (default: $PLANNER_DB)")
+    sync.add_argument("--restore", action="store_true",
+                      help="put back, as the plan has them, sessions you changed or deleted in your calendar app "
+                           "(by default they are kept as you left them and listed)")
 
 
 def _store(path: str | None, *, create: bool = True) -> Any:
@@ -215,20 +218,20 @@ def _password(user: str | None) -> str | None:
 
 
 def _cmd_sync(args: argparse.Namespace) -> int:
-    from urllib.parse import unquote, urlsplit
-
-    from planner.caldav_sync import SyncError, check_url, sync_plan
+    from planner.caldav_sync import SyncError, calendar_address, sync_plan
 
     try:
-        check_url(args.caldav)
+        address = calendar_address(args.caldav)
         plan, _ = _read_plan(args.plan_file, args.content)
-        user = args.user or (unquote(urlsplit(args.caldav).username or "") or None)
+        user = args.user or address.user
         result = sync_plan(plan, args.caldav, user, _password(user),
-                           db=Path(args.db).expanduser() if args.db else None)
+                           db=Path(args.db).expanduser() if args.db else None, restore=args.restore)
     except SyncError as exc:
         print(f"planner: sync: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(f"{result.text()} ({result.calendar}, {result.seconds:.1f} s)")
+    for line in result.notes():
+        print(one_line(line))
     return EXIT_OK
 
 

@@ -62,6 +62,34 @@ def test_replanned_plan_with_cancellations(ml):
     assert b"STATUS:CANCELLED" in data
 
 
+def test_a_replan_changes_only_the_events_that_moved(ml):
+    """Three re-plans in a row (weeks missed, sessions moved, added and cancelled): an event whose session kept
+    its time and status keeps every byte (DTSTAMP aside), and no description counts sessions ("Session 8 of 7"
+    came from counting cancelled ones)."""
+    from icalendar import Calendar
+
+    def events(p: Plan) -> dict[str, bytes]:
+        return {str(ev["UID"]): ev.to_ical() for ev in Calendar.from_ical(plan_to_ics(p)).walk("VEVENT")}
+
+    plan = plan_ok(ml, background="ml_background", hours_per_week=18, timezone="Europe/Berlin")
+    today = plan.profile.start
+    for _ in range(3):
+        today += dt.timedelta(days=17)
+        result = replan(ml, mark_done_through(plan, today - dt.timedelta(days=9)), today, allow_late=True)
+        assert isinstance(result, Replanned)
+        before, after = events(plan), events(result.plan)
+        old = {s.uid: s for s in plan.sessions}
+        same = [s.uid for s in result.plan.active_sessions
+                if s.uid in old and (old[s.uid].start, old[s.uid].end, old[s.uid].status, old[s.uid].sequence)
+                == (s.start, s.end, s.status, s.sequence)]
+        assert same and all(after[uid] == before[uid] for uid in same)
+        changed = [uid for uid in after if uid in before and after[uid] != before[uid]]
+        assert set(changed) == set(result.diff.moved) | {s.uid for s in result.plan.sessions
+                                                         if s.cancelled_on == today}
+        assert b"Session " not in b"".join(after.values())
+        plan = result.plan
+
+
 @pytest.mark.parametrize("reminder", ["off", 5, 90, 1440])
 def test_reminders(sql, reminder):
     plan = plan_ok(sql, background="beginner", hours_per_week=6, timezone="America/New_York",

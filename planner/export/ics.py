@@ -204,8 +204,10 @@ def _summary(t: TopicReq, s: Session) -> str:
     return f"{phase} · {t.title}"
 
 
-def _description(plan: Plan, topics: dict[str, TopicReq], ph: PhaseInfo | None, in_topic: int,
-                 s: Session) -> str:
+def _description(plan: Plan, topics: dict[str, TopicReq], ph: PhaseInfo | None, s: Session) -> str:
+    """What the session is, from the session and its topic alone: no count of the topic's sessions ("session 8
+    of 12"), which a re-plan changes for every session of a topic it adds to or cancels from, so that a re-plan
+    rewrites only the events that moved (and a count of ordinals would outrun the live sessions anyway)."""
     t = topics[s.topic]
     lines: list[str] = []
     if s.kind == "review":
@@ -225,8 +227,7 @@ def _description(plan: Plan, topics: dict[str, TopicReq], ph: PhaseInfo | None, 
             else:
                 lines.append(f"- Can you explain {member.title} without notes and use it in a small example?")
     else:
-        lines.append(f"Session {s.ordinal} of {in_topic} for this topic ({s.hours:g} h; "
-                     f"topic total {t.hours:g} h).")
+        lines.append(f"A {s.hours:g} h session of {t.title} ({t.hours:g} h in all).")
         if t.deliverable:
             lines.append(f"Deliverable: {t.deliverable}")
     if ph is not None:
@@ -300,17 +301,13 @@ def _prepare(plan: Plan, calendar_name: str | None, utc: bool) -> _Export:
         zone = vtimezone(key, sessions[0].start.astimezone(tz).year)
     topics = {t.id: t for t in plan.requirements.topics}
     phases = {p.number: p for p in plan.phases}
-    counts: dict[str, int] = {}
-    for s in plan.sessions:
-        if s.status != "cancelled" and s.kind != "review":
-            counts[s.topic] = counts.get(s.topic, 0) + 1
     items = []
     for s in sessions:
         t = topics[s.topic]
         ph = phases.get(t.phase)
         summary = clean_text(_summary(t, s))
         items.append(_Item(s, zone is None or s.uid in edges, summary,
-                           clean_text(_description(plan, topics, ph, counts.get(s.topic, 0), s)),
+                           clean_text(_description(plan, topics, ph, s)),
                            (clean_text(ph.title) if ph else "Study", s.kind)))
     return _Export(calendar_title(plan, calendar_name), key, tz, zone, _dtstamp(), plan.profile.reminder_minutes,
                    tuple(items))
