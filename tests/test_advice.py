@@ -54,15 +54,21 @@ def _replanned(curriculum, plan, today, **kwargs) -> Replanned:
 # ---------------------------------------------------------------- the catch-up menu
 
 
-def test_windows_and_a_daily_commitment_every_offered_choice_plans(sql, tmp_path):
-    """Windows 18-22 and a new daily 18-21 commitment: 1 h a day is free, too short for the 45-minute rule to
-    end a topic of an odd number of half hours. The menu used to offer only a late finish that then failed."""
-    busy = _calendar(tmp_path / "evenings.ics", "20270301", "1800", "2100")
+def _evenings_taken(sql, tmp_path, until: str) -> tuple[Plan, dt.date, CatchUpMenu]:
+    """A plan in evening windows, then from March a daily commitment from 18:00 to `until`: the catch-up menu."""
+    busy = _calendar(tmp_path / "evenings.ics", "20270301", "1800", until)
     plan = plan_ok(sql, background="beginner", hours_per_week=10, timezone="Europe/Berlin", windows=EVENINGS,
                    busy=[str(busy)])
     today = dt.date(2027, 3, 1)
     menu = replan(sql, plan, today)
     assert isinstance(menu, CatchUpMenu)
+    return plan, today, menu
+
+
+def test_windows_and_a_daily_commitment_every_offered_choice_plans(sql, tmp_path):
+    """Windows 18-22 and a new daily 18-21 commitment: 1 h a day is free, too short for the 45-minute rule to
+    end a topic of an odd number of half hours. The menu used to offer only a late finish that then failed."""
+    plan, today, menu = _evenings_taken(sql, tmp_path, "2100")
     text = menu.message()
     assert "Your calendar leaves 7 h a week free in your windows (they hold 28 h a week)" in text
     assert "no day more than 1 h" in text and "45-minute rule" in text
@@ -81,17 +87,12 @@ def test_windows_and_a_daily_commitment_every_offered_choice_plans(sql, tmp_path
 
 
 def test_a_calendar_that_blocks_every_window_is_named_not_more_hours(sql, tmp_path):
-    busy = _calendar(tmp_path / "evenings.ics", "20270301", "1800", "2200")
-    plan = plan_ok(sql, background="beginner", hours_per_week=10, timezone="Europe/Berlin", windows=EVENINGS,
-                   busy=[str(busy)])
-    today = dt.date(2027, 3, 1)
-    menu = replan(sql, plan, today)
-    assert isinstance(menu, CatchUpMenu)
+    plan, today, menu = _evenings_taken(sql, tmp_path, "2200")
     assert menu.hours_per_week_needed is None and menu.late_finish is None
     assert "Your calendar leaves 0 h a week free in your windows" in menu.message()
     assert "Study" not in menu.message()
     assert [o.key for o in views.catch_up_options(menu)] == ["busy"]
-    _replanned(sql, plan, today, busy_drop=(str(busy),))
+    _replanned(sql, plan, today, busy_drop=plan.profile.busy_sources)
 
 
 def test_nothing_fits_says_why_and_what_would(sql, tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
@@ -49,14 +50,21 @@ def test_grid_plans(ml, background, hours, tz):
     _same(plan, utc=True)
 
 
-def test_replanned_plan_with_cancellations(ml):
+def _three_replans(ml) -> Iterator[tuple[Plan, Replanned, dt.date]]:
+    """A plan re-planned three times, 17 days apart, nine days of each missed: (before, re-planned, today)."""
     plan = plan_ok(ml, background="ml_background", hours_per_week=18, timezone="Europe/Berlin")
     today = plan.profile.start
     for _ in range(3):
         today += dt.timedelta(days=17)
         result = replan(ml, mark_done_through(plan, today - dt.timedelta(days=9)), today, allow_late=True)
         assert isinstance(result, Replanned)
+        yield plan, result, today
         plan = result.plan
+
+
+def test_replanned_plan_with_cancellations(ml):
+    *_, (_, last, _) = _three_replans(ml)
+    plan = last.plan
     assert any(s.status == "cancelled" for s in plan.sessions)
     data = _same(plan)
     assert b"STATUS:CANCELLED" in data
@@ -71,12 +79,7 @@ def test_a_replan_changes_only_the_events_that_moved(ml):
     def events(p: Plan) -> dict[str, bytes]:
         return {str(ev["UID"]): ev.to_ical() for ev in Calendar.from_ical(plan_to_ics(p)).walk("VEVENT")}
 
-    plan = plan_ok(ml, background="ml_background", hours_per_week=18, timezone="Europe/Berlin")
-    today = plan.profile.start
-    for _ in range(3):
-        today += dt.timedelta(days=17)
-        result = replan(ml, mark_done_through(plan, today - dt.timedelta(days=9)), today, allow_late=True)
-        assert isinstance(result, Replanned)
+    for plan, result, today in _three_replans(ml):
         before, after = events(plan), events(result.plan)
         old = {s.uid: s for s in plan.sessions}
         same = [s.uid for s in result.plan.active_sessions
@@ -87,7 +90,6 @@ def test_a_replan_changes_only_the_events_that_moved(ml):
         assert set(changed) == set(result.diff.moved) | {s.uid for s in result.plan.sessions
                                                          if s.cancelled_on == today}
         assert b"Session " not in b"".join(after.values())
-        plan = result.plan
 
 
 @pytest.mark.parametrize("reminder", ["off", 5, 90, 1440])
