@@ -8,6 +8,7 @@ does not re-read 300 kB of JSON.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from typing import Any
@@ -21,6 +22,7 @@ from planner.curriculum import Curriculum, default_content_path, load_curriculum
 from planner.errors import InputError
 from planner.export import plan_to_dict
 from planner.export.json import plan_from_dict
+from planner.forecast import Forecast, forecast
 from planner.plan import Plan
 from planner.profile import profile_from_mapping
 from planner.solve import Infeasible, make_plan
@@ -212,6 +214,18 @@ def plan_key() -> str:
 def charts(key: str, _plan: Plan) -> tuple[Any, Any]:
     """The plan's two Altair charts, built once per plan (they take ~0.25 s; a rerun of the page should not)."""
     return views.weekly_chart(_plan), views.gantt_chart(_plan)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _forecast(key: str, day: str, _plan: Plan) -> tuple[Forecast, views.ForecastFacts]:
+    fc = forecast(_plan, dt.date.fromisoformat(day))
+    return fc, views.forecast_facts(fc)
+
+
+def forecast_for(plan: Plan, today: dt.date) -> tuple[Forecast, views.ForecastFacts]:
+    """The plan's forecast as of `today` and its facts, once per plan version and day (a Monte Carlo of a few
+    thousand draws: a tick's rerun, or a switch between Today and Progress, should not pay for it again)."""
+    return _forecast(plan_key(), today.isoformat(), plan)
 
 
 def save(profile: dict[str, Any], plan: Plan | Infeasible | None, *, tracked: bool, note: str) -> bool:

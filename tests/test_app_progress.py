@@ -249,7 +249,7 @@ def test_progress_changes_and_apply(plan: Plan) -> None:
     after.loc[a, "Status"] = "done"
     after.loc[b, ["Status", "Done h"]] = ["missed", 9.0]
     changes = views.progress_changes(before, after)
-    assert changes == [(a, "done", 0.0), (b, "missed", 9.0)]
+    assert changes == [(a, "done", 0.0, None), (b, "missed", 9.0, None)]
     ticked = views.apply_progress(plan, changes)
     by_uid = {s.uid: s for s in ticked.sessions}
     assert by_uid[a].status == "done" and by_uid[b].status == "missed"
