@@ -156,7 +156,8 @@ def proposal_panel(plan: Plan, key: str) -> None:
     if isinstance(proposal, CatchUpMenu):
         options = views.catch_up_options(proposal)
         facts = proposal.calendar_facts()
-        st.warning(f"**Behind:** {proposal.remaining_hours:g} h left cannot finish by "
+        pace = " at your pace" if ss.get("proposal_at_pace") else ""
+        st.warning(f"**Behind:** {proposal.remaining_hours:g} h left{pace} cannot finish by "
                    f"{proposal.latest_allowed} at {proposal.hours_per_week:g} h/week."
                    + (f" {md(facts)}" if facts else "") + (" Choose one:" if options else ""))
         for option in options:
