@@ -230,7 +230,8 @@ def test_today_in_uses_the_profile_timezone(plan: Plan) -> None:
 def test_progress_frame_window_and_columns(plan: Plan) -> None:
     today = dt.date(2027, 2, 1)
     df = views.progress_frame(plan, today)
-    assert list(df.columns) == ["Date", "Start", "Phase", "Topic", "Kind", "Session", "Hours", "Status", "Done h"]
+    assert list(df.columns) == ["Date", "Start", "Phase", "Topic", "Kind", "Session", "Hours", "Status", "Done h",
+                                "Real h"]
     monday = today - dt.timedelta(days=today.weekday())
     assert max(df["Date"]) <= monday + dt.timedelta(days=20) and min(df["Date"]) >= monday - dt.timedelta(weeks=4)
     week = [d for d in df["Date"] if monday <= d < monday + dt.timedelta(days=7)]
