@@ -22,10 +22,17 @@ from planner.solve import make_plan
 from planner.store import Store
 from planner.views.today import TAKES_RATING
 
-pytestmark = pytest.mark.usefixtures("fresh_state")
+pytestmark = pytest.mark.usefixtures("fresh_state", "before_start")
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-START = dt.date(2027, 1, 4)  # after today in these tests' time: Today shows the first week
+START = dt.date(2027, 1, 4)
+TODAY = START - dt.timedelta(days=3)  # the dashboard's "today" in these tests: Today shows the first week
 PROFILE = {"background": "ml_background", "hours_per_week": 20.0, "start": START.isoformat()}
+
+
+@pytest.fixture
+def before_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The learner's clock says TODAY (AppTest runs the pages in this process), whatever the date of the run."""
+    monkeypatch.setattr(views, "today_in", lambda plan, now=None: TODAY)
 
 
 def _ok(at: AppTest) -> AppTest:

@@ -321,7 +321,7 @@ def forecast_facts(fc: Any) -> ForecastFacts:
     f10, f50, f80, f90 = fc.finish
     lo, mid, hi = fc.remaining_hours
     finish_line = (f"Likely finish {_day(f50)}: 4 in 5 chance by {_day(f80)}, 9 in 10 by {_day(f90)}, "
-                   f"hardly before {_day(f10)} "
+                   f"1 in 10 before {_day(f10)} "
                    f"(the plan says {_day(fc.planned_finish)}). About {mid:g} h of topics left at your pace "
                    f"({lo:g}–{hi:g} h; the plan has {fc.remaining_plan_hours:g} h).")
     pct = round(100 * fc.on_time_probability)
