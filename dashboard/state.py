@@ -217,14 +217,15 @@ def charts(key: str, _plan: Plan) -> tuple[Any, Any]:
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def _forecast(key: str, day: str, _plan: Plan) -> tuple[Forecast, views.ForecastFacts]:
+def _forecast(key: str, day: str, _plan: Plan) -> tuple[Forecast, views.ForecastFacts, Any]:
     fc = forecast(_plan, dt.date.fromisoformat(day))
-    return fc, views.forecast_facts(fc)
+    facts = views.forecast_facts(fc)
+    return fc, facts, views.forecast_chart(facts.rows)
 
 
-def forecast_for(plan: Plan, today: dt.date) -> tuple[Forecast, views.ForecastFacts]:
-    """The plan's forecast as of `today` and its facts, once per plan version and day (a Monte Carlo of a few
-    thousand draws: a tick's rerun, or a switch between Today and Progress, should not pay for it again)."""
+def forecast_for(plan: Plan, today: dt.date) -> tuple[Forecast, views.ForecastFacts, Any]:
+    """The plan's forecast as of `today`, its facts and its chart, once per plan version and day (a Monte Carlo
+    of a few thousand draws: a rerun, or a switch between Today and Progress, should not pay for it again)."""
     return _forecast(plan_key(), today.isoformat(), plan)
 
 

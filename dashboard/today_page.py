@@ -130,7 +130,7 @@ def session_row(plan: Plan, s: Session, key: str) -> None:
 def forecast_panel(plan: Plan, today: dt.date, key: str) -> None:
     """The measured pace and the finish with its odds (cached per plan version), as a chart and as text, and
     "re-plan at my pace" when the likely finish leaves the range (a proposal: nothing saved before Accept)."""
-    _, facts = forecast_for(plan, today)
+    _, facts, chart_spec = forecast_for(plan, today)
     st.subheader("Pace and forecast")
     m = st.columns(3)
     m[0].metric("Your pace", facts.pace_value, help="Real hours per estimated hour")
@@ -138,7 +138,7 @@ def forecast_panel(plan: Plan, today: dt.date, key: str) -> None:
     m[2].metric("Chance to finish on time", facts.on_time_value, help="Inside your path's range")
     st.write(md(facts.pace_line))
     chart, text = st.columns([3, 2], vertical_alignment="center")
-    chart.altair_chart(views.forecast_chart(facts.rows), width="stretch")
+    chart.altair_chart(chart_spec, width="stretch")
     text.text(facts.text)
     st.write(md(f"{facts.finish_line} {facts.on_time_line}"))
     if facts.off_range:
