@@ -14,6 +14,7 @@ from planner import views
 from planner.errors import InputError
 from planner.plan import Plan, Session
 from planner.progress import mark_done, mark_missed
+from planner.views.today import TAKES_RATING
 
 RATING_HELP = {"again": "Forgot it: review again soon", "hard": "Recalled with serious effort",
                "good": "Done: recalled with some effort", "easy": "Recalled at once"}
@@ -53,7 +54,10 @@ def done_with_hours(plan: Plan, uid: str, hours_key: str) -> None:
 
 
 def rated(plan: Plan, uid: str, rating: str) -> None:
-    _checked_in(lambda: views.done(plan, uid, None, rating), f"review {rating} {uid[:8]}")
+    unrecorded = rating != "good" and not TAKES_RATING  # said, not dropped without a word
+    _checked_in(lambda: views.done(plan, uid, None, rating), f"review {rating} {uid[:8]}",
+                f"Review done; this version of the planner does not record the rating ({rating}) yet."
+                if unrecorded else None)
 
 
 def finished(plan: Plan, uid: str, hours_key: str, title: str) -> None:
