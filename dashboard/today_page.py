@@ -61,8 +61,16 @@ def rated(plan: Plan, uid: str, rating: str) -> None:
 
 
 def finished(plan: Plan, uid: str, hours_key: str, title: str) -> None:
-    _checked_in(lambda: views.topic_finished(plan, uid, _real(hours_key)), f"finished {uid[:8]}",
-                f"{title}: finished.")
+    try:
+        new = views.topic_finished(plan, uid, _real(hours_key))
+    except InputError as exc:
+        ss.save_error = f"Not saved: {exc.field}: {exc.message}."
+        return
+    topic = next(s.topic for s in plan.sessions if s.uid == uid)
+    tp = new.progress_of(topic)
+    took = f", {tp.real_hours:g} h in all" if tp is not None and tp.real_hours else ""
+    if save_progress(new, f"finished {uid[:8]}"):
+        ss.flash = f"{title}: finished{took}. Change a session's real hours on Progress."
 
 
 def more_time(plan: Plan, uid: str, hours_key: str, more_key: str, title: str) -> None:

@@ -179,6 +179,7 @@ def test_last_session_asks_finished_or_more_time(fresh_state: Path) -> None:
     stored = _stored(fresh_state)
     tp = stored.progress_of(finish.topic)
     assert tp is not None and tp.real_hours == 6.5  # finished, with all the time recorded on it
+    assert any("finished, 6.5 h in all" in x.value for x in at.success)
     assert all(s.status == "done" for s in stored.sessions if s.topic == finish.topic)
 
     blocks = next(t.blocks for t in stored.requirements.topics if t.id == more.topic)
@@ -276,3 +277,15 @@ def test_progress_editor_real_hours_column(fresh_state: Path) -> None:
     next(b for b in at.button if b.label == "Save changes").click().run()
     _ok(at)
     assert {s.uid: s.real_hours for s in _stored(fresh_state).sessions}[first] == 2.0
+
+
+def test_finished_counts_unticked_earlier_sessions_as_planned() -> None:
+    plan = _plan()
+    last = next(s for s in _first_week(plan) if views.check_in_kind(plan, s) == "last")
+    earlier = [s for s in plan.sessions if s.topic == last.topic and s.kind != "review" and s.uid != last.uid]
+    missed = views.apply_progress(plan, [(earlier[0].uid, "missed", 0.5)]) if len(earlier) > 1 else plan
+    done = views.topic_finished(missed, last.uid, 3.0)
+    tp = done.progress_of(last.topic)
+    expected = 3.0 + sum(s.hours for s in earlier[1:]) + (0.5 if len(earlier) > 1 else earlier[0].hours)
+    assert tp is not None and tp.real_hours == pytest.approx(expected)
+    assert {s.uid: s.status for s in done.sessions}[earlier[0].uid] == ("missed" if len(earlier) > 1 else "done")

@@ -95,11 +95,17 @@ def done(plan: Plan, uid: str, hours: float | None = None, rating: str | None = 
 
 
 def topic_finished(plan: Plan, uid: str, hours: float | None) -> Plan:
-    """The topic's last session done, and the topic finished: its real hours are all the time recorded on it."""
-    from planner.progress import mark_topic_done
+    """The topic's last session done, and the topic finished: its real hours are all the time recorded on it.
+    Its earlier sessions still unticked count as done as planned (what a Done click without a figure says), so
+    the pace is not measured from the last session alone; missed ones keep what was studied."""
+    from planner.progress import mark_done, mark_topic_done
 
-    plan = done(plan, uid, hours)
     topic = next(s.topic for s in plan.sessions if s.uid == uid)
+    earlier = [s.uid for s in plan.sessions if s.topic == topic and s.uid != uid and s.kind != "review"
+               and s.status == "planned"]
+    if earlier:
+        plan = mark_done(plan, earlier)
+    plan = done(plan, uid, hours)
     return mark_topic_done(plan, [topic])
 
 
