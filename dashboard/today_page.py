@@ -150,7 +150,8 @@ def forecast_panel(plan: Plan, today: dt.date, key: str) -> None:
     m[2].metric("Chance to finish on time", facts.on_time_value, help="Inside your path's range")
     st.write(md(facts.pace_line))
     chart, text = st.columns([3, 2], vertical_alignment="center")
-    chart.altair_chart(chart_spec, width="stretch")
+    with chart:
+        st.vega_lite_chart(spec=chart_spec, width="stretch", alt=facts.text)
     text.text(facts.text)
     st.write(md(f"{facts.finish_line} {facts.on_time_line}"))
     if facts.off_range:
