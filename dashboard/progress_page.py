@@ -1,5 +1,5 @@
-"""Progress: the session table around today (edit several rows, then save once), bulk ticks, re-planning, and
-the hours done per phase and over time."""
+"""Progress: the pace and forecast, the session table around today (edit several rows and their real hours, then
+save once), bulk ticks, re-planning, and the hours done per phase and over time."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard import replanning
 from dashboard.state import current, save_progress, ss
+from dashboard.today_page import forecast_panel
 from planner import views
 from planner.errors import InputError
 from planner.plan import Plan
@@ -52,6 +53,8 @@ def render() -> None:
     m4.metric("Behind by", f"{summary.behind_hours:g} h",
               help="Required hours neither done nor scheduled from today on — what a re-plan has to place")
 
+    forecast_panel(plan, max(today, plan.profile.start), "progress")
+
     with st.container(border=True):
         st.markdown("**Fallen behind?** Regenerate the rest of the plan from today: what you did stays, the "
                     "remaining hours are re-planned with as few changes as possible.")
@@ -82,6 +85,9 @@ def render() -> None:
                 "Done h": st.column_config.NumberColumn(
                     "Done h", min_value=0.0, max_value=24.0, step=0.5, format="%.1f", width=70,
                     help="Hours you did study in a missed session; they count towards the topic"),
+                "Real h": st.column_config.NumberColumn(
+                    "Real h", min_value=0.25, max_value=24.0, step=0.25, format="%.2g", width=70,
+                    help="The time a done session really took (empty: as planned); it measures your pace"),
             },
         )
         saved = st.form_submit_button("Save changes", type="primary", icon=":material/save:")

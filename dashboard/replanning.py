@@ -14,6 +14,7 @@ from dashboard.state import CONTENT, curriculum_for, md, save_progress, ss
 from planner import views
 from planner.busy import normalise_source
 from planner.errors import InputError
+from planner.pace import measure_pace
 from planner.plan import Plan
 from planner.profile import WEEKDAYS
 from planner.replan import CalendarUnreadable, CatchUpMenu, Replanned, replan, shown_source
@@ -31,6 +32,12 @@ def propose(plan: Plan, today: dt.date, raw: dict[str, Any] | None = None, **kwa
     _run(plan, today, dict(kwargs))
 
 
+def propose_at_pace(plan: Plan, today: dt.date) -> None:
+    """A re-plan from `today` with open topics at the learner's measured pace (estimate × multiplier); its
+    catch-up choices keep that pace. Shown in the panel before anything is saved, like every proposal."""
+    propose(plan, today, pace=measure_pace(plan))
+
+
 def choose(plan: Plan, today: dt.date, **choice: Any) -> None:
     """A choice on top of the proposal being made (a catch-up option, a calendar dropped or replaced): what was
     carried before (a changed form, calendars already fixed) stays."""
@@ -38,12 +45,13 @@ def choose(plan: Plan, today: dt.date, **choice: Any) -> None:
     for key, value in choice.items():
         kwargs[key] = (*kwargs.get(key, ()), *value) if key in MERGED else value
     if "busy_drop" in choice or "busy_replace" in choice:  # a fixed calendar holds for every later choice
-        ss.proposal_base = {k: v for k, v in kwargs.items() if k in ("profile", "busy_drop", "busy_replace")}
+        ss.proposal_base = {k: v for k, v in kwargs.items() if k in ("profile", "busy_drop", "busy_replace", "pace")}
     _run(plan, today, kwargs)
 
 
 def _run(plan: Plan, today: dt.date, kwargs: dict[str, Any]) -> None:
     ss.accepted = False
+    ss.proposal_at_pace = "pace" in kwargs
     ss.proposal_today = today
     ss.replan_busy = None
     try:
@@ -148,7 +156,8 @@ def proposal_panel(plan: Plan, key: str) -> None:
     if isinstance(proposal, CatchUpMenu):
         options = views.catch_up_options(proposal)
         facts = proposal.calendar_facts()
-        st.warning(f"**Behind:** {proposal.remaining_hours:g} h left cannot finish by "
+        pace = " at your pace" if ss.get("proposal_at_pace") else ""
+        st.warning(f"**Behind:** {proposal.remaining_hours:g} h left{pace} cannot finish by "
                    f"{proposal.latest_allowed} at {proposal.hours_per_week:g} h/week."
                    + (f" {md(facts)}" if facts else "") + (" Choose one:" if options else ""))
         for option in options:
@@ -168,7 +177,8 @@ def proposal_panel(plan: Plan, key: str) -> None:
         change = views.diff_facts(proposal.diff)
         hours = proposal.plan.profile.hours_per_week
         st.markdown(f"**Proposed plan** (from {ss.proposal_today}"
-                    + (f", {hours:g} h/week" if hours != plan.profile.hours_per_week else "") + ")")
+                    + (f", {hours:g} h/week" if hours != plan.profile.hours_per_week else "")
+                    + (", open topics at your pace" if ss.get("proposal_at_pace") else "") + ")")
         d = st.columns(5)
         d[0].metric("Kept", change.kept, help="Same time, same calendar event")
         d[1].metric("Moved", change.moved, help="Same event (UID), new time, SEQUENCE + 1")

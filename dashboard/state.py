@@ -8,6 +8,8 @@ does not re-read 300 kB of JSON.
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
 import json
 import re
 from typing import Any
@@ -21,6 +23,7 @@ from planner.curriculum import Curriculum, default_content_path, load_curriculum
 from planner.errors import InputError
 from planner.export import plan_to_dict
 from planner.export.json import plan_from_dict
+from planner.forecast import Forecast, forecast
 from planner.plan import Plan
 from planner.profile import profile_from_mapping
 from planner.solve import Infeasible, make_plan
@@ -212,6 +215,21 @@ def plan_key() -> str:
 def charts(key: str, _plan: Plan) -> tuple[Any, Any]:
     """The plan's two Altair charts, built once per plan (they take ~0.25 s; a rerun of the page should not)."""
     return views.weekly_chart(_plan), views.gantt_chart(_plan)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _forecast(key: str, day: str, _plan: Plan) -> tuple[Forecast, views.ForecastFacts, dict[str, Any]]:
+    fc = forecast(_plan, dt.date.fromisoformat(day))
+    facts = views.forecast_facts(fc)
+    return fc, facts, views.forecast_chart(facts.rows).to_dict()  # Altair's to_dict validates: ~0.1 s
+
+
+def forecast_for(plan: Plan, today: dt.date) -> tuple[Forecast, views.ForecastFacts, dict[str, Any]]:
+    """The plan's forecast as of `today`, its facts and its chart's Vega-Lite spec, once per plan version and day
+    (a Monte Carlo of a few thousand draws and a validated spec: a rerun, or a switch between Today and Progress,
+    should not pay for them again). The spec is a copy: Streamlit may change the one it is given."""
+    fc, facts, spec = _forecast(plan_key(), today.isoformat(), plan)
+    return fc, facts, copy.deepcopy(spec)
 
 
 def save(profile: dict[str, Any], plan: Plan | Infeasible | None, *, tracked: bool, note: str) -> bool:

@@ -230,7 +230,8 @@ def test_today_in_uses_the_profile_timezone(plan: Plan) -> None:
 def test_progress_frame_window_and_columns(plan: Plan) -> None:
     today = dt.date(2027, 2, 1)
     df = views.progress_frame(plan, today)
-    assert list(df.columns) == ["Date", "Start", "Phase", "Topic", "Kind", "Session", "Hours", "Status", "Done h"]
+    assert list(df.columns) == ["Date", "Start", "Phase", "Topic", "Kind", "Session", "Hours", "Status", "Done h",
+                                "Real h"]
     monday = today - dt.timedelta(days=today.weekday())
     assert max(df["Date"]) <= monday + dt.timedelta(days=20) and min(df["Date"]) >= monday - dt.timedelta(weeks=4)
     week = [d for d in df["Date"] if monday <= d < monday + dt.timedelta(days=7)]
@@ -249,7 +250,7 @@ def test_progress_changes_and_apply(plan: Plan) -> None:
     after.loc[a, "Status"] = "done"
     after.loc[b, ["Status", "Done h"]] = ["missed", 9.0]
     changes = views.progress_changes(before, after)
-    assert changes == [(a, "done", 0.0), (b, "missed", 9.0)]
+    assert changes == [(a, "done", 0.0, None), (b, "missed", 9.0, None)]
     ticked = views.apply_progress(plan, changes)
     by_uid = {s.uid: s for s in ticked.sessions}
     assert by_uid[a].status == "done" and by_uid[b].status == "missed"

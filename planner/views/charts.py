@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import altair as alt
 import pandas as pd
 
@@ -77,3 +79,26 @@ def weekly_chart(plan: Plan) -> alt.Chart:
     )
 
 
+
+
+def forecast_frame(rows: tuple[tuple[str, dt.date | None], ...]) -> pd.DataFrame:
+    """The forecast chart's marks (views.ForecastFacts.rows); a date beyond the calendar is left out."""
+    data = [{"what": label, "date": pd.Timestamp(day), "order": i} for i, (label, day) in enumerate(rows) if day]
+    return pd.DataFrame(data, columns=["what", "date", "order"])
+
+
+def forecast_chart(rows: tuple[tuple[str, dt.date | None], ...]) -> alt.LayerChart:
+    """Planned finish, the likely finish and its 4-in-5 and 9-in-10 dates against the range's end, on a timeline."""
+    data = forecast_frame(rows)
+    colours = alt.Scale(domain=[label for label, _ in rows],
+                        range=["#9aa5b1", "#1f77b4", "#6baed6", "#9ecae1", "#d62728"])
+    points = alt.Chart(data).mark_point(filled=True, size=140).encode(
+        x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y", labelOverlap=True)),
+        y=alt.Y("what:N", title=None, sort=alt.EncodingSortField(field="order", order="ascending"),
+                axis=alt.Axis(labelLimit=200)),
+        color=alt.Color("what:N", scale=colours, legend=None),
+        tooltip=[alt.Tooltip("what:N", title=""), alt.Tooltip("date:T", title="Date", format="%Y-%m-%d")],
+    )
+    end = data[data["what"] == rows[-1][0]]
+    rule = alt.Chart(end).mark_rule(color="#d62728", strokeDash=[4, 4]).encode(x="date:T")
+    return alt.LayerChart(layer=[rule, points]).properties(title="When you will finish", height=170)

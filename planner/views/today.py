@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from planner.errors import InputError
 from planner.plan import Plan, Session
 
 
@@ -52,3 +53,69 @@ def session_line(plan: Plan, s: Session) -> str:
     count = sum(1 for x in plan.active_sessions if x.topic == s.topic and x.kind == s.kind)
     kind = s.kind if s.kind != "study" else f"session {s.ordinal} of {count}"
     return f"{s.start:%a %H:%M}–{s.end:%H:%M} · {titles.get(s.topic, s.topic)} ({kind}, {s.hours:g} h)"
+
+
+# ---------------------------------------------------------------- the check-in
+
+RATINGS = ("again", "hard", "good", "easy")  # a review's recall, as the fsrs package rates it; "good" is plain Done
+
+
+def topic_title(plan: Plan, topic: str) -> str:
+    return next((t.title for t in plan.requirements.topics if t.id == topic), topic)
+
+
+def check_in_kind(plan: Plan, s: Session) -> str:
+    """How a planned session is ticked: "review" (rated), "last" (the topic's last study session: finished, or
+    need more time?) or "session" (done with its real hours)."""
+    if s.kind == "review":
+        return "review"
+    last = max((x for x in plan.active_sessions if x.topic == s.topic and x.kind != "review"),
+               key=lambda x: (x.start, x.uid), default=None)
+    return "last" if last is not None and last.uid == s.uid else "session"
+
+
+def _takes_rating() -> bool:
+    import inspect
+
+    from planner.progress import mark_done
+
+    return "rating" in inspect.signature(mark_done).parameters
+
+
+def done(plan: Plan, uid: str, hours: float | None = None, rating: str | None = None) -> Plan:
+    """A session done with the time it took; a review with how well it was recalled (where the engine records
+    ratings: until then a rating other than good is recorded as plain done)."""
+    from planner.progress import mark_done
+
+    if rating is not None and rating not in RATINGS:
+        raise InputError("rating", f"'{rating}' is not one of {', '.join(RATINGS)}")
+    if rating is not None and TAKES_RATING:
+        return mark_done(plan, [uid], hours, rating=rating)  # type: ignore[call-arg,unused-ignore]
+    return mark_done(plan, [uid], hours)
+
+
+def topic_finished(plan: Plan, uid: str, hours: float | None) -> Plan:
+    """The topic's last session done, and the topic finished: its real hours are all the time recorded on it.
+    Its earlier sessions still unticked count as done as planned (what a Done click without a figure says), so
+    the pace is not measured from the last session alone; missed ones keep what was studied."""
+    from planner.progress import mark_done, mark_topic_done
+
+    topic = next(s.topic for s in plan.sessions if s.uid == uid)
+    earlier = [s.uid for s in plan.sessions if s.topic == topic and s.uid != uid and s.kind != "review"
+               and s.status == "planned"]
+    if earlier:
+        plan = mark_done(plan, earlier)
+    plan = done(plan, uid, hours)
+    return mark_topic_done(plan, [topic])
+
+
+def topic_needs_more(plan: Plan, uid: str, hours: float | None, more: float) -> Plan:
+    """The topic's last session done, and the topic needs `more` hours: the next re-plan schedules them."""
+    from planner.progress import mark_more_hours
+
+    plan = done(plan, uid, hours)
+    topic = next(s.topic for s in plan.sessions if s.uid == uid)
+    return mark_more_hours(plan, {topic: more})
+
+
+TAKES_RATING = _takes_rating()

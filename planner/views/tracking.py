@@ -53,13 +53,16 @@ def progress_frame(plan: Plan, today: dt.date, show_all: bool = False, weeks_bac
     df["rank"] = [pd.Timestamp(t).value * (-1 if g == 1 else 1) for t, g in zip(df["start"], group, strict=True)]
     df = df.sort_values(["group", "rank", "uid"], kind="stable")
     partial = {s.uid: s.done_hours for s in plan.sessions if s.status == "missed"}
+    real = {s.uid: s.real_hours for s in plan.sessions if s.status == "done" and s.real_hours is not None}
     out = pd.DataFrame({
         "Date": df["day"], "Start": df["start_time"], "Phase": df["phase"], "Topic": df["title"],
         "Kind": df["kind"], "Session": df["session"], "Hours": df["hours"], "Status": df["status"],
         "Done h": [partial.get(u, float("nan")) for u in df["uid"]],
+        "Real h": [real.get(u, float("nan")) for u in df["uid"]],
     })
     out.index = pd.Index(df["uid"], name="uid")
     out["Done h"] = out["Done h"].astype(float)
+    out["Real h"] = out["Real h"].astype(float)
     return out
 
 
@@ -84,38 +87,60 @@ def progress_summary(plan: Plan, today: dt.date) -> ProgressSummary:
                            sum(1 for s in plan.sessions if s.status == "missed"), round(behind, 2))
 
 
-def progress_changes(before: pd.DataFrame, after: pd.DataFrame) -> list[tuple[str, str, float]]:
-    """(uid, status, partial hours) for every row of the progress editor whose status or partial hours changed."""
-    out = []
+Change = tuple[str, str, float] | tuple[str, str, float, float | None]
+
+
+def _hours_cell(frame: pd.DataFrame, uid: Any, column: str) -> float | None:
+    if column not in frame.columns:
+        return None
+    raw = frame.at[uid, column]
+    return None if raw is None or pd.isna(raw) else float(raw)
+
+
+def progress_changes(before: pd.DataFrame, after: pd.DataFrame) -> list[tuple[str, str, float, float | None]]:
+    """(uid, status, partial hours, real hours) for every row of the progress editor whose status, partial hours
+    or real hours changed. Real hours belong to a done session: typed on another, they are an error (left as they
+    were on a row set back from done, they go with it)."""
+    from planner.progress import MAX_SESSION_REAL_HOURS
+
+    out: list[tuple[str, str, float, float | None]] = []
     for uid in after.index:
         if uid not in before.index:
             continue
         status = str(after.at[uid, "Status"] or "planned")
         if status not in PROGRESS_STATUSES:
             raise InputError("status", f"'{status}' is not one of {', '.join(PROGRESS_STATUSES)}")
-        raw = after.at[uid, "Done h"]
-        partial = 0.0 if raw is None or pd.isna(raw) else float(raw)
-        old_raw = before.at[uid, "Done h"]
-        old_partial = 0.0 if old_raw is None or pd.isna(old_raw) else float(old_raw)
-        if status != before.at[uid, "Status"] or (status == "missed" and partial != old_partial):
-            out.append((str(uid), status, partial))
+        partial = _hours_cell(after, uid, "Done h") or 0.0
+        old_partial = _hours_cell(before, uid, "Done h") or 0.0
+        real, old_real = _hours_cell(after, uid, "Real h"), _hours_cell(before, uid, "Real h")
+        if real is not None and real != old_real:
+            if status != "done":
+                raise InputError("Real h", f"only a done session has real hours ({after.at[uid, 'Topic']}, "
+                                           f"{after.at[uid, 'Date']}, is {status})")
+            if not 0 < real <= MAX_SESSION_REAL_HOURS:
+                raise InputError("Real h", f"must be more than 0 and at most {MAX_SESSION_REAL_HOURS:g}, "
+                                           f"got {real:g}")
+        if (status != before.at[uid, "Status"] or (status == "missed" and partial != old_partial)
+                or (status == "done" and real != old_real)):
+            out.append((str(uid), status, partial, real if status == "done" else None))
     return out
 
 
-def apply_progress(plan: Plan, changes: Sequence[tuple[str, str, float]]) -> Plan:
-    """Set sessions done, missed (with partial hours, at most the session's length) or back to planned."""
+def apply_progress(plan: Plan, changes: Sequence[Change]) -> Plan:
+    """Set sessions done (with their real hours, None: as planned), missed (with partial hours, at most the
+    session's length) or back to planned."""
     from dataclasses import replace
 
     from planner.progress import mark_done, mark_missed
 
-    for uid, status, partial in changes:
+    for uid, status, partial, *rest in changes:
         if status == "done":
-            plan = mark_done(plan, [uid])
+            plan = mark_done(plan, [uid], rest[0] if rest else None)
         elif status == "missed":
             plan = mark_missed(plan, [uid], partial)
         else:
-            plan = replace(plan, sessions=tuple(replace(s, status="planned", done_hours=0.0) if s.uid == uid
-                                                else s for s in plan.sessions))
+            plan = replace(plan, sessions=tuple(replace(s, status="planned", done_hours=0.0, real_hours=None)
+                                                if s.uid == uid else s for s in plan.sessions))
     return plan
 
 
@@ -255,3 +280,56 @@ def catch_up_options(menu: Any) -> list[CatchUpOption]:
     if menu.late_finish is not None:
         out.append(CatchUpOption("late", f"Accept finishing {menu.late_finish}", {"allow_late": True}))
     return out
+
+
+# ---------------------------------------------------------------- pace and forecast
+
+
+@dataclass(frozen=True)
+class ForecastFacts:
+    """A planner.forecast.Forecast in the learner's words, for Today and Progress."""
+
+    pace_value: str  # "1.30×"
+    pace_line: str
+    finish_value: str  # the likely finish (p50)
+    finish_line: str
+    on_time_value: str  # "72 %"
+    on_time_line: str
+    off_range: bool  # the likely finish is after the range's end: "re-plan at my pace" is offered
+    rows: tuple[tuple[str, dt.date | None], ...]  # the chart's marks, and its text equivalent
+
+    @property
+    def text(self) -> str:
+        return "\n".join(f"{label}: {_day(day)}" for label, day in self.rows)
+
+
+def _day(d: dt.date | None) -> str:
+    return f"{d:%a %d %b %Y}" if d else "more than 15 years ahead"
+
+
+def forecast_facts(fc: Any) -> ForecastFacts:
+    p = fc.pace
+    spread = f"80 % sure between {p.low:.2f}× and {p.high:.2f}×"
+    if p.topics_measured:
+        n = p.topics_measured
+        pace_line = (f"Your topics take about {p.multiplier:.2f}× their estimated hours ({spread}), measured over "
+                     f"{n} finished topic{'s' if n != 1 else ''}.")
+    else:
+        pace_line = (f"No topic finished yet: the forecast assumes a typical pace for your background "
+                     f"({p.multiplier:.2f}×, {spread}). Record the real time when you tick a session and it "
+                     "becomes yours.")
+    f10, f50, f80, f90 = fc.finish
+    lo, mid, hi = fc.remaining_hours
+    finish_line = (f"Likely finish {_day(f50)}: 4 in 5 chance by {_day(f80)}, 9 in 10 by {_day(f90)}, "
+                   f"1 in 10 before {_day(f10)} "
+                   f"(the plan says {_day(fc.planned_finish)}). About {mid:g} h of topics left at your pace "
+                   f"({lo:g}–{hi:g} h; the plan has {fc.remaining_plan_hours:g} h).")
+    pct = round(100 * fc.on_time_probability)
+    off = f50 is None or f50 > fc.latest_allowed
+    on_time_line = (f"{pct} % chance to finish by {_day(fc.latest_allowed)}, the end of your path's range."
+                    + (" At your pace the likely finish is after it: re-planning at your pace shows what it takes."
+                       if off else ""))
+    rows = (("Planned finish", fc.planned_finish), ("Likely finish (p50)", f50), ("4 in 5 by (p80)", f80),
+            ("9 in 10 by (p90)", f90), ("Range ends", fc.latest_allowed))
+    return ForecastFacts(f"{p.multiplier:.2f}×", pace_line, _day(f50) if f50 else "15+ years", finish_line,
+                         f"{pct} %", on_time_line, off, rows)
