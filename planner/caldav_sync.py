@@ -200,12 +200,27 @@ def _migrate(conn: sqlite3.Connection) -> None:
         conn.execute("UPDATE caldav_sync SET calendar = ? WHERE calendar = ?", (new, old))
 
 
+def check_folder(path: Path, *, make_folder: bool) -> None:
+    """The database's folder must exist when the learner named the file (`--db typo/x.db` is a one-line error,
+    as in the store commands, and nothing is created); the default database's folder is made."""
+    if path.parent.is_dir():
+        return
+    if not make_folder:
+        raise sqlite_db.DatabaseFileError(path, f"the folder {path.parent} does not exist (check the path)",
+                                          sqlite_db.MISSING)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise sqlite_db.DatabaseFileError(path, f"cannot create its folder ({exc.strerror})",
+                                          sqlite_db.MISSING) from None
+
+
 class SyncState:
     """The sync table in the planner's database: what this planner wrote to which calendar."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, make_folder: bool = True):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        check_folder(self.path, make_folder=make_folder)
         with self._connect() as conn, conn:
             conn.executescript(_SCHEMA)
         with self._connect() as conn, conn:
@@ -541,7 +556,7 @@ def sync_plan(plan: Plan, url: str, user: str | None, password: str | None, *, d
     t0 = time.perf_counter()
     address = calendar_address(url)
     user = user or address.user
-    state = SyncState(db if db is not None else default_db_path())
+    state = SyncState(db if db is not None else default_db_path(), make_folder=db is None)
     resources: list[Resource] = list(live_calendar(plan).resources())
     tz = plan.profile.tz
     with _quiet_library():

@@ -592,3 +592,28 @@ def test_malformed_or_refused_answers_are_one_line_without_the_password(tiny_pla
             assert len(lines) == 1 and words in lines[0], (url, err)
             assert "Traceback" not in err and PASSWORD not in err and out == ""
             assert "imported" not in err
+
+
+def test_db_in_a_missing_folder_is_one_line_and_creates_nothing(tiny_plan, calendar, tmp_path, monkeypatch,
+                                                                 capsys):
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_bytes(plan_to_json(tiny_plan))
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    monkeypatch.setenv("PLANNER_DB", str(tmp_path / "default" / "planner.db"))
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    for db in (tmp_path / "typo" / "x.db", tmp_path / "typo" / "deeper" / "x.db"):
+        code = main(["sync", str(plan_file), "--caldav", calendar, "--user", USER, "--db", str(db)])
+        out, err = capsys.readouterr()
+        assert code == 2 and out == ""
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and f"the folder {db.parent} does not exist" in lines[0], err
+        assert sorted(p.name for p in tmp_path.rglob("*")) == before  # no folder, no database
+    assert server_events(calendar) == {}  # the server was not written to
+    with pytest.raises(Exception, match="does not exist"):  # the library call refuses it too
+        sync_plan(tiny_plan, calendar, USER, PASSWORD, db=tmp_path / "typo" / "x.db")
+    assert not (tmp_path / "typo").exists()
+    # the same sync with the folder there works
+    (tmp_path / "typo").mkdir()
+    assert main(["sync", str(plan_file), "--caldav", calendar, "--user", USER,
+                 "--db", str(tmp_path / "typo" / "x.db")]) == 0
+    assert_holds(calendar, tiny_plan)
