@@ -7,7 +7,8 @@
 The plan is the dashboard's default learner (ML & AI Engineer, ml_background, 18 h/week) starting 2027-01-04 in
 Europe/Berlin with German holidays; the re-plan marks it done through 2027-02-28, misses the week before
 2027-03-08 and re-plans from that day (as bench/run.py does). Radicale runs with its default storage settings
-(fsync on), htpasswd auth, on 127.0.0.1; every run syncs into a new calendar. The feed runs under uvicorn
+(fsync on), htpasswd auth, on 127.0.0.1; every run syncs into a new calendar. The same first sync against a
+local server that stores nothing gives the planner's own share of it. The feed runs under uvicorn
 (`planner serve`) on the same kind of database the dashboard writes.
 """
 
