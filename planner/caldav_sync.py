@@ -17,8 +17,11 @@ app is reported and not put back (`restore=True` puts both back as the plan has 
 what the server holds, and goes above it whenever a write changes the time or status.
 
 Writes run concurrently on a few kept-alive connections. Every write is conditional (If-None-Match/If-Match), and
-nothing this sync did not write is ever touched. The password is only held in memory for the connection; errors
-are reported in words chosen here, never with the library's text (which may quote request details).
+nothing this sync did not write is ever touched. Every request has a total deadline (connect to last byte) and
+every answer a size cap, and the whole sync a deadline in proportion to its events: a server that trickles, hangs
+or sends without end ends the sync in one line, with what was written recorded. The password is only held in
+memory for the connection; errors are reported in words chosen here, never with the library's text (which may
+quote request details).
 """
 
 from __future__ import annotations

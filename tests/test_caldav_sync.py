@@ -729,7 +729,7 @@ def sync_key(url: str) -> str:
 
 def test_a_sync_cut_at_its_deadline_records_what_was_written_and_the_next_one_resumes(small_plan, calendar,
                                                                                       tmp_path, monkeypatch, capsys):
-    """Against Radicale, the whole sync's deadline (here 0.3 s for 61 events) falls midway through the writes:
+    """Against Radicale, the whole sync's deadline (here 0.2 s for 61 events) falls midway through the writes:
     one line, exit 2, every recorded write is on the server; the next sync (with the usual deadline) finishes."""
     import planner.caldav_sync as caldav_sync
 
@@ -737,13 +737,13 @@ def test_a_sync_cut_at_its_deadline_records_what_was_written_and_the_next_one_re
     plan_file.write_bytes(plan_to_json(small_plan))
     db = tmp_path / "planner.db"
     monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
-    monkeypatch.setattr(caldav_sync, "SYNC_DEADLINE_BASE_S", 0.3)
+    monkeypatch.setattr(caldav_sync, "SYNC_DEADLINE_BASE_S", 0.2)
     monkeypatch.setattr(caldav_sync, "SYNC_DEADLINE_PER_EVENT_S", 0.0)
     args = ["sync", str(plan_file), "--caldav", calendar, "--user", USER, "--db", str(db)]
     assert main(args) == 2
     out, err = capsys.readouterr()
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and "the sync did not finish within 0.3 s" in lines[0] and out == "", err
+    assert len(lines) == 1 and "the sync did not finish within 0.2 s" in lines[0] and out == "", err
     assert "what was written is recorded" in lines[0]
     recorded = {row[1] for row in state_rows(db)}
     on_server = set(server_events(calendar))
@@ -754,9 +754,15 @@ def test_a_sync_cut_at_its_deadline_records_what_was_written_and_the_next_one_re
     monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
     assert main(args) == 0
     out = capsys.readouterr().out
+    import re
+
     n = len(small_plan.active_sessions)
-    assert out.startswith(f"created {n - len(on_server)}, updated {len(on_server - recorded)}, deleted 0, "
-                          f"unchanged {len(recorded)} "), out  # those cut on their way are rewritten in place
+    found = re.match(r"created (\d+), updated (\d+), deleted 0, unchanged (\d+) ", out)
+    assert found, out
+    created, updated, unchanged = map(int, found.groups())
+    # the recorded ones are left as they are; those cut on their way (which Radicale may still have been storing
+    # when the calendar was listed above) are rewritten in place; the rest are created
+    assert unchanged == len(recorded) and updated <= WORKERS and created + updated == n - len(recorded), out
     assert_holds(calendar, small_plan)
     assert main(args) == 0
     assert capsys.readouterr().out.startswith(f"created 0, updated 0, deleted 0, unchanged "
