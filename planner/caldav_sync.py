@@ -17,8 +17,11 @@ app is reported and not put back (`restore=True` puts both back as the plan has 
 what the server holds, and goes above it whenever a write changes the time or status.
 
 Writes run concurrently on a few kept-alive connections. Every write is conditional (If-None-Match/If-Match), and
-nothing this sync did not write is ever touched. The password is only held in memory for the connection; errors
-are reported in words chosen here, never with the library's text (which may quote request details).
+nothing this sync did not write is ever touched. Every request has a total deadline (connect to last byte) and
+every answer a size cap, and the whole sync a deadline in proportion to its events: a server that trickles, hangs
+or sends without end ends the sync in one line, with what was written recorded. The password is only held in
+memory for the connection; errors are reported in words chosen here, never with the library's text (which may
+quote request details).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import datetime as dt
 import logging
 import queue
 import re
+import socket
 import sqlite3
 import threading
 import time
@@ -45,7 +49,12 @@ from planner.livecal import Resource, live_calendar, set_stamp
 from planner.plan import UID_DOMAIN, Plan
 
 PASSWORD_ENV = "PLANNER_CALDAV_PASSWORD"
-TIMEOUT_SECONDS = 30
+TIMEOUT_SECONDS = 30  # the longest silence on a connection (connect, or between two reads)
+REQUEST_DEADLINE_S = 30.0  # one request, connect to last byte: a server trickling a byte a second is cut here
+SYNC_DEADLINE_BASE_S = 60.0  # the whole sync: this, plus SYNC_DEADLINE_PER_EVENT_S per event of the plan or the
+SYNC_DEADLINE_PER_EVENT_S = 1.0  # state (a slow server is given time in proportion to the work, never forever)
+MAX_RESPONSE_BYTES = 20 << 20  # one answer (the calendar's listing, an event read back), as a busy calendar's cap
+_CHUNK = 16384
 WORKERS = 8  # concurrent requests, each on its own kept-alive connection (Radicale serves 8 at once by default)
 _LIST_NOTES = 5  # events named per note line; the rest are counted
 
@@ -67,6 +76,18 @@ _COLUMNS = (("body", "BLOB"), ("learner", "TEXT"))
 
 class SyncError(Exception):
     """A sync that could not finish: one line for the learner, never the password."""
+
+
+class _Cut(Exception):
+    """A request cut at its deadline (`whole`: the sync's, else the request's own)."""
+
+    def __init__(self, whole: bool):
+        super().__init__("deadline")
+        self.whole = whole
+
+
+class _TooBig(Exception):
+    """An answer larger than MAX_RESPONSE_BYTES: not read further."""
 
 
 @dataclass(frozen=True)
@@ -200,12 +221,27 @@ def _migrate(conn: sqlite3.Connection) -> None:
         conn.execute("UPDATE caldav_sync SET calendar = ? WHERE calendar = ?", (new, old))
 
 
+def check_folder(path: Path, *, make_folder: bool) -> None:
+    """The database's folder must exist when the learner named the file (`--db typo/x.db` is a one-line error,
+    as in the store commands, and nothing is created); the default database's folder is made."""
+    if path.parent.is_dir():
+        return
+    if not make_folder:
+        raise sqlite_db.DatabaseFileError(path, f"the folder {path.parent} does not exist (check the path)",
+                                          sqlite_db.MISSING)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise sqlite_db.DatabaseFileError(path, f"cannot create its folder ({exc.strerror})",
+                                          sqlite_db.MISSING) from None
+
+
 class SyncState:
     """The sync table in the planner's database: what this planner wrote to which calendar."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, make_folder: bool = True):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        check_folder(self.path, make_folder=make_folder)
         with self._connect() as conn, conn:
             conn.executescript(_SCHEMA)
         with self._connect() as conn, conn:
@@ -250,14 +286,24 @@ class _Server:
     """The few requests a sync needs, through the caldav client, with failures turned into SyncError. One per
     thread: each holds its own kept-alive connection."""
 
-    def __init__(self, address: CalendarAddress, user: str | None, password: str | None):
+    def __init__(self, address: CalendarAddress, user: str | None, password: str | None, sync_end: float,
+                 budget: float):
         from caldav.davclient import DAVClient
 
         self.url = address.url
         self.shown = address.shown
         self.user = user
+        self.sync_end, self.budget = sync_end, budget
         self.client = DAVClient(self.url, username=user, password=password if user else None,
                                 timeout=TIMEOUT_SECONDS, enable_rfc6764=False)
+        session = self.client.session
+        send = session.request
+
+        def bounded(method: str, url: str, *args: Any, **kw: Any) -> Any:
+            return _bounded_request(send, session, method, url, sync_end, *args, **kw)
+
+        # every request the library makes goes through the deadline and the cap
+        session.request = bounded  # type: ignore[method-assign]
 
     def close(self) -> None:
         self.client.close()
@@ -267,6 +313,17 @@ class _Server:
 
         try:
             response = fn()
+        except _Cut as cut:
+            if cut.whole:
+                raise SyncError(f"{self.shown}: the sync did not finish within {self.budget:g} s (the limit for "
+                                f"this plan: {SYNC_DEADLINE_BASE_S:g} s + {SYNC_DEADLINE_PER_EVENT_S:g} s per "
+                                f"event), cut while {what}; what was written is recorded: sync again to "
+                                f"finish") from None
+            raise SyncError(f"{self.shown}: no complete answer to {what} within {REQUEST_DEADLINE_S:g} s (the "
+                            f"limit per request); what was written is recorded: sync again to finish") from None
+        except _TooBig:
+            raise SyncError(f"{self.shown}: the answer to {what} is larger than {MAX_RESPONSE_BYTES >> 20} MB "
+                            f"(the limit per answer); not read further, nothing more written") from None
         except error.AuthorizationError:
             who = f"user '{self.user}'" if self.user else "no user (give --user)"
             raise SyncError(f"{self.shown}: the server refused the login for {who}; check the user name and "
@@ -353,6 +410,83 @@ class _Server:
 
     def _abs(self, href: str) -> str:
         return urljoin(self.url, quote(href))
+
+
+def _bounded_request(send: Callable[..., Any], session: Any, method: str, url: str, sync_end: float,
+                     *args: Any, **kw: Any) -> Any:
+    """One HTTP request of the caldav library with a total deadline and a size cap. A socket timeout bounds each
+    read, not the exchange, so a timer shuts the connection's socket at the deadline (as busy_fetch does), and
+    the body is streamed in chunks against the cap."""
+    now = time.monotonic()
+    end = min(now + REQUEST_DEADLINE_S, sync_end)
+    whole = end == sync_end
+    remaining = end - now
+    if remaining <= 0:
+        raise _Cut(whole)
+    expired = threading.Event()
+
+    def cut() -> None:  # wakes a read blocked on a trickling server
+        expired.set()
+        socks = _sockets(session)
+        for sock in socks:
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        if not socks:
+            with suppress(Exception):
+                session.close()
+
+    timer = threading.Timer(remaining, cut)
+    timer.daemon = True
+    timer.start()
+    response = None
+    try:
+        kw["timeout"] = min(float(TIMEOUT_SECONDS), remaining)
+        kw["stream"] = True
+        response = send(method, url, *args, **kw)
+        length = str(response.headers.get("Content-Length") or "").strip()
+        if length.isdigit() and int(length) > MAX_RESPONSE_BYTES:
+            raise _TooBig
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_content(_CHUNK):
+            if expired.is_set():
+                raise _Cut(whole)
+            size += len(chunk)
+            if size > MAX_RESPONSE_BYTES:
+                raise _TooBig
+            chunks.append(chunk)
+        if expired.is_set():
+            raise _Cut(whole)
+        response._content = b"".join(chunks)
+        response._content_consumed = True
+        return response
+    except (_Cut, _TooBig):
+        if response is not None:
+            with suppress(Exception):
+                response.close()
+        raise
+    except Exception:
+        if expired.is_set():
+            raise _Cut(whole) from None
+        raise
+    finally:
+        timer.cancel()
+
+
+def _sockets(session: Any) -> list[socket.socket]:
+    """The sockets of the HTTP session's connections (niquests keeps them in its pools' registries)."""
+    found: list[socket.socket] = []
+    try:
+        for adapter in list(session.adapters.values()):
+            pools = getattr(getattr(getattr(adapter, "poolmanager", None), "pools", None), "_registry", {})
+            for pool in list(pools.values()):
+                for conn in list(getattr(getattr(pool, "pool", None), "_registry", {}).values()):
+                    sock = getattr(conn, "sock", None)
+                    if isinstance(sock, socket.socket):
+                        found.append(sock)
+    except Exception:
+        return found
+    return found
 
 
 def _raw(r: Any) -> bytes:
@@ -493,6 +627,7 @@ class _Pool:
         self.address, self.user, self.password = address, user, password
         self.free: queue.SimpleQueue[_Server] = queue.SimpleQueue()
         self.free.put(first)
+        self.first = first
         self.all = [first]
         self.lock = threading.Lock()
 
@@ -501,7 +636,7 @@ class _Pool:
         try:
             srv = self.free.get_nowait()
         except queue.Empty:
-            srv = _Server(self.address, self.user, self.password)
+            srv = _Server(self.address, self.user, self.password, self.first.sync_end, self.first.budget)
             with self.lock:
                 self.all.append(srv)
         try:
@@ -539,13 +674,15 @@ def sync_plan(plan: Plan, url: str, user: str | None, password: str | None, *, d
     from planner.store import default_db_path
 
     t0 = time.perf_counter()
+    t0_mono = time.monotonic()
     address = calendar_address(url)
     user = user or address.user
-    state = SyncState(db if db is not None else default_db_path())
+    state = SyncState(db if db is not None else default_db_path(), make_folder=db is None)
     resources: list[Resource] = list(live_calendar(plan).resources())
     tz = plan.profile.tz
+    budget = SYNC_DEADLINE_BASE_S + SYNC_DEADLINE_PER_EVENT_S * (len(resources) + len(state.rows(address.key)))
     with _quiet_library():
-        first = _Server(address, user, password)
+        first = _Server(address, user, password, t0_mono + budget, budget)
         pool = _Pool(address, user, password, first)
         try:
             return _sync(plan, address, state, resources, pool, first, tz, on_write, restore, t0)

@@ -218,10 +218,12 @@ def _password(user: str | None) -> str | None:
 
 
 def _cmd_sync(args: argparse.Namespace) -> int:
-    from planner.caldav_sync import SyncError, calendar_address, sync_plan
+    from planner.caldav_sync import SyncError, calendar_address, check_folder, sync_plan
 
     try:
         address = calendar_address(args.caldav)
+        if args.db:  # before the password is asked for: a typo in the folder makes nothing
+            check_folder(Path(args.db).expanduser(), make_folder=False)
         plan, _ = _read_plan(args.plan_file, args.content)
         user = args.user or address.user
         result = sync_plan(plan, args.caldav, user, _password(user),

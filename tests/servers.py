@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -162,3 +162,51 @@ def stub_server(answer: Callable[[str, str, Mapping[str, str]], Answer]) -> Iter
         srv.shutdown()
         srv.server_close()
         thread.join(timeout=10)
+
+
+@contextlib.contextmanager
+def raw_server(reply: Callable[[str, str, Mapping[str, str]], Iterable[bytes]]) -> Iterator[str]:
+    """A server on 127.0.0.1 that writes `reply(method, path, headers)` to the socket as it comes — status line,
+    headers and body, each piece flushed at once — then closes the connection: for servers that trickle or send
+    too much, which `stub_server` (whole answers) cannot show. Yields its base URL (no trailing slash)."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _any(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length:
+                self.rfile.read(length)
+            self.close_connection = True
+            try:
+                for piece in reply(self.command, self.path, dict(self.headers)):
+                    self.wfile.write(piece)
+                    self.wfile.flush()
+            except OSError:  # the client hung up (cut at its deadline)
+                pass
+
+        do_GET = do_PUT = do_DELETE = do_PROPFIND = do_REPORT = do_OPTIONS = _any
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv.daemon_threads = True
+    srv.block_on_close = False
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_address[1]}"
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        thread.join(timeout=10)
+
+
+def trickle(data: bytes, seconds_per_byte: float = 1.0) -> Iterator[bytes]:
+    """`data` one byte at a time, a pause after each: a server that never stops, never quite answers."""
+    for i in range(len(data)):
+        yield data[i:i + 1]
+        time.sleep(seconds_per_byte)

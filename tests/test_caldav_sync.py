@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -592,3 +593,177 @@ def test_malformed_or_refused_answers_are_one_line_without_the_password(tiny_pla
             assert len(lines) == 1 and words in lines[0], (url, err)
             assert "Traceback" not in err and PASSWORD not in err and out == ""
             assert "imported" not in err
+
+
+def test_db_in_a_missing_folder_is_one_line_and_creates_nothing(tiny_plan, calendar, tmp_path, monkeypatch,
+                                                                 capsys):
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_bytes(plan_to_json(tiny_plan))
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    monkeypatch.setenv("PLANNER_DB", str(tmp_path / "default" / "planner.db"))
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    for db in (tmp_path / "typo" / "x.db", tmp_path / "typo" / "deeper" / "x.db"):
+        code = main(["sync", str(plan_file), "--caldav", calendar, "--user", USER, "--db", str(db)])
+        out, err = capsys.readouterr()
+        assert code == 2 and out == ""
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and f"the folder {db.parent} does not exist" in lines[0], err
+        assert sorted(p.name for p in tmp_path.rglob("*")) == before  # no folder, no database
+    assert server_events(calendar) == {}  # the server was not written to
+    with pytest.raises(Exception, match="does not exist"):  # the library call refuses it too
+        sync_plan(tiny_plan, calendar, USER, PASSWORD, db=tmp_path / "typo" / "x.db")
+    assert not (tmp_path / "typo").exists()
+    # the same sync with the folder there works
+    (tmp_path / "typo").mkdir()
+    assert main(["sync", str(plan_file), "--caldav", calendar, "--user", USER,
+                 "--db", str(tmp_path / "typo" / "x.db")]) == 0
+    assert_holds(calendar, tiny_plan)
+
+
+def _http(status: str, body: bytes, *, length: int | None = None, xml: bool = True) -> bytes:
+    kind = "application/xml; charset=utf-8" if xml else "text/calendar"
+    size = len(body) if length is None else length
+    return f"HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {size}\r\n\r\n".encode() + body
+
+
+def _listing(path: str, child: str | None = None) -> bytes:
+    body = _CALENDAR_LISTING.replace(b"/cal/", path.encode())
+    if child is not None:
+        body = body.replace(b"</multistatus>", f"<response><href>{child}</href><propstat><prop><getetag>\"1\""
+                            f"</getetag><resourcetype/></prop><status>HTTP/1.1 200 OK</status></propstat>"
+                            f"</response></multistatus>".encode())
+    return body
+
+
+def _endless_xml(size: int) -> Iterator[bytes]:
+    """A 207 without a length, its body a listing padded past `size` bytes: sent until the client stops."""
+    yield b"HTTP/1.1 207 Multi-Status\r\nContent-Type: application/xml\r\nConnection: close\r\n\r\n"
+    yield b'<?xml version="1.0"?><multistatus xmlns="DAV:">'
+    sent, block = 0, b"<!--" + b"x" * 65536 + b"-->"
+    while sent <= size:
+        yield block
+        sent += len(block)
+    yield b"</multistatus>"
+
+
+def test_a_server_that_trickles_or_sends_too_much_is_cut_in_one_line_and_the_next_sync_works(
+        tiny_plan, calendar, tmp_path, monkeypatch, capsys):
+    """A byte a second on the listing, on an event read back or on a write; an answer past the cap (declared or
+    sent): each ends the sync within the deadline plus a margin, in one line naming the server and the step."""
+    import planner.caldav_sync as caldav_sync
+    from planner.caldav_sync import MAX_RESPONSE_BYTES, resource_name
+    from tests.servers import raw_server, trickle
+
+    monkeypatch.setattr(caldav_sync, "REQUEST_DEADLINE_S", 2.0)
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_bytes(plan_to_json(tiny_plan))
+    db = tmp_path / "planner.db"
+    monkeypatch.setenv("PLANNER_DB", str(db))
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    first = resource_name(tiny_plan.sessions[0].uid)
+
+    def reply(method: str, path: str, headers: Mapping[str, str]) -> Iterable[bytes]:
+        case = path.strip("/").split("/")[0]
+        cal = f"/{case}/cal/"
+        if case == "trickle-list":
+            return trickle(_http("207 Multi-Status", _listing(cal)))
+        if case == "big-list":
+            return _endless_xml(MAX_RESPONSE_BYTES)
+        if case == "big-declared":
+            return [_http("207 Multi-Status", b"<?xml", length=MAX_RESPONSE_BYTES + 1)]
+        if method == "PROPFIND":
+            child = cal + first if case in ("trickle-read", "big-read") else None
+            return [_http("207 Multi-Status", _listing(cal, child))]
+        if case == "trickle-read" and method == "GET":
+            return trickle(_http("200 OK", b"BEGIN:VCALENDAR\r\n" * 4, xml=False), 0.5)
+        if case == "big-read" and method == "GET":
+            return [b"HTTP/1.1 200 OK\r\nContent-Type: text/calendar\r\nConnection: close\r\n\r\n",
+                    *(b"X" * 65536 for _ in range(MAX_RESPONSE_BYTES // 65536 + 2))]
+        if case == "trickle-write" and method == "PUT":
+            return trickle(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n")
+        return [_http("404 Not Found", b"")]
+
+    with raw_server(reply) as base:
+        host = base.removeprefix("http://")
+        cases = [
+            ("trickle-list", "no complete answer to listing the calendar within 2 s"),
+            ("trickle-read", "no complete answer to reading an event within 2 s"),
+            ("trickle-write", "no complete answer to writing an event within 2 s"),
+            ("big-list", "the answer to listing the calendar is larger than 20 MB"),
+            ("big-declared", "the answer to listing the calendar is larger than 20 MB"),
+            ("big-read", "the answer to reading an event is larger than 20 MB"),
+        ]
+        for case, words in cases:
+            url = f"http://{USER}@{host}/{case}/cal/"
+            t0 = time.monotonic()
+            code = main(["sync", str(plan_file), "--caldav", url])
+            took = time.monotonic() - t0
+            out, err = capsys.readouterr()
+            assert code == 2, (case, out, err)
+            lines = err.strip().splitlines()
+            assert len(lines) == 1 and words in lines[0] and f"{host}/{case}/cal/" in lines[0], (case, err)
+            assert "Traceback" not in err and PASSWORD not in err and out == ""
+            assert took < 2 + 10, (case, took)  # the deadline, plus a generous margin on a loaded machine
+        # the whole sync's bound, whatever each request does: 2 s here for the listing that trickles
+        monkeypatch.setattr(caldav_sync, "REQUEST_DEADLINE_S", 30.0)
+        monkeypatch.setattr(caldav_sync, "SYNC_DEADLINE_BASE_S", 2.0)
+        monkeypatch.setattr(caldav_sync, "SYNC_DEADLINE_PER_EVENT_S", 0.0)
+        t0 = time.monotonic()
+        assert main(["sync", str(plan_file), "--caldav", f"http://{USER}@{host}/trickle-list/cal/"]) == 2
+        assert time.monotonic() - t0 < 2 + 10
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and "the sync did not finish within 2 s" in err, err
+    # nothing was recorded for those servers, and a healthy server syncs as ever with the same database
+    monkeypatch.undo()
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    assert main(["sync", str(plan_file), "--caldav", calendar, "--user", USER, "--db", str(db)]) == 0
+    assert_holds(calendar, tiny_plan)
+    assert {row[0] for row in state_rows(db)} == {sync_key(calendar)}
+
+
+def sync_key(url: str) -> str:
+    from planner.caldav_sync import calendar_address
+
+    return calendar_address(url).key
+
+
+def test_a_sync_cut_at_its_deadline_records_what_was_written_and_the_next_one_resumes(small_plan, calendar,
+                                                                                      tmp_path, monkeypatch, capsys):
+    """Against Radicale, the whole sync's deadline (here 0.2 s for 61 events) falls midway through the writes:
+    one line, exit 2, every recorded write is on the server; the next sync (with the usual deadline) finishes."""
+    import planner.caldav_sync as caldav_sync
+
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_bytes(plan_to_json(small_plan))
+    db = tmp_path / "planner.db"
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    monkeypatch.setattr(caldav_sync, "SYNC_DEADLINE_BASE_S", 0.2)
+    monkeypatch.setattr(caldav_sync, "SYNC_DEADLINE_PER_EVENT_S", 0.0)
+    args = ["sync", str(plan_file), "--caldav", calendar, "--user", USER, "--db", str(db)]
+    assert main(args) == 2
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "the sync did not finish within 0.2 s" in lines[0] and out == "", err
+    assert "what was written is recorded" in lines[0]
+    recorded = {row[1] for row in state_rows(db)}
+    on_server = set(server_events(calendar))
+    assert recorded <= on_server  # nothing recorded that the server did not take
+    assert len(on_server - recorded) <= WORKERS  # at most the writes cut on their way
+    assert len(on_server) < len(small_plan.active_sessions)
+    monkeypatch.undo()
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    import re
+
+    n = len(small_plan.active_sessions)
+    found = re.match(r"created (\d+), updated (\d+), deleted 0, unchanged (\d+) ", out)
+    assert found, out
+    created, updated, unchanged = map(int, found.groups())
+    # the recorded ones are left as they are; those cut on their way (which Radicale may still have been storing
+    # when the calendar was listed above) are rewritten in place; the rest are created
+    assert unchanged == len(recorded) and updated <= WORKERS and created + updated == n - len(recorded), out
+    assert_holds(calendar, small_plan)
+    assert main(args) == 0
+    assert capsys.readouterr().out.startswith(f"created 0, updated 0, deleted 0, unchanged "
+                                              f"{len(small_plan.active_sessions)}")
