@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from planner import sqlite_db
-from planner.caldav_sync import SyncState, _Row
+from planner.caldav_sync import SyncState, _Row, calendar_address
 from planner.cli import main
 from planner.curriculum import Curriculum, parse_curriculum
 from planner.errors import InputError
@@ -35,6 +35,8 @@ from tests.conftest import SQL_PATH, plan_ok
 from tests.servers import feed_server, fetch, free_port
 
 RAW = {"background": "beginner", "hours_per_week": 6, "timezone": "America/New_York", "start": "2027-01-04"}
+
+ANN_CALENDAR = calendar_address("https://cal.example/ann/").key  # sync state is kept by the canonical key
 
 
 @pytest.fixture(scope="module")
@@ -175,7 +177,7 @@ def test_start_fresh_keeps_learners_feed_links_and_sync_state_and_serve_keeps_an
     bob = feed_path(store, "Bob")
     sync = SyncState(db)
     with sync._connect() as conn:
-        sync.put(conn, "https://cal.example/ann/", "uid-1@study-planner", _Row("/ann/1.ics", "h", "e"))
+        sync.put(conn, ANN_CALENDAR, "uid-1@study-planner", _Row("/ann/1.ics", "h", "e"))
     with feed_server(db) as base:
         assert fetch(base + ann)[0] == 200
         conn = sqlite3.connect(db)
@@ -197,7 +199,7 @@ def test_start_fresh_keeps_learners_feed_links_and_sync_state_and_serve_keeps_an
     assert [v.note for v in fresh.versions("Ann")] == ["recovered", "", ""]
     assert [v.version for v in fresh.versions("Bad")] == [1]  # its history still reads: it can be restored
     assert feed_path(fresh, "Ann") == ann and feed_path(fresh, "Bob") == bob
-    assert set(SyncState(db).rows("https://cal.example/ann/")) == {"uid-1@study-planner"}
+    assert set(SyncState(db).rows(ANN_CALENDAR)) == {"uid-1@study-planner"}
     assert (tmp_path / "planner.db.corrupt").exists()
 
 
