@@ -32,14 +32,23 @@ def mark_done(plan: Plan, uids: Iterable[str], hours: float | None = None, *, ra
     `rating` ("again", "hard", "good" or "easy"; None: good) is how well the learner recalled the topic: it goes
     with a review or a topic's last study session (its completion, the first recall of the topic's card) and sets
     when the next review is due (planner.recall); on any other session it is refused, since it would mean nothing.
-    The following reviews move to the new due date at the next re-plan."""
+    The topic's following planned reviews move to the new due dates at once (planner.reviews)."""
     wanted = _by_uid(plan, uids, "--done")
     if hours is not None and not (math.isfinite(hours) and 0 < hours <= MAX_SESSION_REAL_HOURS):
         raise InputError("--hours", f"must be more than 0 and at most {MAX_SESSION_REAL_HOURS:g}, got {hours:g}")
     if rating is not None:
         _check_rating(plan, wanted, rating)
-    return _update(plan, lambda s: replace(s, status="done", done_hours=0.0, real_hours=hours, rating=rating)
-                   if s.uid in wanted else s)
+    marked = _update(plan, lambda s: replace(s, status="done", done_hours=0.0, real_hours=hours, rating=rating)
+                     if s.uid in wanted else s)
+    if rating is None:  # a good recall, as the reviews were placed: nothing moves
+        return marked
+    from planner.reviews import move_following_reviews
+
+    rated = sorted({(s.topic, s.day) for s in marked.sessions if s.uid in wanted})
+    sessions = marked.sessions
+    for topic, day in rated:
+        sessions = move_following_reviews(sessions, marked.requirements, marked.profile, topic, day)
+    return replace(marked, sessions=sessions)
 
 
 def _check_rating(plan: Plan, uids: set[str], rating: str) -> None:

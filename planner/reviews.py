@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from planner.availability import day_cap_blocks, free_slot
 from planner.plan import Session, local_instant, session_uid
@@ -157,3 +157,35 @@ def place_reviews(sessions: Sequence[Session], req: Requirements, profile: Profi
 def _week(day: dt.date) -> tuple[int, int]:
     iso = day.isocalendar()
     return iso.year, iso.week
+
+
+def move_following_reviews(sessions: Sequence[Session], req: Requirements, profile: Profile,
+                           topic: str, after: dt.date) -> tuple[Session, ...]:
+    """A rating changed when `topic`'s next review is due: its reviews planned after `after` move to the new due
+    dates (each keeps its UID, its SEQUENCE + 1 when it moved, so calendars update it). One that finds no room any
+    more stays where it is when that is not before its due date, else it is cancelled. Other sessions stay."""
+    old = {s.ordinal: s for s in sessions if s.topic == topic and s.kind == "review" and s.status == "planned"
+           and s.day > after}
+    if not old or not profile.reviews:
+        return tuple(sessions)
+    others = [s for s in sessions if not (s.topic == topic and s.ordinal in old and s.kind == "review"
+                                          and s.status == "planned" and s.day > after)]
+    count = {t.id: t.reviews for t in req.topics}.get(topic, 0)
+    only = replace(req, topics=tuple(replace(t, reviews=count if t.id == topic else 0) for t in req.topics))
+    placed = {r.ordinal: r for r in place_reviews(others, only, profile,
+                                                  not_before=after + dt.timedelta(days=1)).sessions
+              if r.ordinal in old}
+    card = topic_card(others, topic, profile.review_retention)
+    moved = []
+    for n, s in sorted(old.items()):
+        new = placed.get(n)
+        if new is not None:
+            same = (new.start, new.end) == (s.start, s.end)
+            moved.append(s if same else replace(s, start=new.start, end=new.end, sequence=s.sequence + 1))
+        elif card is not None and s.day >= card.due:
+            moved.append(s)
+        else:
+            moved.append(replace(s, status="cancelled", sequence=s.sequence + 1, cancelled_on=after))
+        if card is not None:
+            card = card.recalled(moved[-1].day) if moved[-1].status == "planned" else card
+    return tuple(sorted([*others, *moved], key=lambda s: (s.start, s.uid)))

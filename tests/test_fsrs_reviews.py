@@ -253,3 +253,26 @@ def test_mark_rating_in_the_cli(tmp_path, capsys):
     before = path.read_bytes()
     assert main(["mark", str(path), "--content", str(SQL_PATH), "--missed", review["uid"], "--rating", "easy"]) == 2
     assert "--rating" in capsys.readouterr().err and path.read_bytes() == before
+
+
+def test_a_rating_moves_the_topics_next_reviews_at_once(sql, roomy):
+    """Rated "again", a review brings the next one to the next day with room, under the same UID (SEQUENCE + 1, so
+    calendars update it); rated "easy", the next one goes later. The validator agrees with where they are."""
+    topic = roomy.requirements.topics[0].id
+    first, second = _reviews(roomy, topic)[:2]
+    completion = _last_study(roomy, topic).day
+    for rating in ("again", "easy"):
+        plan = mark_done(roomy, [first.uid], rating=rating)
+        moved = next(s for s in plan.sessions if s.uid == second.uid)
+        due = fsrs_due([(completion, "good"), (first.day, rating)])
+        assert moved.day == _first_day_with_room(plan, due, moved) and moved.sequence == second.sequence + 1
+        assert (moved.day < second.day) if rating == "again" else (moved.day > second.day)
+        assert [str(p) for p in validate_plan(plan)] == []
+
+
+def test_the_validator_flags_a_review_before_its_due_date(roomy):
+    topic = roomy.requirements.topics[0].id
+    first = _reviews(roomy, topic)[0]
+    early = replace(first, start=first.start - dt.timedelta(days=1), end=first.end - dt.timedelta(days=1))
+    plan = replace(roomy, sessions=tuple(early if s.uid == first.uid else s for s in roomy.sessions))
+    assert "review-due" in {p.rule for p in validate_plan(plan)}
