@@ -40,8 +40,8 @@ def mark_done(plan: Plan, uids: Iterable[str], hours: float | None = None, *, ra
         _check_rating(plan, wanted, rating)
     marked = _update(plan, lambda s: replace(s, status="done", done_hours=0.0, real_hours=hours, rating=rating)
                      if s.uid in wanted else s)
-    if rating is None:  # a good recall, as the reviews were placed: nothing moves
-        return marked
+    if rating is None and not any(s.rating for s in plan.sessions if s.uid in wanted):
+        return marked  # a good recall, as the reviews were placed: nothing moves
     from planner.reviews import move_following_reviews
 
     rated = sorted({(s.topic, s.day) for s in marked.sessions if s.uid in wanted})
@@ -97,8 +97,10 @@ def mark_topic_done(plan: Plan, topic_ids: Iterable[str], hours: Mapping[str, fl
             raise InputError(f"--topic-done {tid}", f"hours must be 0 to {MAX_TOPIC_REAL_HOURS:g}, got {h:g}")
     before = topic_real_hours(plan)
     real = {tid: given.get(tid, round(before.get(tid, 0.0), 4)) for tid in ids}
+    # A missed review stays missed: a re-plan placed it again under the same number, and that one is done now.
     marked = _update(plan, lambda s: replace(s, status="done", done_hours=0.0, real_hours=None)
-                     if s.topic in ids and s.status not in ("cancelled", "done") else s)
+                     if s.topic in ids and s.status not in ("cancelled", "done")
+                     and not (s.kind == "review" and s.status == "missed") else s)
     marked, updates = _finish_more_hours(marked, ids)
     for tid in ids:
         updates.setdefault(tid, {})["real_hours"] = real[tid]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from planner.availability import calendar_problems
 from planner.focus import focus_problems
@@ -37,10 +37,16 @@ def _is_history(status: str) -> bool:
 
 def _review_due_problems(plan: Plan, active: list[Session], reviews: list[Session]) -> list[Violation]:
     """No planned review comes before its topic's card is due (planner.recall): the card replayed from the
-    completion through every review before it, done ones with their ratings, planned ones as good recalls."""
+    completion through every review before it, done ones with their ratings, planned ones as good recalls.
+    Sessions missed since the plan was made still count as planned until a re-plan (which places the reviews
+    again), as they do for the hours."""
     from planner.recall import card_from
     from planner.reviews import card_history
 
+    decided_from = plan.replanned_on or plan.profile.start
+    active = [replace(s, status="planned") if s.status == "missed" and s.day >= decided_from else s
+              for s in active]
+    reviews = [s for s in active if s.kind == "review"]
     out = []
     for topic in sorted({s.topic for s in reviews if s.status == "planned"}):
         history = card_history(active, topic)
