@@ -74,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     mark.add_argument("--partial", type=str, default=None, help="with --missed: hours studied anyway")
     mark.add_argument("--hours", type=str, default=None,
                       help="with --done: the time each session really took (default: as planned)")
+    mark.add_argument("--rating", choices=("again", "hard", "good", "easy"), default=None,
+                      help="with --done, on a review or a topic's last session: how well you recalled it "
+                           "(default: good); sets when the next review is due")
     replan = sub.add_parser("replan", help="regenerate the plan from today, keeping what is done")
     replan.add_argument("plan_file", metavar="PLAN.json")
     replan.add_argument("--today", required=True, metavar="YYYY-MM-DD")
@@ -274,6 +277,8 @@ def _cmd_mark(args: argparse.Namespace) -> int:
 
     if args.hours is not None and not args.done:
         raise InputError("--hours", "goes with --done (the time the session really took)")
+    if args.rating is not None and not args.done:
+        raise InputError("--rating", "goes with --done (how well a review or a topic's last session went)")
     curriculum = load_curriculum(args.content or default_content_path())
     real = parse_hours(args.hours, "--hours", hi=24) if args.done and args.hours is not None else None
     partial = parse_hours(args.partial, "--partial", allow_zero=True, hi=24) if args.missed and args.partial \
@@ -284,7 +289,7 @@ def _cmd_mark(args: argparse.Namespace) -> int:
     with lock_plan(args.plan_file):  # read, tick and rewrite in one turn: a second `mark` waits, no tick is lost
         plan = load_plan(args.plan_file, curriculum)
         if args.done:
-            plan = mark_done(plan, args.done, real)
+            plan = mark_done(plan, args.done, real, rating=args.rating)
         elif more is not None:
             from planner.progress import mark_more_hours
 

@@ -41,6 +41,7 @@ class Session:
     done_hours: float = 0.0  # for partial progress on a missed session
     cancelled_on: dt.date | None = None  # the re-plan that cancelled it (None: the plan's latest re-plan)
     real_hours: float | None = None  # a done session: the time it really took, when the learner said (planner.pace)
+    rating: str | None = None  # a done review or topic's last session: how well the learner recalled (planner.recall)
 
     @property
     def credited_hours(self) -> float:

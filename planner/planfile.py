@@ -390,7 +390,7 @@ def _sessions(raw: Any, kinds: dict[str, str], tz: Any, replanned_on: dt.date | 
         sessions.append(Session(uid, topic, kind, start, end, ordinal, status,
                                 _whole(s.get("sequence", 0), f"{field}.sequence", 0, MAX_SEQUENCE),
                                 done_hours if status == "missed" else 0.0,  # kept for missed only
-                                cancelled_on, _real_session_hours(s, status, field)))
+                                cancelled_on, _real_session_hours(s, status, field), _rating(s, status, field)))
     return sessions
 
 
@@ -423,6 +423,36 @@ def _real_session_hours(s: dict[str, Any], status: str, field: str) -> float | N
     return _hours_field(s["real_hours"], f"{field}.real_hours", lo=0.0, hi=MAX_SESSION_REAL_HOURS, lo_open=True)
 
 
+def _rating(s: dict[str, Any], status: str, field: str) -> str | None:
+    """`rating` of a session: how well a done review (or a topic's last session) was recalled (planner.recall)."""
+    from planner.recall import RATINGS
+
+    if "rating" not in s:
+        return None
+    if status != "done":
+        raise InputError(f"{field}.rating", f"only a done session has a rating (this one is {status})")
+    if s["rating"] not in RATINGS:
+        raise InputError(f"{field}.rating", f"expected one of {', '.join(RATINGS)}, got {_shown(s['rating'])}")
+    return str(s["rating"])
+
+
+def _check_review_log(raw: Any, field: str) -> None:
+    """`review_log` of a topic: its card history as `planner mark` left it, [{date, rating}, ...] in date order.
+    It is written from the done sessions and their ratings (the plan's record), so only its form is checked."""
+    from planner.recall import RATINGS
+
+    previous = None
+    for i, e in enumerate(_list(raw, field)):
+        e = _mapping(e, f"{field}[{i}]")
+        day = _date(_key(e, "date", f"{field}[{i}]"), f"{field}[{i}].date")
+        if _key(e, "rating", f"{field}[{i}]") not in RATINGS:
+            raise InputError(f"{field}[{i}].rating", f"expected one of {', '.join(RATINGS)}, got "
+                                                     f"{_shown(e['rating'])}")
+        if previous is not None and day < previous:
+            raise InputError(f"{field}[{i}].date", f"{day} is before the entry above it ({previous})")
+        previous = day
+
+
 def _read_topic_progress(raw: list[Any], topics: list[TopicReq]) -> tuple[TopicProgress, ...]:
     """`estimate_hours`, `more_hours` and `real_hours` of the topics that have them (planner.plan.TopicProgress)."""
 
@@ -430,6 +460,8 @@ def _read_topic_progress(raw: list[Any], topics: list[TopicReq]) -> tuple[TopicP
     for i, (t, req) in enumerate(zip(raw, topics, strict=True)):
         t = _mapping(t, f"topics[{i}]")
         field = f"topics[{i}]"
+        if "review_log" in t:
+            _check_review_log(t["review_log"], f"{field}.review_log")
         estimate = more = real = None
         if "estimate_hours" in t:
             estimate = _hours_field(t["estimate_hours"], f"{field}.estimate_hours", lo=0.0, hi=MAX_TOPIC_HOURS,

@@ -31,12 +31,14 @@ EVENING_LIMIT_HOURS = 4.0  # weekday sessions up to this long start in the eveni
 PROFILE_FIELDS = {
     "background", "hours_per_week", "days", "day_hours", "start", "timezone", "session_start", "blackouts",
     "holidays", "skip", "electives", "max_session_hours", "reminder_minutes", "rest_day", "buffer_percent",
-    "reviews", "review_days", "review_cap_percent", "checkpoints",
+    "reviews", "review_days", "review_cap_percent", "review_retention", "checkpoints",
     "windows", "busy", "all_day_events",
 }
 DEFAULT_BUFFER_PERCENT = 10  # of the weekly hours, kept free for catching up
 DEFAULT_REVIEW_DAYS = (1, 7, 30)  # expanding intervals after a topic's last session (see docs/learning.md)
 DEFAULT_REVIEW_CAP_PERCENT = 15  # reviews take at most this share of a week's hours
+DEFAULT_REVIEW_RETENTION = 0.9  # FSRS desired retention: a review is due when recall is predicted to fall to this
+REVIEW_RETENTION_RANGE = (0.70, 0.99)
 REVIEW_MINUTES = 30
 MAX_BLACKOUTS = 200  # separate blackout ranges (after merging overlaps); each day of a plan is checked against them
 CHECKPOINT_MINUTES = 60
@@ -71,6 +73,7 @@ class Profile:
     reviews: bool = True
     review_days: tuple[int, ...] = DEFAULT_REVIEW_DAYS
     review_cap_percent: int = DEFAULT_REVIEW_CAP_PERCENT
+    review_retention: float = DEFAULT_REVIEW_RETENTION  # planner.recall
     checkpoints: bool = True
     checkpoint_minutes: int = CHECKPOINT_MINUTES
     # Study windows per weekday, (start, end) minutes of the day; None: the session_start shorthand.
@@ -158,6 +161,7 @@ class Profile:
             "reviews": self.reviews,
             "review_days": list(self.review_days),
             "review_cap_percent": self.review_cap_percent,
+            "review_retention": self.review_retention,
             "checkpoints": self.checkpoints,
             **_availability_dict(self),
         }
@@ -726,9 +730,17 @@ def profile_from_mapping(data: Mapping[str, Any], curriculum: Curriculum, *,
         review_days = tuple(sorted({parse_whole(x, "review_days", 1, 365, "days such as 1,7,30") for x in items}))
         if not review_days or review_days[0] < 1 or review_days[-1] > 365:
             raise InputError("review_days", "use 1 to 365 days after a topic's last session")
+    retention = DEFAULT_REVIEW_RETENTION
+    if data.get("review_retention") not in (None, ""):
+        lo, hi = REVIEW_RETENTION_RANGE
+        number = _number(data["review_retention"])
+        if number is None or not lo - 1e-9 <= number <= hi + 1e-9:
+            raise InputError("review_retention", f"expected a share of reviews recalled from {lo:.2f} to {hi:.2f} "
+                                                 f"(such as 0.9), got {data['review_retention']!r}")
+        retention = round(number, 4)
     return Profile(
         rest_day=rest_day, buffer_percent=buffer_percent, reviews=reviews, review_days=review_days,
-        review_cap_percent=review_cap, checkpoints=checkpoints,
+        review_cap_percent=review_cap, review_retention=retention, checkpoints=checkpoints,
         background=background, hours_per_week=hours, weekday_hours=day_hours, session_starts=tuple(starts),
         start=start, timezone=timezone, blackouts=blackouts, holiday_country=parse_country(data.get("holidays")),
         skip=tuple(skip), electives=tuple(electives), max_session_minutes=max_session, reminder_minutes=reminder,
@@ -848,6 +860,7 @@ def mapping_from_dict(data: Mapping[str, Any]) -> dict[str, Any]:
         "reviews": data.get("reviews", False),
         "review_days": data.get("review_days"),
         "review_cap_percent": data.get("review_cap_percent"),
+        "review_retention": data.get("review_retention"),  # plans from before FSRS: the default
         "checkpoints": data.get("checkpoints", False),
         "rest_day": None,
     }

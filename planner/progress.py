@@ -25,14 +25,46 @@ def _by_uid(plan: Plan, uids: Iterable[str], field: str) -> set[str]:
     return wanted
 
 
-def mark_done(plan: Plan, uids: Iterable[str], hours: float | None = None) -> Plan:
+def mark_done(plan: Plan, uids: Iterable[str], hours: float | None = None, *, rating: str | None = None) -> Plan:
     """Sessions done; `hours` is the time each really took (None: as planned). Progress still counts the
-    session's planned hours; the real time is what the learner's pace is measured from (planner.pace)."""
+    session's planned hours; the real time is what the learner's pace is measured from (planner.pace).
+
+    `rating` ("again", "hard", "good" or "easy"; None: good) is how well the learner recalled the topic: it goes
+    with a review or a topic's last study session (its completion, the first recall of the topic's card) and sets
+    when the next review is due (planner.recall); on any other session it is refused, since it would mean nothing.
+    The topic's following planned reviews move to the new due dates at once (planner.reviews)."""
     wanted = _by_uid(plan, uids, "--done")
     if hours is not None and not (math.isfinite(hours) and 0 < hours <= MAX_SESSION_REAL_HOURS):
         raise InputError("--hours", f"must be more than 0 and at most {MAX_SESSION_REAL_HOURS:g}, got {hours:g}")
-    return _update(plan, lambda s: replace(s, status="done", done_hours=0.0, real_hours=hours)
-                   if s.uid in wanted else s)
+    if rating is not None:
+        _check_rating(plan, wanted, rating)
+    marked = _update(plan, lambda s: replace(s, status="done", done_hours=0.0, real_hours=hours, rating=rating)
+                     if s.uid in wanted else s)
+    if rating is None and not any(s.rating for s in plan.sessions if s.uid in wanted):
+        return marked  # a good recall, as the reviews were placed: nothing moves
+    from planner.reviews import move_following_reviews
+
+    rated = sorted({(s.topic, s.day) for s in marked.sessions if s.uid in wanted})
+    sessions = marked.sessions
+    for topic, day in rated:
+        sessions = move_following_reviews(sessions, marked.requirements, marked.profile, topic, day)
+    return replace(marked, sessions=sessions)
+
+
+def _check_rating(plan: Plan, uids: set[str], rating: str) -> None:
+    from planner.recall import RATINGS
+
+    if rating not in RATINGS:
+        raise InputError("--rating", f"expected one of {', '.join(RATINGS)}, got {rating!r}")
+    last: dict[str, Session] = {}
+    for s in plan.sessions:
+        if s.kind != "review" and s.status != "cancelled" and (
+                s.topic not in last or s.start.timestamp() > last[s.topic].start.timestamp()):
+            last[s.topic] = s
+    for s in plan.sessions:
+        if s.uid in uids and s.kind != "review" and last.get(s.topic) is not s:
+            raise InputError("--rating", f"'{s.uid}' is session {s.ordinal} of {s.topic}, not a review or the "
+                                         f"topic's last session: only those say how well the topic is recalled")
 
 
 def mark_missed(plan: Plan, uids: Iterable[str], done_hours: float = 0.0) -> Plan:
@@ -40,7 +72,8 @@ def mark_missed(plan: Plan, uids: Iterable[str], done_hours: float = 0.0) -> Pla
     wanted = _by_uid(plan, uids, "--missed")
     if done_hours < 0:
         raise InputError("--partial", f"must be at least 0, got {done_hours:g}")
-    return _update(plan, lambda s: replace(s, status="missed", done_hours=min(done_hours, s.hours), real_hours=None)
+    return _update(plan, lambda s: replace(s, status="missed", done_hours=min(done_hours, s.hours), real_hours=None,
+                                           rating=None)
                    if s.uid in wanted else s)
 
 
@@ -64,8 +97,10 @@ def mark_topic_done(plan: Plan, topic_ids: Iterable[str], hours: Mapping[str, fl
             raise InputError(f"--topic-done {tid}", f"hours must be 0 to {MAX_TOPIC_REAL_HOURS:g}, got {h:g}")
     before = topic_real_hours(plan)
     real = {tid: given.get(tid, round(before.get(tid, 0.0), 4)) for tid in ids}
+    # A missed review stays missed: a re-plan placed it again under the same number, and that one is done now.
     marked = _update(plan, lambda s: replace(s, status="done", done_hours=0.0, real_hours=None)
-                     if s.topic in ids and s.status not in ("cancelled", "done") else s)
+                     if s.topic in ids and s.status not in ("cancelled", "done")
+                     and not (s.kind == "review" and s.status == "missed") else s)
     marked, updates = _finish_more_hours(marked, ids)
     for tid in ids:
         updates.setdefault(tid, {})["real_hours"] = real[tid]

@@ -42,7 +42,8 @@ MENU_CONFIRM_STEPS = 8  # half-hour steps above the capacity bound tried before 
 # checkpoints, time zone) changes what is due or when the range ends, so it needs a new plan.
 REPLAN_FIELDS = ("hours_per_week", "weekday_hours", "session_starts", "blackouts", "holiday_country",
                  "max_session_minutes", "reminder_minutes", "explicit_day_hours", "explicit_starts", "rest_day",
-                 "buffer_percent", "review_cap_percent", "windows", "busy_sources", "busy", "all_day_busy")
+                 "buffer_percent", "review_cap_percent", "review_retention", "windows", "busy_sources", "busy",
+                 "all_day_busy")
 NEW_PLAN_FIELDS = {"background": "background", "start": "start", "timezone": "timezone", "skip": "skip",
                    "electives": "electives", "reviews": "reviews", "review_days": "review_days",
                    "checkpoints": "checkpoints", "checkpoint_minutes": "checkpoints"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from planner.availability import calendar_problems
 from planner.focus import focus_problems
@@ -33,6 +33,34 @@ class Violation:
 def _is_history(status: str) -> bool:
     """Done and missed sessions are what the learner did (or did not do): facts, not decisions."""
     return status in ("done", "missed")
+
+
+def _review_due_problems(plan: Plan, active: list[Session], reviews: list[Session]) -> list[Violation]:
+    """No planned review comes before its topic's card is due (planner.recall): the card replayed from the
+    completion through every review before it, done ones with their ratings, planned ones as good recalls.
+    Sessions missed since the plan was made still count as planned until a re-plan (which places the reviews
+    again), as they do for the hours."""
+    from planner.recall import card_from
+    from planner.reviews import card_history
+
+    decided_from = plan.replanned_on or plan.profile.start
+    active = [replace(s, status="planned") if s.status == "missed" and s.day >= decided_from else s
+              for s in active]
+    reviews = [s for s in active if s.kind == "review"]
+    out = []
+    for topic in sorted({s.topic for s in reviews if s.status == "planned"}):
+        history = card_history(active, topic)
+        if not history:
+            continue
+        card = card_from(history[:1], plan.profile.review_retention)
+        ordered = sorted((s for s in reviews if s.topic == topic and s.status in ("done", "planned")
+                          and s.day > history[0].day), key=lambda s: (s.start.timestamp(), s.ordinal))
+        for s, event in zip(ordered, history[1:], strict=True):
+            if s.status == "planned" and s.day < card.due:
+                out.append(Violation("review-due", f"review of {topic} on {s.day}, before its recall is due on "
+                                                   f"{card.due}", s.uid))
+            card = card.recalled(event.day, event.rating)
+    return out
 
 
 def validate_plan(plan: Plan) -> list[Violation]:
@@ -174,6 +202,7 @@ def validate_plan(plan: Plan) -> list[Violation]:
             out.append(Violation("review", f"review of {s.topic} before its last study session ends", s.uid))
         if not p.reviews:
             out.append(Violation("review", "reviews are switched off for this learner", s.uid))
+    out += _review_due_problems(plan, active, reviews)
     for (year, week), hours in sorted(review_weeks.items()):
         if (year, week) in review_planned and hours > p.review_cap_blocks * BLOCK_MINUTES / 60 + EPS:
             out.append(Violation("review-cap", f"{year}-W{week:02d}: {hours:g} h of reviews, more than "

@@ -380,3 +380,30 @@ def test_replay_menu_offering_a_drop_that_still_finished_late() -> None:
         ("live", {"days": 5, "done_share": 7, "minutes": 136, "partial": 6, "seed": 1}),
         ("re_plan", {"choice": 1, "drop": False, "hours": -6, "late": False}),
     ])
+
+
+def test_replay_missed_completion_before_a_replan_keeps_reviews_valid() -> None:
+    """Found after reviews followed recall: a topic's last session missed (not yet re-planned) moved its card's
+    completion earlier, so a review placed from the original completion looked early to the validator. Until a
+    re-plan, missed sessions count as planned for review due dates, as they do for hours."""
+    _replay([
+        ("make", {"hours": 4, "days": "mon,tue,wed,thu,sat", "path": "sql", "background": 0, "start": 66,
+                  "tz": "America/Sao_Paulo"}),
+        ("live", {"days": 19, "done_share": 1, "minutes": 129, "partial": 0, "seed": 8349}),
+    ])
+
+
+def test_replay_topic_done_after_a_review_was_missed_and_placed_again() -> None:
+    """Found after reviews followed recall: a topic marked done turned a missed review done although a re-plan had
+    placed it again under the same number (review 1 twice); a missed review stays missed."""
+    _replay([
+        ("make", {"days": "mon,tue,wed,thu,sat", "start": 174, "hours": 9, "tz": "Pacific/Auckland",
+                  "background": 0, "path": "sql"}),
+        ("re_plan", {"choice": 2, "drop": False, "hours": 9, "late": True}),
+        ("topic_done", {"pick": 4437}),
+        ("re_plan", {"choice": 0, "drop": False, "hours": -1, "late": False}),
+        ("live", {"days": 20, "done_share": 1, "minutes": 61, "partial": 0, "seed": 2146}),
+        ("work_ahead", {"ahead": 8}),
+        ("re_plan", {"choice": 2, "drop": True, "hours": 3, "late": False}),
+        ("topic_done", {"pick": 6241}), ("topic_done", {"pick": 253}),
+    ])

@@ -209,13 +209,14 @@ def test_review_starts_after_a_session_done_ahead_that_day(first_plan):
     import datetime as dt
     from dataclasses import replace
 
+    from planner.recall import projected_days
     from planner.reviews import place_reviews
 
     plan = load_plan(first_plan, load_curriculum(ML_PATH))
     study = [s for s in plan.sessions if s.kind == "study"]
     first = study[0]
-    due = first.day + dt.timedelta(days=1)
-    # The day after the first topic's session holds one session done ahead, an hour after the day's start.
+    due = projected_days(first.day, 1, plan.profile.review_retention)[0]  # FSRS: two days after a good recall
+    # The day due the first topic's session holds one session done ahead, an hour after the day's start.
     other = next(s for s in study if s.topic != first.topic)
     start = dt.datetime.combine(due, plan.profile.session_starts[due.weekday()], tzinfo=plan.profile.tz)
     ahead = replace(other, start=start + dt.timedelta(hours=1), end=start + dt.timedelta(hours=2), status="done")

@@ -211,8 +211,9 @@ def _description(plan: Plan, topics: dict[str, TopicReq], ph: PhaseInfo | None, 
     t = topics[s.topic]
     lines: list[str] = []
     if s.kind == "review":
-        offsets = plan.profile.review_days
-        after = offsets[s.ordinal - 1] if 0 < s.ordinal <= len(offsets) else None
+        last = max((x.day for x in plan.sessions if x.topic == s.topic and x.kind != "review"
+                    and x.status in ("done", "planned")), default=None)
+        after = (s.day - last).days if last is not None and s.day > last else None  # timed by FSRS (recall)
         lines.append(f"Spaced review {s.ordinal} of {t.title}" + (f", {after} days after its last session." if after
                                                                    else "."))
         lines.append("Recall the key ideas without notes first, then check against your notes and redo one "

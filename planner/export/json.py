@@ -69,7 +69,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
              "hours": t.hours, "reviews": t.reviews, "deliverable": t.deliverable, "requires": list(t.requires),
              "kind": t.kind, "optional": t.optional,
              "elective": t.elective, "resources": list(t.resources),
-             **({"dropped": True} if t.dropped else {}), **_topic_progress(plan, t.id)}
+             **({"dropped": True} if t.dropped else {}), **_topic_progress(plan, t.id), **_review_log(plan, t.id)}
             for t in req.topics
         ],
         "milestones": [
@@ -82,7 +82,8 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             {"uid": s.uid, "topic": s.topic, "kind": s.kind, "start": s.start.isoformat(),
              "end": s.end.isoformat(), "status": s.status, "sequence": s.sequence, "ordinal": s.ordinal,
              "hours": s.hours, "done_hours": s.credited_hours, **_cancelled_on(plan, s),
-             **({"real_hours": s.real_hours} if s.status == "done" and s.real_hours is not None else {})}
+             **({"real_hours": s.real_hours} if s.status == "done" and s.real_hours is not None else {}),
+             **({"rating": s.rating} if s.status == "done" and s.rating is not None else {})}
             for s in plan.sessions
         ],
     }
@@ -103,6 +104,15 @@ def _topic_progress(plan: Plan, topic_id: str) -> dict[str, float]:
     if tp.real_hours is not None:
         out["real_hours"] = tp.real_hours
     return out
+
+
+def _review_log(plan: Plan, topic_id: str) -> dict[str, Any]:
+    """The topic's card history so far (planner.recall): its completion and each done review, with their ratings.
+    Written for readers; the plan's own record is each done session's `rating`, so the two cannot disagree."""
+    from planner.reviews import done_history
+
+    log = done_history(plan.sessions, topic_id)
+    return {"review_log": [{"date": e.day.isoformat(), "rating": e.rating} for e in log]} if log else {}
 
 
 def _forecast(plan: Plan) -> dict[str, Any]:

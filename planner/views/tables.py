@@ -211,7 +211,7 @@ def quality_caption(plan: Plan) -> str:
     projects = len({s.topic for s in plan.active_sessions if s.kind == "project"})
     checkpoints = sum(1 for s in plan.active_sessions if s.kind == "checkpoint")
     text = (f"Includes {projects} portfolio projects, {checkpoints} checkpoints and {reviews} spaced reviews "
-            f"(+{', +'.join(str(d) for d in plan.profile.review_days)} days); "
+            f"(due when your recall falls to {plan.profile.review_retention:.0%}); "
             f"{plan.profile.buffer_percent} % of each week stays free for catching up.")
     if plan.reviews_skipped:
         text += f" {plan.reviews_skipped} reviews found no room; a little more weekly time would fit them."
