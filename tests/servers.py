@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import http.server
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -126,13 +128,27 @@ Answer = tuple[int, dict[str, str], bytes]
 
 
 @contextlib.contextmanager
+def local_http_server(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
+    """`handler` served on 127.0.0.1 (a free port) in a thread, each request in its own; yields the base URL (no
+    trailing slash). A handler that never finishes (a trickle) does not hold up the test's end."""
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    srv.daemon_threads = True
+    srv.block_on_close = False
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_address[1]}"
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        thread.join(timeout=10)
+
+
+@contextlib.contextmanager
 def stub_server(answer: Callable[[str, str, Mapping[str, str]], Answer]) -> Iterator[str]:
     """A small HTTP server on 127.0.0.1 that answers every request with `answer(method, path, headers)`: for
     servers that misbehave in ways a real one cannot be made to (a 207 that is not XML, a 409 out of nowhere).
     Yields its base URL (no trailing slash)."""
-    import http.server
-    import threading
-
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -153,15 +169,8 @@ def stub_server(answer: Callable[[str, str, Mapping[str, str]], Answer]) -> Iter
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_address[1]}"
-    finally:
-        srv.shutdown()
-        srv.server_close()
-        thread.join(timeout=10)
+    with local_http_server(Handler) as base:
+        yield base
 
 
 @contextlib.contextmanager
@@ -169,9 +178,6 @@ def raw_server(reply: Callable[[str, str, Mapping[str, str]], Iterable[bytes]]) 
     """A server on 127.0.0.1 that writes `reply(method, path, headers)` to the socket as it comes — status line,
     headers and body, each piece flushed at once — then closes the connection: for servers that trickle or send
     too much, which `stub_server` (whole answers) cannot show. Yields its base URL (no trailing slash)."""
-    import http.server
-    import threading
-
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -192,17 +198,8 @@ def raw_server(reply: Callable[[str, str, Mapping[str, str]], Iterable[bytes]]) 
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    srv.daemon_threads = True
-    srv.block_on_close = False
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_address[1]}"
-    finally:
-        srv.shutdown()
-        srv.server_close()
-        thread.join(timeout=10)
+    with local_http_server(Handler) as base:
+        yield base
 
 
 def trickle(data: bytes, seconds_per_byte: float = 1.0) -> Iterator[bytes]:

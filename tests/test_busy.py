@@ -13,7 +13,6 @@ import http.server
 import json
 import os
 import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -41,6 +40,7 @@ from planner.solve import Infeasible, make_plan
 from planner.summary import plan_summary
 from planner.validate import validate_plan
 from tests.conftest import plan_ok
+from tests.servers import local_http_server
 
 FIXTURES = Path(__file__).parent / "fixtures" / "busy"
 GOOGLE, OUTLOOK, ICLOUD = (str(FIXTURES / f"{n}.ics") for n in ("google", "outlook", "icloud"))
@@ -191,12 +191,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def calendar_server() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with local_http_server(_Handler) as base:
+        yield base
 
 
 def test_http_source_fetched_and_errors_named(calendar_server):
