@@ -211,11 +211,8 @@ def _description(plan: Plan, topics: dict[str, TopicReq], ph: PhaseInfo | None, 
     t = topics[s.topic]
     lines: list[str] = []
     if s.kind == "review":
-        last = max((x.day for x in plan.sessions if x.topic == s.topic and x.kind != "review"
-                    and x.status in ("done", "planned")), default=None)
-        after = (s.day - last).days if last is not None and s.day > last else None  # timed by FSRS (recall)
-        lines.append(f"Spaced review {s.ordinal} of {t.title}" + (f", {after} days after its last session." if after
-                                                                   else "."))
+        # No gap to the topic's last session: a re-plan that moves that session would rewrite every review's text.
+        lines.append(f"Spaced review {s.ordinal} of {t.title}, timed for when your recall of it is due.")
         lines.append("Recall the key ideas without notes first, then check against your notes and redo one "
                      "exercise.")
     elif s.kind == "checkpoint":
