@@ -277,7 +277,10 @@ def run_ray(content: str, tasks: Sequence[Task], workers: int, address: str | No
         if address:
             ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False)
         else:  # a Ray of this machine's own, as big as --workers
-            ray.init(num_cpus=workers, include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False)
+            here = str(Path(__file__).resolve().parent.parent)  # its workers import this very planner package
+            path = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH", "")) if p)
+            ray.init(num_cpus=workers, include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False,
+                     runtime_env={"env_vars": {"PYTHONPATH": path}})
     try:
         remote = ray.remote(plan_chunk)
         size = _chunk_size(len(tasks), workers)
