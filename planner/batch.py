@@ -52,7 +52,9 @@ class Task:
     """What a worker needs for one learner: picklable, so it crosses to a process or a Ray node."""
 
     key: str  # the file stem
-    profile: Any  # planner.profile.Profile
+    profile: Any = None  # planner.profile.Profile: plan it as `planner plan` does
+    plan_path: str | None = None  # or re-plan this saved plan (its marks kept) from `today`, as `planner replan`
+    today: Any = None  # datetime.date
 
 
 @dataclass(frozen=True)
@@ -209,6 +211,8 @@ def _plan_one(curriculum: Any, task: Task) -> Outcome:
     from planner.validate import validate_plan
 
     try:
+        if task.plan_path is not None:
+            return _replan_one(curriculum, task)
         profile = with_busy(task.profile, curriculum)
         result = make_plan(curriculum, profile)
         if isinstance(result, Infeasible):
@@ -228,6 +232,30 @@ def _plan_one(curriculum: Any, task: Task) -> Outcome:
         return Outcome(task.key, "error", message=one_line(str(exc)))
     except Exception as exc:  # a bad learner never stops the others
         return Outcome(task.key, "error", message=one_line(f"{type(exc).__name__}: {exc}"))
+
+
+def _replan_one(curriculum: Any, task: Task) -> Outcome:
+    from planner.export.ics import plan_to_ics
+    from planner.export.json import plan_to_json
+    from planner.planfile import load_plan, lock_plan
+    from planner.replan import CatchUpMenu, replan
+    from planner.validate import validate_plan
+
+    assert task.plan_path is not None
+    with lock_plan(task.plan_path, shared=True):  # a `mark` in progress finishes first
+        plan = load_plan(task.plan_path, curriculum)
+    result = replan(curriculum, plan, task.today)
+    if isinstance(result, CatchUpMenu):
+        low = result.hours_per_week_needed
+        return Outcome(task.key, "does-not-fit", finish=result.late_finish.isoformat() if result.late_finish else "",
+                       min_hours_per_week=f"{low:g}" if low is not None else "", message=one_line(result.header()))
+    problems = validate_plan(result.plan)
+    if problems:
+        return Outcome(task.key, "error", message=one_line(f"internal error: the new plan breaks a rule: "
+                                                            f"{problems[0]}"))
+    new = result.plan
+    return Outcome(task.key, "planned", finish=new.finish.isoformat(), months=f"{new.months:.1f}",
+                   json_bytes=plan_to_json(new), ics_bytes=plan_to_ics(new))
 
 
 # ---------------------------------------------------------------------------------------------------- engines
@@ -315,10 +343,16 @@ def run_batch(args: Any) -> int:
             import ray  # noqa: F401
         except ImportError:
             raise InputError("--engine", "ray is not installed: pip install 'study-planner[cluster]'") from None
-    rows = read_cohort(args.learners)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise InputError("--out", f"{out} exists and is not a directory")
+    if args.replan is not None:
+        return _run_replan(args, content, workers, out)
+    if args.learners is None:
+        raise InputError("LEARNERS.csv", "name the cohort CSV (or --replan DIR of saved plans)")
+    if args.today is not None:
+        raise InputError("--today", "goes with --replan DIR")
+    rows = read_cohort(args.learners)
     curriculum = load_curriculum(content)
     digest = hashlib.sha256(Path(content).read_bytes()).hexdigest()
     out.mkdir(parents=True, exist_ok=True)
@@ -354,6 +388,37 @@ def run_batch(args: Any) -> int:
     print(f"{len(rows)} learners: {planned} planned, {unfit} do not fit, {errors} errors"
           + (f" ({skipped} unchanged, kept from the last run)" if args.resume and skipped else "")
           + f"; wrote {out / 'summary.csv'}")
+    return 0
+
+
+def _run_replan(args: Any, content: str, workers: int, out: Path) -> int:
+    """`--replan DIR --today D`: every saved plan in DIR re-planned from D (its marks kept) into --out."""
+    from planner.profile import parse_date
+
+    if args.learners is not None:
+        raise InputError("--replan", "re-plans a directory of saved plans: give it without LEARNERS.csv")
+    if args.today is None:
+        raise InputError("--today", "missing: the day --replan plans from (YYYY-MM-DD)")
+    if args.resume:
+        raise InputError("--resume", "goes with LEARNERS.csv, not --replan")
+    today = parse_date(args.today, "--today")
+    src = Path(args.replan)
+    if not src.is_dir():
+        raise InputError("--replan", f"{src} is not a directory of saved plans")
+    if out.exists() and out.resolve() == src.resolve():
+        raise InputError("--out", "must not be the --replan directory: the saved plans are the learners' history")
+    plans = sorted(p for p in src.glob("*.json") if not p.name.startswith("."))
+    rows = [Row(0, p.stem, {}) for p in plans]
+    stems = safe_names([r.name for r in rows])
+    out.mkdir(parents=True, exist_ok=True)
+    tasks = [Task(stem, plan_path=str(p), today=today) for stem, p in zip(stems, plans, strict=True)]
+    results: dict[str, dict[str, str]] = {}
+    new_state: dict[str, dict[str, str]] = {t.key: {} for t in tasks}
+    _plan_all(args, content, tasks, workers, out, {}, new_state, results)
+    _write_summary(out, rows, stems, results)
+    counts = {s: sum(1 for r in results.values() if r["status"] == s) for s in ("planned", "does-not-fit", "error")}
+    print(f"{len(rows)} saved plans re-planned from {today}: {counts['planned']} planned, {counts['does-not-fit']} "
+          f"behind beyond the range, {counts['error']} errors; wrote {out / 'summary.csv'}")
     return 0
 
 

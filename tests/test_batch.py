@@ -174,3 +174,25 @@ def test_ray_engine_makes_the_same_plans_as_the_local_pool(tmp_path: Path) -> No
     for stem in ("Ada", "x"):
         assert _ics(tmp_path / "ray" / f"{stem}.ics") == _ics(tmp_path / "local" / f"{stem}.ics")
         assert _json(tmp_path / "ray" / f"{stem}.json") == _json(tmp_path / "local" / f"{stem}.json")
+
+
+def test_nightly_replan_of_saved_plans_keeps_their_marks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = HEADER + "Ada,beginner,10,2027-01-04,,\nEve,beginner,6,2027-01-04,,\n"
+    rc, saved = _batch(tmp_path, rows, "saved", "--workers", "1")
+    assert rc == 0
+    assert main(["mark", str(saved / "Ada.json"), "--content", str(SQL_PATH), "--done-through", "2027-01-17"]) == 0
+    ada = json.loads((saved / "Ada.json").read_text())
+    before = (saved / "Ada.json").read_bytes()
+    night = tmp_path / "night"
+    argv = ["batch", "--replan", str(saved), "--today", "2027-01-18", "--out", str(night), "--content",
+            str(SQL_PATH), "--workers", "1"]
+    assert main(argv) == 0
+    assert {r["name"]: r["status"] for r in _summary(night)} == {"Ada": "planned", "Eve": "planned"}
+    assert (saved / "Ada.json").read_bytes() == before  # the saved plans are history: never rewritten
+    new = json.loads((night / "Ada.json").read_text())
+    done = [s["uid"] for s in ada["sessions"] if s.get("status") == "done"]
+    assert done and all(s["status"] == "done" for s in new["sessions"] if s["uid"] in done)
+    assert (night / "Eve.ics").exists()
+    capsys.readouterr()
+    assert main([*argv[:-4], "--out", str(saved)]) == 2  # into the saved plans themselves: refused
+    assert "history" in capsys.readouterr().err
