@@ -123,8 +123,9 @@ def _row(line: int, columns: list[str], cells: list[str], base: Path) -> Row:
     from planner.profile import normalise_source
 
     name = cells[columns.index("name")].strip() if len(cells) > columns.index("name") else ""
-    if len(cells) != len(columns):
+    if len(cells) > len(columns):
         return Row(line, name, {}, f"line {line}: {len(cells)} cells for {len(columns)} columns")
+    cells = cells + [""] * (len(columns) - len(cells))  # trailing empty cells left out: the defaults
     if not name:
         return Row(line, name, {}, f"line {line}: name: missing")
     data: dict[str, Any] = {}

@@ -27,6 +27,8 @@ COHORT = HEADER + (
     "/etc/passwd,beginner,6,2027-01-04,,\n"
     "CON,beginner,10,2027-01-04,,\n"
     "ada,beginner,12,2027-01-04,,\n"               # the same file as Ada on a case-blind disk
+    "Dee,beginner,10,2027-01-04,,,extra\n"         # more cells than columns
+    "Fay,beginner,10\n"                            # trailing empty cells left out: the defaults
 )
 
 
@@ -61,7 +63,9 @@ def test_a_mixed_cohort_plans_the_good_rows_and_reports_every_row(tmp_path: Path
     rows = _summary(out)
     assert list(rows[0]) == ["name", "status", "finish", "months", "min_hours_per_week", "message"]
     by = {r["name"]: r for r in rows}
-    assert len(rows) == 9
+    assert len(rows) == 11
+    assert by["Dee"]["status"] == "error" and "cells" in by["Dee"]["message"]
+    assert by["Fay"]["status"] == "planned"
     assert by["Ada"]["status"] == "planned" and by["Ada"]["finish"] and float(by["Ada"]["months"]) <= 4
     assert by["Bob"]["status"] == "does-not-fit" and float(by["Bob"]["min_hours_per_week"]) > 0.5
     assert by["Bob"]["message"].startswith("Does not fit")
@@ -73,7 +77,8 @@ def test_a_mixed_cohort_plans_the_good_rows_and_reports_every_row(tmp_path: Path
         assert by[name]["status"] == "planned", by[name]
     files = sorted(p.name for p in out.iterdir())
     assert files == sorted([STATE_FILE, "summary.csv", "Ada.json", "Ada.ics", "x.json", "x.ics", "etc_passwd.json",
-                            "etc_passwd.ics", "_CON.json", "_CON.ics", "ada-2.json", "ada-2.ics"])
+                            "etc_passwd.ics", "_CON.json", "_CON.ics", "ada-2.json", "ada-2.ics",
+                            "Fay.json", "Fay.ics"])
     assert not (tmp_path / "x.json").exists()
     assert json.loads((out / "ada-2.json").read_text())["profile"]["hours_per_week"] == 12
 
