@@ -433,6 +433,7 @@ def _plan_all(args: Any, content: str, tasks: list[Task], workers: int, out: Pat
         batches = run_ray(content, tasks, workers, args.ray_address)
     else:
         batches = run_local(content, tasks, min(workers, max(1, len(tasks))))
+    tqdm.monitor_interval = 0  # no monitor thread: the pool's workers are forked while the bar is shown
     saved = time.monotonic()
     with tqdm(total=len(tasks), file=sys.stderr, unit="learner", mininterval=0.5, desc="planning") as bar:
         if not tasks:
