@@ -484,11 +484,12 @@ def _write_state(out: Path, learners: Mapping[str, Mapping[str, str]]) -> None:
 def _write_summary(out: Path, rows: Sequence[Row], stems: Sequence[str], results: Mapping[str, Mapping[str, str]]
                    ) -> None:
     from planner.atomic import write_atomic
+    from planner.export.csv import neutralise  # a name like =HYPERLINK(...) is text in a spreadsheet too
 
     buf = io.StringIO(newline="")
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(SUMMARY_COLUMNS)
     for row, stem in zip(rows, stems, strict=True):
         r = results.get(stem, {"status": "error", "message": "not planned"})
-        w.writerow([row.name] + [r.get(k, "") for k in SUMMARY_COLUMNS[1:]])
+        w.writerow([neutralise(row.name)] + [neutralise(r.get(k, "")) for k in SUMMARY_COLUMNS[1:]])
     write_atomic(out / "summary.csv", buf.getvalue().encode("utf-8"))

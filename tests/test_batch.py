@@ -29,6 +29,7 @@ COHORT = HEADER + (
     "ada,beginner,12,2027-01-04,,\n"               # the same file as Ada on a case-blind disk
     "Dee,beginner,10,2027-01-04,,,extra\n"         # more cells than columns
     "Fay,beginner,10\n"                            # trailing empty cells left out: the defaults
+    "=HYPERLINK(1),beginner,x,,,\n"               # a formula-like name stays text in a spreadsheet
 )
 
 
@@ -63,7 +64,8 @@ def test_a_mixed_cohort_plans_the_good_rows_and_reports_every_row(tmp_path: Path
     rows = _summary(out)
     assert list(rows[0]) == ["name", "status", "finish", "months", "min_hours_per_week", "message"]
     by = {r["name"]: r for r in rows}
-    assert len(rows) == 11
+    assert len(rows) == 12
+    assert by["'=HYPERLINK(1)"]["status"] == "error"
     assert by["Dee"]["status"] == "error" and "cells" in by["Dee"]["message"]
     assert by["Fay"]["status"] == "planned"
     assert by["Ada"]["status"] == "planned" and by["Ada"]["finish"] and float(by["Ada"]["months"]) <= 4
