@@ -103,6 +103,17 @@ def _parser() -> argparse.ArgumentParser:
     fc.add_argument("--json", dest="json_out", help="write the forecast as JSON")
     check = sub.add_parser("check", help="validate a learning-path YAML file")
     check.add_argument("path")
+    batch = sub.add_parser("batch", help="plan a cohort: one CSV row per learner, on a process pool or Ray")
+    batch.add_argument("learners", metavar="LEARNERS.csv", nargs="?",
+                       help="header: name and profile fields; lists as a;b")
+    batch.add_argument("--out", required=True, metavar="DIR", help="<name>.json, <name>.ics and summary.csv")
+    batch.add_argument("--content", help="learning-path YAML (default: the ML & AI Engineer path)")
+    batch.add_argument("--workers", type=int, help="worker processes (default: one per core)")
+    batch.add_argument("--engine", choices=("local", "ray"), default="local")
+    batch.add_argument("--ray-address", dest="ray_address", metavar="ADDR", help="a Ray cluster's head, e.g. auto")
+    batch.add_argument("--resume", action="store_true", help="keep learners whose profile has not changed")
+    batch.add_argument("--replan", metavar="DIR", help="re-plan every saved plan in DIR (marks kept) into --out")
+    batch.add_argument("--today", metavar="YYYY-MM-DD", help="with --replan: the day the re-plans start")
     add_calendar_parsers(sub)  # learners, feed, serve, sync
     return ap
 
@@ -421,6 +432,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_replan(args)
         if args.command == "forecast":
             return _cmd_forecast(args)
+        if args.command == "batch":
+            from planner.batch import run_batch
+
+            return run_batch(args)
         if args.command in CALENDAR_COMMANDS:
             return run_calendar(args)
         return _cmd_check(args)

@@ -1,0 +1,205 @@
+"""`planner batch`: a cohort CSV planned into a directory, on the process pool and on a local Ray."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from planner.batch import STATE_FILE, safe_names
+from planner.cli import main
+from tests.conftest import ROOT, SQL_PATH
+
+HEADER = "name,background,hours_per_week,start,days,skip\n"
+COHORT = HEADER + (
+    "Ada,beginner,10,2027-01-04,,\n"
+    "Bob,beginner,0.5,2027-01-04,,\n"              # does not fit
+    "Bad hours,beginner,lots,2027-01-04,,\n"       # bad hours
+    ",beginner,10,2027-01-04,,\n"                  # no name
+    "Cy,astronaut,10,2027-01-04,,\n"               # unknown background
+    "../x,developer,8,2027-01-04,mon;wed;sat,\n"   # path tricks, `;` lists
+    "/etc/passwd,beginner,6,2027-01-04,,\n"
+    "CON,beginner,10,2027-01-04,,\n"
+    "ada,beginner,12,2027-01-04,,\n"               # the same file as Ada on a case-blind disk
+    "Dee,beginner,10,2027-01-04,,,extra\n"         # more cells than columns
+    "Fay,beginner,10\n"                            # trailing empty cells left out: the defaults
+    "=HYPERLINK(1),beginner,x,,,\n"               # a formula-like name stays text in a spreadsheet
+)
+
+
+def _batch(tmp_path: Path, text: str, out: str, *extra: str) -> tuple[int, Path]:
+    learners = tmp_path / "learners.csv"
+    learners.write_text(text)
+    rc = main(["batch", str(learners), "--out", str(tmp_path / out), "--content", str(SQL_PATH), *extra])
+    return rc, tmp_path / out
+
+
+def _summary(out: Path) -> list[dict[str, str]]:
+    with (out / "summary.csv").open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _ics(path: Path) -> bytes:
+    """The .ics bytes but DTSTAMP (the export's own time)."""
+    data = re.sub(rb"DTSTAMP:[0-9TZ]+\r\n", b"", path.read_bytes())
+    assert b"DTSTAMP" not in data and b"BEGIN:VEVENT" in data
+    return data
+
+
+def _json(path: Path) -> bytes:
+    """The plan JSON's bytes but the solver's timings (wall-clock seconds differ between any two runs of
+    `planner plan`)."""
+    return re.sub(rb'"(seconds|build_seconds|focus_seconds)": [0-9.e+-]+', rb'"\1": 0', path.read_bytes())
+
+
+def test_a_mixed_cohort_plans_the_good_rows_and_reports_every_row(tmp_path: Path) -> None:
+    rc, out = _batch(tmp_path, COHORT, "out", "--workers", "2")
+    assert rc == 0
+    rows = _summary(out)
+    assert list(rows[0]) == ["name", "status", "finish", "months", "min_hours_per_week", "message"]
+    by = {r["name"]: r for r in rows}
+    assert len(rows) == 12
+    assert by["'=HYPERLINK(1)"]["status"] == "error"
+    assert by["Dee"]["status"] == "error" and "cells" in by["Dee"]["message"]
+    assert by["Fay"]["status"] == "planned"
+    assert by["Ada"]["status"] == "planned" and by["Ada"]["finish"] and float(by["Ada"]["months"]) <= 4
+    assert by["Bob"]["status"] == "does-not-fit" and float(by["Bob"]["min_hours_per_week"]) > 0.5
+    assert by["Bob"]["message"].startswith("Does not fit")
+    assert by["Bad hours"]["status"] == "error" and "hours_per_week" in by["Bad hours"]["message"]
+    assert by[""]["status"] == "error" and "name" in by[""]["message"]
+    assert by["Cy"]["status"] == "error" and "astronaut" in by["Cy"]["message"]
+    assert all("\n" not in r["message"] for r in rows)
+    for name in ("../x", "/etc/passwd", "CON", "ada"):
+        assert by[name]["status"] == "planned", by[name]
+    files = sorted(p.name for p in out.iterdir())
+    assert files == sorted([STATE_FILE, "summary.csv", "Ada.json", "Ada.ics", "x.json", "x.ics", "etc_passwd.json",
+                            "etc_passwd.ics", "_CON.json", "_CON.ics", "ada-2.json", "ada-2.ics",
+                            "Fay.json", "Fay.ics"])
+    assert not (tmp_path / "x.json").exists()
+    assert json.loads((out / "ada-2.json").read_text())["profile"]["hours_per_week"] == 12
+
+
+def test_names_become_safe_distinct_file_names() -> None:
+    names = ["../x", "/etc/passwd", "a\x00b", "tab\there", "nul", "COM1.txt", "", "..", "x", "X", "summary",
+             "Zoë"]
+    stems = safe_names(names)
+    assert stems == ["x", "etc_passwd", "ab", "tabhere", "_nul", "_COM1.txt", "learner", "learner-2", "x-2", "X-3",
+                     "_summary", "Zoë"]
+    assert all("/" not in s and "\\" not in s and s.isprintable() and not s.startswith(".") for s in stems)
+
+
+def test_plans_equal_planner_plan_whatever_the_workers(tmp_path: Path) -> None:
+    rows = HEADER + "Ada,beginner,10,2027-01-04,,\n../x,developer,8,2027-01-04,mon;wed;sat,\n" \
+                    "Eve,beginner,6,2027-01-04,tue;thu;sat;sun,\n"
+    assert _batch(tmp_path, rows, "one", "--workers", "1")[0] == 0
+    assert _batch(tmp_path, rows, "two", "--workers", "2")[0] == 0
+    for stem in ("Ada", "x", "Eve"):
+        assert (tmp_path / "one" / f"{stem}.ics").read_bytes() != b""
+        assert _ics(tmp_path / "one" / f"{stem}.ics") == _ics(tmp_path / "two" / f"{stem}.ics")
+        assert _json(tmp_path / "one" / f"{stem}.json") == _json(tmp_path / "two" / f"{stem}.json")
+    for stem, flags in (("Ada", ["--background", "beginner", "--hours-per-week", "10"]),
+                        ("x", ["--background", "developer", "--hours-per-week", "8", "--days", "mon,wed,sat"])):
+        js, ics = tmp_path / f"{stem}-plan.json", tmp_path / f"{stem}-plan.ics"
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        done = subprocess.run([sys.executable, "-m", "planner", "plan", "--content", str(SQL_PATH), "--start",
+                               "2027-01-04", *flags, "--json", str(js), "--ics", str(ics)], env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert _ics(ics) == _ics(tmp_path / "two" / f"{stem}.ics")
+        assert _json(js) == _json(tmp_path / "two" / f"{stem}.json")
+
+
+def test_resume_keeps_unchanged_learners_and_redoes_a_changed_one(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    first = HEADER + "Ada,beginner,10,2027-01-04,,\nBob,beginner,0.5,2027-01-04,,\nEve,beginner,6,2027-01-04,,\n"
+    rc, out = _batch(tmp_path, first, "out", "--workers", "1")
+    assert rc == 0
+    before = {p.name: p.stat().st_mtime_ns for p in out.glob("*.json")}
+    summary = _summary(out)
+    changed = first.replace("Eve,beginner,6", "Eve,beginner,12")
+    rc, _ = _batch(tmp_path, changed, "out", "--workers", "1", "--resume")
+    assert rc == 0
+    assert "2 unchanged" in capsys.readouterr().out
+    assert (out / "Ada.json").stat().st_mtime_ns == before["Ada.json"]
+    assert (out / "Eve.json").stat().st_mtime_ns != before["Eve.json"]
+    assert json.loads((out / "Eve.json").read_text())["profile"]["hours_per_week"] == 12
+    again = _summary(out)
+    assert [r for r in again if r["name"] != "Eve"] == [r for r in summary if r["name"] != "Eve"]
+    # a planned learner whose files were removed is planned again; a run without --resume redoes everyone
+    (out / "Ada.ics").unlink()
+    rc, _ = _batch(tmp_path, changed, "out", "--workers", "1", "--resume")
+    assert rc == 0 and (out / "Ada.ics").exists()
+    assert "2 unchanged" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("what", ["missing", "directory", "not-utf8", "no-name-column", "unknown-column", "empty"])
+def test_a_csv_that_cannot_be_read_exits_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                         what: str) -> None:
+    learners = tmp_path / "learners.csv"
+    if what == "directory":
+        learners.mkdir()
+    elif what == "not-utf8":
+        learners.write_bytes(b"name,background\n\xff\xfe,beginner\n")
+    elif what == "no-name-column":
+        learners.write_text("background,hours_per_week\nbeginner,10\n")
+    elif what == "unknown-column":
+        learners.write_text("name,background,colour\nAda,beginner,red\n")
+    elif what == "empty":
+        learners.write_text("")
+    rc = main(["batch", str(learners), "--out", str(tmp_path / "out"), "--content", str(SQL_PATH)])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2
+    assert err.startswith("planner: error:") and "\n" not in err
+    assert not (tmp_path / "out" / "summary.csv").exists()
+
+
+def test_engine_ray_without_ray_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray fails as if it were not installed
+    rc, out = _batch(tmp_path, HEADER + "Ada,beginner,10,2027-01-04,,\n", "out", "--engine", "ray")
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and "\n" not in err and "study-planner[cluster]" in err
+    assert not out.exists()
+
+
+def test_ray_engine_makes_the_same_plans_as_the_local_pool(tmp_path: Path) -> None:
+    pytest.importorskip("ray")
+    rows = HEADER + "Ada,beginner,10,2027-01-04,,\nBob,beginner,0.5,2027-01-04,,\nCy,astronaut,10,2027-01-04,,\n" \
+                    "../x,developer,8,2027-01-04,mon;wed;sat,\n"
+    assert _batch(tmp_path, rows, "local", "--workers", "2")[0] == 0
+    assert _batch(tmp_path, rows, "ray", "--workers", "2", "--engine", "ray")[0] == 0  # ray.init(num_cpus=2)
+    import ray
+
+    assert not ray.is_initialized()  # shut down at the end
+    assert _summary(tmp_path / "ray") == _summary(tmp_path / "local")
+    for stem in ("Ada", "x"):
+        assert _ics(tmp_path / "ray" / f"{stem}.ics") == _ics(tmp_path / "local" / f"{stem}.ics")
+        assert _json(tmp_path / "ray" / f"{stem}.json") == _json(tmp_path / "local" / f"{stem}.json")
+
+
+def test_nightly_replan_of_saved_plans_keeps_their_marks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = HEADER + "Ada,beginner,10,2027-01-04,,\nEve,beginner,6,2027-01-04,,\n"
+    rc, saved = _batch(tmp_path, rows, "saved", "--workers", "1")
+    assert rc == 0
+    assert main(["mark", str(saved / "Ada.json"), "--content", str(SQL_PATH), "--done-through", "2027-01-17"]) == 0
+    ada = json.loads((saved / "Ada.json").read_text())
+    before = (saved / "Ada.json").read_bytes()
+    night = tmp_path / "night"
+    argv = ["batch", "--replan", str(saved), "--today", "2027-01-18", "--out", str(night), "--content",
+            str(SQL_PATH), "--workers", "1"]
+    assert main(argv) == 0
+    assert {r["name"]: r["status"] for r in _summary(night)} == {"Ada": "planned", "Eve": "planned"}
+    assert (saved / "Ada.json").read_bytes() == before  # the saved plans are history: never rewritten
+    new = json.loads((night / "Ada.json").read_text())
+    done = [s["uid"] for s in ada["sessions"] if s.get("status") == "done"]
+    assert done and all(s["status"] == "done" for s in new["sessions"] if s["uid"] in done)
+    assert (night / "Eve.ics").exists()
+    capsys.readouterr()
+    assert main([*argv[:-4], "--out", str(saved)]) == 2  # into the saved plans themselves: refused
+    assert "history" in capsys.readouterr().err
