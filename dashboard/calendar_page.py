@@ -47,8 +47,8 @@ IMPORT_STEPS = """
    new calendar*; Apple Calendar: *File → New Calendar*; Thunderbird: *New Calendar → On My Computer*).
 2. Import the downloaded `study-plan.ics` into that calendar (Google: *Settings → Import & export → Import*, pick
    the Study plan calendar; Apple: *File → Import*; Outlook: *Add calendar → Upload from file*).
-3. After a re-plan, download the file again and replace that calendar's events with it: kept sessions keep their
-   UIDs, moved ones carry a higher SEQUENCE, removed ones come as CANCELLED.
+3. After a re-plan, download the file again and replace that calendar's events with it: kept sessions stay the
+   same events, moved ones are updated in place, and removed ones are marked cancelled.
 """
 
 

@@ -72,7 +72,7 @@ def on_import() -> None:
         ss.import_error = f"Import failed — {exc.message}. Nothing was changed."
         return
     except InputError as exc:
-        ss.import_error = f"Import failed — {exc.field}: {exc.message}. Nothing was changed."
+        ss.import_error = f"Import failed — {views.field_error(exc.field, exc.message).text}. Nothing was changed."
         return
     last = store().last()
     ss.pending_open = last.name if last is not None else None
@@ -100,7 +100,7 @@ def render() -> None:
         st.write("Nothing saved yet for this learner.")
     else:
         table = pd.DataFrame([{"Version": v.version, "Saved (UTC)": v.saved_at[:19].replace("T", " "),
-                               "What": v.note or "saved", "Finish": v.finish or "does not fit",
+                               "What": views.history_note(v.note or "saved"), "Finish": v.finish or "does not fit",
                                "Sessions done": v.done_sessions} for v in versions])
         st.dataframe(table, hide_index=True, width="stretch",
                      column_config={"What": st.column_config.TextColumn(width="large")})
@@ -131,8 +131,8 @@ def render() -> None:
     st.download_button("Export all learners (JSON)", s.export_state, file_name="study-planner-state.json",
                        mime="application/json", on_click="ignore", key="export_state",
                        help="Built when you click, so it holds every learner saved up to that moment")
-    st.file_uploader("Import a state file", type=["json", "gz"], key="import_file",
-                     help="A file exported here (format planner.state/1, also gzip-compressed), at most 64 MB.")
+    st.file_uploader("Import a state file", type=["json", "gz"], key="import_file", max_upload_size=64,
+                     help="A file exported here (also gzip-compressed), at most 64 MB.")
     st.button("Import", key="import_button", on_click=on_import)
     if ss.get("import_error"):
         st.error(md(ss.import_error))

@@ -271,8 +271,9 @@ def busy_section() -> None:
         b.button("Remove", key=f"busy_remove_{i}_{hashlib.sha256(path.encode()).hexdigest()[:8]}",
                  on_click=remove_busy, args=(path,), help="Takes effect with Make my plan.")
     st.file_uploader("Upload a calendar (.ics)", type=["ics"], key=f"f_busy_upload_{ss.get('busy_upload_version', 0)}",
-                     on_change=on_busy_upload,
-                     help="Sessions never overlap its events. Kept with this learner; re-plans read it again.")
+                     on_change=on_busy_upload, max_upload_size=20,
+                     help="Sessions never overlap its events. Kept with this learner; re-plans read it again. "
+                          "At most 20 MB.")
     upload_error = ss.get("busy_error")
     if upload_error and upload_error[0] == ss.get("blackout_version", 0):  # not another learner's upload
         st.error(md(upload_error[1]), icon=":material/error:")
@@ -322,7 +323,8 @@ def profile_form() -> None:
         st.text_input("Hours per weekday (optional)", key="f_day_hours", placeholder="mon=1.5,sat=4",
                       help="Fix the hours of some days; the rest of the week's hours are split over the others.")
         _field_error("day_hours")
-        st.date_input("Start date", key="f_start", format="YYYY-MM-DD")
+        st.date_input("Start date", key="f_start", format="YYYY-MM-DD", min_value=views.FIRST_DATE,
+                      max_value=views.LAST_DATE)
         _field_error("start")
         st.selectbox("Timezone", timezone_options, key="f_timezone",
                      help="New learners start with your browser's timezone.")

@@ -59,7 +59,8 @@ def render() -> None:
         st.markdown("**Fallen behind?** Regenerate the rest of the plan from today: what you did stays, the "
                     "remaining hours are re-planned with as few changes as possible.")
         c1, c2 = st.columns([1, 2], vertical_alignment="bottom")
-        c1.date_input("As of (optional)", value=None, key="as_of", format="YYYY-MM-DD", on_change=follow_as_of,
+        c1.date_input("As of (optional)", value=None, key="as_of", format="YYYY-MM-DD", min_value=views.FIRST_DATE,
+                      max_value=views.LAST_DATE, on_change=follow_as_of,
                       help=f"Empty: today in {plan.profile.timezone} ({views.today_in(plan)})")
         c2.button("I'm behind — regenerate from today", key="regenerate", icon=":material/update:",
                   on_click=replanning.propose, args=(plan, today))
@@ -109,7 +110,8 @@ def render() -> None:
     with q1:
         if not isinstance(ss.get("done_through"), dt.date):
             ss.done_through = today
-        st.date_input("Mark everything through", key="done_through", format="YYYY-MM-DD")
+        st.date_input("Mark everything through", key="done_through", format="YYYY-MM-DD",
+                      min_value=views.FIRST_DATE, max_value=views.LAST_DATE)
         st.button("Mark done", key="mark_through", on_click=done_through, args=(plan,),
                   help="Every planned session on or before this date becomes done; ticked ones stay as they are")
     with q2:

@@ -19,8 +19,8 @@ from planner.plan import Plan
 PROGRESS_STATUSES = ("planned", "done", "missed")
 CALENDAR_ROUTINE = (
     "Calendar routine: import the .ics into a dedicated **Study plan** calendar, and after a re-plan replace that "
-    "calendar's events with the new file. Kept sessions keep their UIDs, moved ones carry a higher SEQUENCE (apps "
-    "that honour updates move them), and removed ones come as CANCELLED."
+    "calendar's events with the new file. Kept sessions stay the same events, moved ones are updated in place "
+    "(apps that honour updates move them), and removed ones are marked cancelled."
 )
 
 
