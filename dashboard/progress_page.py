@@ -66,7 +66,7 @@ def render() -> None:
                   on_click=replanning.propose, args=(plan, today))
         replanning.proposal_panel(plan, "progress")
 
-    st.subheader("Sessions")
+    st.header("Sessions")
     show_all = st.toggle("Show all sessions", key="progress_all",
                          help="Off: this week first, then the four weeks before and the two after")
     table = views.progress_frame(plan, today, show_all=show_all)
@@ -120,14 +120,14 @@ def render() -> None:
                        format_func=lambda t: open_topics.get(t, t))
         st.button("Mark topics done", key="mark_topics", on_click=topics_done, args=(plan,))
 
-    st.subheader("Per phase")
+    st.header("Per phase")
     st.dataframe(views.phase_progress_frame(plan), hide_index=True, width="stretch",
                  column_config={"Phase": st.column_config.TextColumn(width="small"),
                                 "Done h": st.column_config.NumberColumn(format="%.1f"),
                                 "Required h": st.column_config.NumberColumn(format="%.1f"),
                                 "Progress": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0,
                                                                             format="percent")})
-    st.altair_chart(views.burnup_chart(plan, today), width="stretch")
+    st.altair_chart(views.burnup_chart(plan, today), width="stretch", alt=views.burnup_alt(plan, today))
 
 
 if __name__ == "__main__":  # run as a page by st.navigation

@@ -145,7 +145,7 @@ def forecast_panel(plan: Plan, today: dt.date, key: str) -> None:
     """The measured pace and the finish with its odds (cached per plan version), as a chart and as text, and
     "re-plan at my pace" when the likely finish leaves the range (a proposal: nothing saved before Accept)."""
     _, facts, chart_spec = forecast_for(plan, today)
-    st.subheader("Pace and forecast")
+    st.header("Pace and forecast")
     m = st.columns(3)
     m[0].metric("Your pace", facts.pace_value, help="Real hours per estimated hour")
     m[1].metric("Likely finish", facts.finish_value, help="Half the forecasts finish earlier, half later")
@@ -206,16 +206,16 @@ def render() -> None:
     week = f"{facts.monday:%d %b} – {facts.monday + dt.timedelta(days=6):%d %b}"
     if today < first:
         st.info(f"Your plan starts {first:%A %d %B %Y}. Here is your first week.")
-        st.subheader(f"First week ({week})")
+        st.header(f"First week ({week})")
         for s in (*facts.today_sessions, *facts.week_sessions):
             session_row(plan, s, "w")
         return
-    st.subheader("Today")
+    st.header("Today")
     if not facts.today_sessions:
         st.write("Nothing planned today.")
     for s in facts.today_sessions:
         session_row(plan, s, "t")
-    st.subheader(f"This week ({week})")
+    st.header(f"This week ({week})")
     if not facts.week_sessions:
         st.write("No other sessions this week.")
     for s in facts.week_sessions:

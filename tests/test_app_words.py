@@ -62,6 +62,15 @@ def test_an_invalid_field_makes_make_my_plan_say_so_in_the_forms_words() -> None
     assert not at.error and at.metric
 
 
+def test_hours_out_of_range_are_named_not_silently_replaced() -> None:
+    at = _run(AppTest.from_file(APP, default_timeout=60))
+    at.number_input(key="f_hours_per_week").set_value(150.0)
+    _button(at, "Make my plan")
+    assert any(e.value.startswith("Check your input") and "Hours per week" in e.value and "at most 100" in e.value
+               for e in at.error)
+    assert not at.metric  # no plan from the old value
+
+
 def test_engine_messages_are_in_the_learners_words() -> None:
     cases = {
         ("import", "expected format 'planner.state/1', found 'None'"): "not a backup the planner exported",

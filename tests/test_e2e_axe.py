@@ -1,5 +1,6 @@
-"""Accessibility in a real browser: axe-core (the npm package in tests/js, injected through Playwright) finds no
-serious or critical WCAG 2 A/AA violation on any page, at 1280 px with a plan loaded.
+"""Accessibility and words in a real browser: axe-core (the npm package in tests/js, injected through Playwright)
+finds no serious or critical WCAG 2 A/AA violation, nor headings out of order, on any page at 1280 px with a plan
+loaded; an out-of-range field gets its message.
 Server and browser as in tests/test_e2e_browser.py."""
 
 from __future__ import annotations
@@ -36,12 +37,13 @@ pytestmark = [
 
 
 def _serious(page: Any) -> list[dict[str, Any]]:
-    """axe-core's serious and critical WCAG 2 A/AA violations on the page as it is now."""
+    """axe-core's serious and critical WCAG 2 A/AA violations on the page as it is now, and headings out of order."""
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("""async () => {
         const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a',
                                                                            'wcag21aa']}});
-        return r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => ({
+        const bad = v => v.impact === 'serious' || v.impact === 'critical' || v.id === 'heading-order';
+        return r.violations.filter(bad).map(v => ({
             id: v.id, impact: v.impact, help: v.help,
             nodes: v.nodes.slice(0, 5).map(n => ({target: n.target, summary: n.failureSummary}))}));
     }""")
@@ -65,3 +67,18 @@ def test_every_page_has_no_serious_axe_violation(server: Server, browser: Any) -
         if violations:
             found[path] = violations
     assert not found, json.dumps(found, indent=1)[:6000]
+
+
+def test_hours_out_of_range_get_a_message_in_the_browser(server: Server, browser: Any) -> None:  # noqa: F811
+    """The browser itself refused 150 h/week without a word, and Make my plan planned with the old value."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport=VIEWPORT)
+    _open(page, f"{server.url}/plan")
+    field = page.get_by_label("Hours per week", exact=True)
+    field.fill("150")
+    field.press("Tab")
+    _idle(page)
+    _click(page, "Make my plan")
+    expect(page.get_by_text("Check your input — Hours per week: must be at most 100 h, got 150")).to_be_visible()
+    _no_traceback(page)
