@@ -144,7 +144,7 @@ def sessions_frame(plan: Plan, phases: Sequence[int] | None = None) -> pd.DataFr
     df = plan.to_frame()
     df = df[df["status"] != "cancelled"].copy()
     today = today_in(plan)  # one word per state, as on Today (partly done, overdue)
-    states = {x.uid: STATE_WORDS[session_state(x, today)] for x in plan.sessions}
+    states = {x.uid: STATE_WORDS.get(session_state(x, today), x.status) for x in plan.sessions}
     df["status"] = [states.get(u, st) for u, st in zip(df["uid"], df["status"], strict=True)]
     if phases:
         df = df[df["phase"].isin(list(phases))]

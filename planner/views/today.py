@@ -67,9 +67,9 @@ def topic_title(plan: Plan, topic: str) -> str:
 
 # One word and one symbol per state, on every page: a session studied in part is "partly done", never "missed".
 STATE_WORDS = {"planned": "planned", "overdue": "overdue", "done": "done", "partial": "partly done",
-               "missed": "missed"}
+               "missed": "missed", "cancelled": "cancelled"}
 STATE_ICONS = {"planned": ":material/schedule:", "overdue": ":material/history:", "done": ":material/check_circle:",
-               "partial": ":material/timelapse:", "missed": ":material/cancel:"}
+               "partial": ":material/timelapse:", "missed": ":material/cancel:", "cancelled": ":material/block:"}
 
 
 def session_state(s: Session, today: dt.date) -> str:
