@@ -47,8 +47,8 @@ IMPORT_STEPS = """
    new calendar*; Apple Calendar: *File → New Calendar*; Thunderbird: *New Calendar → On My Computer*).
 2. Import the downloaded `study-plan.ics` into that calendar (Google: *Settings → Import & export → Import*, pick
    the Study plan calendar; Apple: *File → Import*; Outlook: *Add calendar → Upload from file*).
-3. After a re-plan, download the file again and replace that calendar's events with it: kept sessions keep their
-   UIDs, moved ones carry a higher SEQUENCE, removed ones come as CANCELLED.
+3. After a re-plan, download the file again and replace that calendar's events with it: kept sessions stay the
+   same events, moved ones are updated in place, and removed ones are marked cancelled.
 """
 
 
@@ -80,7 +80,7 @@ def on_rotate() -> None:
 
 
 def feed_section() -> None:
-    st.subheader("Subscribe (follows every re-plan)")
+    st.header("Subscribe (follows every re-plan)")
     if not saved_learner():
         st.info("The subscription link appears once this learner's plan is saved (make a plan on the Plan page).")
         return
@@ -163,7 +163,7 @@ def on_sync() -> None:
 
 
 def caldav_section() -> None:
-    st.subheader("Sync to a CalDAV calendar")
+    st.header("Sync to a CalDAV calendar")
     st.write("Writes the plan into a calendar on a CalDAV server (Nextcloud, Radicale, Fastmail, iCloud with an "
              "app-specific password, …): only what changed, and never events it did not write. Use a calendar of "
              "its own for the plan. Google Calendar needs the subscription above instead.")
@@ -198,7 +198,7 @@ def downloads(plan: Plan) -> None:
 
 
 def import_instructions() -> None:
-    st.subheader("Or import a file")
+    st.header("Or import a file")
     st.write("A one-time copy: after a re-plan it has to be imported again by hand.")
     st.markdown(IMPORT_STEPS)
     st.caption(views.CALENDAR_ROUTINE.replace("**", ""))
@@ -206,7 +206,7 @@ def import_instructions() -> None:
 
 def this_week(plan: Plan) -> None:
     title, agenda = views.week_agenda(plan, views.today_in(plan))
-    st.subheader(title)
+    st.header(title)
     if agenda.empty:
         st.write("No study sessions this week — enjoy the break.")
     else:

@@ -72,7 +72,7 @@ def on_import() -> None:
         ss.import_error = f"Import failed — {exc.message}. Nothing was changed."
         return
     except InputError as exc:
-        ss.import_error = f"Import failed — {exc.field}: {exc.message}. Nothing was changed."
+        ss.import_error = f"Import failed — {views.field_error(exc.field, exc.message).text}. Nothing was changed."
         return
     last = store().last()
     ss.pending_open = last.name if last is not None else None
@@ -93,14 +93,14 @@ def render() -> None:
                       + "; ".join(f"{source} ({why})" for source, why in rechecks)
                       + ". Make my plan reads them again and names any that still cannot be read."))
 
-    st.subheader("History")
+    st.header("History")
     st.text(f"Every saved plan of {shown_name(ss.learner)}, the newest first.")
     versions = s.versions(ss.learner)
     if not versions:
         st.write("Nothing saved yet for this learner.")
     else:
         table = pd.DataFrame([{"Version": v.version, "Saved (UTC)": v.saved_at[:19].replace("T", " "),
-                               "What": v.note or "saved", "Finish": v.finish or "does not fit",
+                               "What": views.history_note(v.note or "saved"), "Finish": v.finish or "does not fit",
                                "Sessions done": v.done_sessions} for v in versions])
         st.dataframe(table, hide_index=True, width="stretch",
                      column_config={"What": st.column_config.TextColumn(width="large")})
@@ -111,7 +111,7 @@ def render() -> None:
             c2.button("Restore this version", key="restore", on_click=on_restore, args=(pick,),
                       help="Your current state stays in the history, so a restore can be undone")
 
-    st.subheader("New learner")
+    st.header("New learner")
     c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
     c1.text_input("Name", key="new_learner", placeholder="e.g. Alex")
     c2.button("Create", on_click=on_new_learner, key="create_learner")
@@ -119,7 +119,7 @@ def render() -> None:
         st.error(md(ss.learner_error))
 
     if ss.learner in s.names():
-        st.subheader("Delete this learner")
+        st.header("Delete this learner")
         st.text(f"Learner: {shown_name(ss.learner)}")  # user text never goes into a label (labels render markdown)
         c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
         c1.checkbox("Yes, delete this learner from the list", key="delete_confirm",
@@ -127,12 +127,12 @@ def render() -> None:
                          "subscription link stops working for good.")
         c2.button("Delete", key="delete_learner", on_click=on_delete, disabled=not ss.get("delete_confirm"))
 
-    st.subheader("Backup and restore")
+    st.header("Backup and restore")
     st.download_button("Export all learners (JSON)", s.export_state, file_name="study-planner-state.json",
                        mime="application/json", on_click="ignore", key="export_state",
                        help="Built when you click, so it holds every learner saved up to that moment")
-    st.file_uploader("Import a state file", type=["json", "gz"], key="import_file",
-                     help="A file exported here (format planner.state/1, also gzip-compressed), at most 64 MB.")
+    st.file_uploader("Import a state file", type=["json", "gz"], key="import_file", max_upload_size=64,
+                     help="A file exported here (also gzip-compressed), at most 64 MB.")
     st.button("Import", key="import_button", on_click=on_import)
     if ss.get("import_error"):
         st.error(md(ss.import_error))

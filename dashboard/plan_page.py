@@ -255,7 +255,7 @@ def _busy_line(path: str, values: dict[str, Any], raw: dict[str, Any] | None, di
 def busy_section() -> None:
     """Busy calendar upload (outside the form: the preview shows as soon as a file is chosen)."""
     values = ss.get("form_values") or {}
-    st.subheader("Busy calendar")
+    st.header("Busy calendar")
     kept = list(values.get("busy") or [])
     raw: dict[str, Any] | None = None
     digests: tuple[str, ...] = ()
@@ -271,8 +271,9 @@ def busy_section() -> None:
         b.button("Remove", key=f"busy_remove_{i}_{hashlib.sha256(path.encode()).hexdigest()[:8]}",
                  on_click=remove_busy, args=(path,), help="Takes effect with Make my plan.")
     st.file_uploader("Upload a calendar (.ics)", type=["ics"], key=f"f_busy_upload_{ss.get('busy_upload_version', 0)}",
-                     on_change=on_busy_upload,
-                     help="Sessions never overlap its events. Kept with this learner; re-plans read it again.")
+                     on_change=on_busy_upload, max_upload_size=20,
+                     help="Sessions never overlap its events. Kept with this learner; re-plans read it again. "
+                          "At most 20 MB.")
     upload_error = ss.get("busy_error")
     if upload_error and upload_error[0] == ss.get("blackout_version", 0):  # not another learner's upload
         st.error(md(upload_error[1]), icon=":material/error:")
@@ -306,7 +307,7 @@ def profile_form() -> None:
         ss.f_timezone = "UTC"
 
     with st.form("profile"):
-        st.subheader("Your situation")
+        st.header("Your situation")
         st.selectbox("Background", list(bands), key="f_background", format_func=lambda k: bands[k].label,
                      help="Month range of the path for this background, and the weekly hours it implies.")
         band = bands.get(str(ss.get("f_background")))
@@ -314,15 +315,18 @@ def profile_form() -> None:
             st.caption(f"{band.months_min}–{band.months_max} months, {band.total_hours:g} h → {band.hours_text} "
                        "h/week")
         _field_error("background")
-        st.number_input("Hours per week", min_value=0.5, max_value=100.0, step=0.5, format="%.1f",
-                        key="f_hours_per_week")
+        # No min/max here: the browser would refuse 150 without a word and plan with the old value; the planner's
+        # own check names the field and its range when Make my plan is pressed.
+        st.number_input("Hours per week", step=0.5, format="%.1f", key="f_hours_per_week",
+                        help="From 0.5 to 100 h.")
         _field_error("hours_per_week")
         st.multiselect("Study weekdays", list(WEEKDAYS), key="f_days", format_func=str.capitalize)
         _field_error("days")
         st.text_input("Hours per weekday (optional)", key="f_day_hours", placeholder="mon=1.5,sat=4",
                       help="Fix the hours of some days; the rest of the week's hours are split over the others.")
         _field_error("day_hours")
-        st.date_input("Start date", key="f_start", format="YYYY-MM-DD")
+        st.date_input("Start date", key="f_start", format="YYYY-MM-DD", min_value=views.FIRST_DATE,
+                      max_value=views.LAST_DATE)
         _field_error("start")
         st.selectbox("Timezone", timezone_options, key="f_timezone",
                      help="New learners start with your browser's timezone.")
@@ -459,7 +463,7 @@ def welcome() -> None:
     st.info("Fill in the form on the left — or keep the defaults — and press **Make my plan**. You get a dated "
             "study schedule that finishes inside the month range your background promises, ready for your "
             "calendar.")
-    st.subheader("How long the path takes")
+    st.header("How long the path takes")
     st.dataframe(views.bands_frame(bands_for(CONTENT)), hide_index=True, width="stretch")
     st.caption("Recommended weekly hours = the hours your background studies ÷ the weeks of its month range.")
 
@@ -506,7 +510,7 @@ def plan_figures(plan: Plan) -> None:
         col.metric(label, value, help=help_text)
     st.caption(totals_caption(plan) + " " + views.pacing_caption(plan))
     weekly, _ = charts(plan_key(), plan)
-    st.altair_chart(weekly, width="stretch")
+    st.altair_chart(weekly, width="stretch", alt=views.weekly_alt(plan))
 
 
 def plan_view(plan: Plan, problems: list[str]) -> None:
@@ -516,17 +520,17 @@ def plan_view(plan: Plan, problems: list[str]) -> None:
     _, gantt = charts(plan_key(), plan)
     # Phases and milestones full width, one under the other: side by side they are cut at 1280 px
     if plan.phases:
-        st.subheader("Phases")
+        st.header("Phases")
         st.dataframe(views.phases_frame(plan), hide_index=True, width="stretch",
                      column_config={"Hours": st.column_config.NumberColumn(format="%.1f h"),
                                     "Phase": st.column_config.NumberColumn(width="small"),
                                     "Topics": st.column_config.NumberColumn(width="small")})
-        st.subheader("Milestones")
+        st.header("Milestones")
         st.dataframe(views.milestones_frame(plan), hide_index=True, width="stretch",
                      column_config={"Months in": st.column_config.NumberColumn(format="%.1f"),
                                     "Path says (months)": st.column_config.TextColumn("Path says")})
         st.caption("Each success-checklist item is reached when the last session of the topics it needs is over.")
-    st.altair_chart(gantt, width="stretch")
+    st.altair_chart(gantt, width="stretch", alt=views.gantt_alt(plan))
     with st.expander("All sessions"):
         phase_numbers = [r["phase"] for r in plan.phase_rows()]
         titles = {p.number: p.title for p in plan.phases}

@@ -59,13 +59,14 @@ def render() -> None:
         st.markdown("**Fallen behind?** Regenerate the rest of the plan from today: what you did stays, the "
                     "remaining hours are re-planned with as few changes as possible.")
         c1, c2 = st.columns([1, 2], vertical_alignment="bottom")
-        c1.date_input("As of (optional)", value=None, key="as_of", format="YYYY-MM-DD", on_change=follow_as_of,
+        c1.date_input("As of (optional)", value=None, key="as_of", format="YYYY-MM-DD", min_value=views.FIRST_DATE,
+                      max_value=views.LAST_DATE, on_change=follow_as_of,
                       help=f"Empty: today in {plan.profile.timezone} ({views.today_in(plan)})")
         c2.button("I'm behind — regenerate from today", key="regenerate", icon=":material/update:",
                   on_click=replanning.propose, args=(plan, today))
         replanning.proposal_panel(plan, "progress")
 
-    st.subheader("Sessions")
+    st.header("Sessions")
     show_all = st.toggle("Show all sessions", key="progress_all",
                          help="Off: this week first, then the four weeks before and the two after")
     table = views.progress_frame(plan, today, show_all=show_all)
@@ -109,7 +110,8 @@ def render() -> None:
     with q1:
         if not isinstance(ss.get("done_through"), dt.date):
             ss.done_through = today
-        st.date_input("Mark everything through", key="done_through", format="YYYY-MM-DD")
+        st.date_input("Mark everything through", key="done_through", format="YYYY-MM-DD",
+                      min_value=views.FIRST_DATE, max_value=views.LAST_DATE)
         st.button("Mark done", key="mark_through", on_click=done_through, args=(plan,),
                   help="Every planned session on or before this date becomes done; ticked ones stay as they are")
     with q2:
@@ -118,14 +120,14 @@ def render() -> None:
                        format_func=lambda t: open_topics.get(t, t))
         st.button("Mark topics done", key="mark_topics", on_click=topics_done, args=(plan,))
 
-    st.subheader("Per phase")
+    st.header("Per phase")
     st.dataframe(views.phase_progress_frame(plan), hide_index=True, width="stretch",
                  column_config={"Phase": st.column_config.TextColumn(width="small"),
                                 "Done h": st.column_config.NumberColumn(format="%.1f"),
                                 "Required h": st.column_config.NumberColumn(format="%.1f"),
                                 "Progress": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0,
                                                                             format="percent")})
-    st.altair_chart(views.burnup_chart(plan, today), width="stretch")
+    st.altair_chart(views.burnup_chart(plan, today), width="stretch", alt=views.burnup_alt(plan, today))
 
 
 if __name__ == "__main__":  # run as a page by st.navigation

@@ -143,7 +143,8 @@ def _calendar_fix(plan: Plan, key: str, source: str) -> None:
              help="Sessions no longer avoid this calendar's events; add it again on the Plan page any time.")
     uploader = f"{key}_busy_replace_{ss.get('busy_replace_version', 0)}"
     b.file_uploader(f"Or replace {name} with a file (.ics)", type=["ics"], key=uploader, on_change=replace_calendar,
-                    args=(plan, source, uploader), help="The re-plan reads this file in its place from now on.")
+                    args=(plan, source, uploader), max_upload_size=20,
+                    help="The re-plan reads this file in its place from now on. At most 20 MB.")
 
 
 def proposal_panel(plan: Plan, key: str) -> None:
@@ -181,9 +182,10 @@ def proposal_panel(plan: Plan, key: str) -> None:
                     + (", open topics at your pace" if ss.get("proposal_at_pace") else "") + ")")
         d = st.columns(5)
         d[0].metric("Kept", change.kept, help="Same time, same calendar event")
-        d[1].metric("Moved", change.moved, help="Same event (UID), new time, SEQUENCE + 1")
+        d[1].metric("Moved", change.moved, help="The same calendar event at a new time: calendar apps move it")
         d[2].metric("Added", change.added, help="New events")
-        d[3].metric("Removed", change.removed, help="Sent as CANCELLED")
+        d[3].metric("Removed", change.removed, help="Sessions no longer in the plan: calendar apps that follow "
+                                                              "updates remove them")
         d[4].metric("New finish", str(change.new_finish), f"{change.days_text} (was {change.old_finish})",
                     delta_color="inverse" if change.days else "off", delta_arrow="auto" if change.days else "off",
                     help=f"The plan you have now finishes {change.old_finish}")

@@ -18,7 +18,6 @@ from planner.views.today import TAKES_RATING
 
 RATING_HELP = {"again": "Forgot it: review again soon", "hard": "Recalled with serious effort",
                "good": "Done: recalled with some effort", "easy": "Recalled at once"}
-STATUS_ICONS = {"done": ":material/check_circle:", "missed": ":material/cancel:", "planned": ":material/schedule:"}
 
 
 def tick(plan: Plan, uid: str, status: str, hours: float = 0.0) -> None:
@@ -29,7 +28,7 @@ def tick(plan: Plan, uid: str, status: str, hours: float = 0.0) -> None:
         new = mark_missed(plan, [uid], hours)
     else:
         new = views.apply_progress(plan, [(uid, "planned", 0.0)])
-    save_progress(new, f"{status} {uid[:8]}")
+    save_progress(new, views.check_in_note(plan, uid, "partly done" if hours else status))
 
 
 def _real(key: str) -> float | None:
@@ -42,7 +41,7 @@ def _checked_in(change: Callable[[], Plan], note: str, flash: str | None = None)
     try:
         new = change()
     except InputError as exc:
-        ss.save_error = f"Not saved: {exc.field}: {exc.message}."
+        ss.save_error = f"Not saved: {views.field_error(exc.field, exc.message).text}."
         return
     if save_progress(new, note) and flash:
         ss.flash = flash
@@ -50,12 +49,12 @@ def _checked_in(change: Callable[[], Plan], note: str, flash: str | None = None)
 
 def done_with_hours(plan: Plan, uid: str, hours_key: str) -> None:
     """Done, with the real time from the hours field beside the button (prefilled with the planned hours)."""
-    _checked_in(lambda: views.done(plan, uid, _real(hours_key)), f"done {uid[:8]}")
+    _checked_in(lambda: views.done(plan, uid, _real(hours_key)), views.check_in_note(plan, uid, "done"))
 
 
 def rated(plan: Plan, uid: str, rating: str) -> None:
     unrecorded = rating != "good" and not TAKES_RATING  # said, not dropped without a word
-    _checked_in(lambda: views.done(plan, uid, None, rating), f"review {rating} {uid[:8]}",
+    _checked_in(lambda: views.done(plan, uid, None, rating), views.check_in_note(plan, uid, f"review ({rating})"),
                 f"Review done; this version of the planner does not record the rating ({rating}) yet."
                 if unrecorded else None)
 
@@ -64,24 +63,25 @@ def finished(plan: Plan, uid: str, hours_key: str, title: str) -> None:
     try:
         new = views.topic_finished(plan, uid, _real(hours_key))
     except InputError as exc:
-        ss.save_error = f"Not saved: {exc.field}: {exc.message}."
+        ss.save_error = f"Not saved: {views.field_error(exc.field, exc.message).text}."
         return
     topic = next(s.topic for s in plan.sessions if s.uid == uid)
     tp = new.progress_of(topic)
     took = f", {tp.real_hours:g} h in all" if tp is not None and tp.real_hours else ""
-    if save_progress(new, f"finished {uid[:8]}"):
+    if save_progress(new, views.check_in_note(plan, uid, "finished")):
         ss.flash = f"{title}: finished{took}. Change a session's real hours on Progress."
 
 
 def more_time(plan: Plan, uid: str, hours_key: str, more_key: str, title: str) -> None:
     more = _real(more_key) or 0.0
-    _checked_in(lambda: views.topic_needs_more(plan, uid, _real(hours_key), more), f"more time {uid[:8]}",
+    _checked_in(lambda: views.topic_needs_more(plan, uid, _real(hours_key), more),
+                views.check_in_note(plan, uid, "more time"),
                 f"{title} needs {more:g} h more: the next re-plan schedules them (Re-plan from today, on this "
                 "page or on Progress).")
 
 
 def session_row(plan: Plan, s: Session, key: str) -> None:
-    status = s.status if s.status != "missed" or s.done_hours == 0 else "partial"
+    status = views.session_state(s, views.today_in(plan))
     label = views.session_line(plan, s)
     if s.status == "missed" and s.done_hours:
         label += f" — {s.done_hours:g} h studied"
@@ -89,15 +89,16 @@ def session_row(plan: Plan, s: Session, key: str) -> None:
         label += f" — took {s.real_hours:g} h"
     if s.status != "planned":
         line, state, undo = st.columns([6, 1, 1], vertical_alignment="center")
-        line.markdown(f"{STATUS_ICONS.get(s.status, '')} {md(label)}")
-        state.caption(status)
+        line.markdown(f"{views.STATE_ICONS[status]} {md(label)}")
+        state.markdown(views.STATE_WORDS[status])
         undo.button("Undo", key=f"{key}_undo_{s.uid}", on_click=tick, args=(plan, s.uid, "planned"),
                     width="stretch", help="Back to planned")
         return
     kind = views.check_in_kind(plan, s)
     if kind == "review":
         line, *rate, missed = st.columns([4.6, 0.9, 0.9, 0.9, 0.9, 1], vertical_alignment="center")
-        line.markdown(f"{STATUS_ICONS['planned']} {md(label)}")
+        line.markdown(f"{views.STATE_ICONS[status]} {md(label)}"
+                  + (" — **overdue**" if status == "overdue" else ""))
         for col, rating in zip(rate, views.RATINGS, strict=True):
             col.button(rating.capitalize(), key=f"{key}_{rating}_{s.uid}", on_click=rated,
                        args=(plan, s.uid, rating), width="stretch", type="primary" if rating == "good" else "secondary",
@@ -111,7 +112,8 @@ def session_row(plan: Plan, s: Session, key: str) -> None:
         line, hours, fin, more, missed, partial = st.columns([4, 1, 1, 1.1, 1, 1], vertical_alignment="center")
     else:
         line, hours, fin, missed, partial = st.columns([5.1, 1, 1, 1, 1], vertical_alignment="center")
-    line.markdown(f"{STATUS_ICONS['planned']} {md(label)}")
+    line.markdown(f"{views.STATE_ICONS[status]} {md(label)}"
+                  + (" — **overdue**" if status == "overdue" else ""))
     if kind == "last":
         line.caption("Last session of this topic: finished, or need more time?")
     hours.number_input("Hours it took", min_value=0.25, max_value=24.0, step=0.25, value=float(s.hours),
@@ -143,7 +145,7 @@ def forecast_panel(plan: Plan, today: dt.date, key: str) -> None:
     """The measured pace and the finish with its odds (cached per plan version), as a chart and as text, and
     "re-plan at my pace" when the likely finish leaves the range (a proposal: nothing saved before Accept)."""
     _, facts, chart_spec = forecast_for(plan, today)
-    st.subheader("Pace and forecast")
+    st.header("Pace and forecast")
     m = st.columns(3)
     m[0].metric("Your pace", facts.pace_value, help="Real hours per estimated hour")
     m[1].metric("Likely finish", facts.finish_value, help="Half the forecasts finish earlier, half later")
@@ -204,16 +206,16 @@ def render() -> None:
     week = f"{facts.monday:%d %b} – {facts.monday + dt.timedelta(days=6):%d %b}"
     if today < first:
         st.info(f"Your plan starts {first:%A %d %B %Y}. Here is your first week.")
-        st.subheader(f"First week ({week})")
+        st.header(f"First week ({week})")
         for s in (*facts.today_sessions, *facts.week_sessions):
             session_row(plan, s, "w")
         return
-    st.subheader("Today")
+    st.header("Today")
     if not facts.today_sessions:
         st.write("Nothing planned today.")
     for s in facts.today_sessions:
         session_row(plan, s, "t")
-    st.subheader(f"This week ({week})")
+    st.header(f"This week ({week})")
     if not facts.week_sessions:
         st.write("No other sessions this week.")
     for s in facts.week_sessions:

@@ -183,7 +183,7 @@ def test_bad_import_shows_error_and_keeps_state() -> None:
     at.run()
     at.button(key="import_button").click().run()
     assert not at.exception
-    assert any("Import failed" in e.value and "planner.state/1" in e.value for e in at.error)
+    assert any("Import failed" in e.value and "not a backup the planner exported" in e.value for e in at.error)
     _page(at, "plan")
     assert _metrics(at)["Finish"] == finish
 

@@ -71,7 +71,7 @@ def test_feed_link_leads_the_page_and_a_new_secret_link_retires_the_old(fresh_st
     webcal, http = _links(at)
     assert http.startswith("https://plans.example.org/feed/") and http.endswith(".ics")
     assert webcal == "webcal://" + http.removeprefix("https://")
-    subheads = [s.value for s in at.subheader]
+    subheads = [s.value for s in at.header]
     assert subheads.index("Subscribe (follows every re-plan)") < subheads.index("Sync to a CalDAV calendar") \
         < subheads.index("Or import a file")
     steps = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)

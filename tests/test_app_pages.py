@@ -56,8 +56,8 @@ def _done_buttons(at: AppTest) -> list:
 
 
 def _texts(at: AppTest) -> list[str]:
-    return [e.value for kind in ("markdown", "caption", "error", "warning", "success", "info", "title", "subheader")
-            for e in getattr(at, kind)]
+    return [e.value for kind in ("markdown", "caption", "error", "warning", "success", "info", "title", "header",
+                                 "subheader") for e in getattr(at, kind)]
 
 
 # ---------------------------------------------------------------- Today

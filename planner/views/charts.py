@@ -30,8 +30,11 @@ def gantt_frame(plan: Plan) -> pd.DataFrame:
 
 
 def gantt_chart(plan: Plan) -> alt.Chart:
-    """One bar per topic from its first session to its last, coloured by phase, in study order."""
+    """One bar per topic from its first session to its last, coloured by phase and named with it ("P2 · topic":
+    the phase is never told by colour alone), in study order."""
     data = gantt_frame(plan)
+    data["topic"] = [f"P{p.split(' ', 2)[1]} · {t}" if p.startswith("Phase ") else t
+                     for p, t in zip(data["phase"], data["topic"], strict=True)]
     return (
         alt.Chart(data, title="Topics over time")
         .mark_bar(cornerRadius=2)
@@ -102,3 +105,25 @@ def forecast_chart(rows: tuple[tuple[str, dt.date | None], ...]) -> alt.LayerCha
     end = data[data["what"] == rows[-1][0]]
     rule = alt.Chart(end).mark_rule(color="#d62728", strokeDash=[4, 4]).encode(x="date:T")
     return alt.LayerChart(layer=[rule, points]).properties(title="When you will finish", height=170)
+
+
+def gantt_alt(plan: Plan) -> str:
+    """The Gantt chart in words (its text equivalent for screen readers): each phase's topics and dates."""
+    data = gantt_frame(plan)
+    if data.empty:
+        return "Topics over time: no study sessions."
+    parts = [f"{phase}: {len(g)} topics, {g['start'].min():%d %b %Y} to {g['end'].max():%d %b %Y}"
+             for phase, g in data.groupby("phase", sort=False)]
+    return "Topics over time, one bar per topic. " + "; ".join(parts) + "."
+
+
+def weekly_alt(plan: Plan) -> str:
+    """The weekly-hours chart in words: the span, the busiest and the average week, against the hours offered."""
+    data = weekly_frame(plan)
+    if data.empty:
+        return "Hours per week: no study sessions."
+    weeks = data.groupby("week")["hours"].sum()
+    phases = [f"{phase} from the week of {g['week'].min():%d %b %Y}" for phase, g in data.groupby("phase", sort=False)]
+    return (f"Hours per week, {len(weeks)} weeks from {weeks.index.min():%d %b %Y} to {weeks.index.max():%d %b %Y}: "
+            f"at most {weeks.max():g} h, {weeks.mean():.1f} h on average (offered: {plan.profile.hours_per_week:g} h). "
+            + "; ".join(phases) + ".")

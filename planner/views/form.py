@@ -400,6 +400,10 @@ def check_holidays(value: Any) -> str | None:
     return code
 
 
+# The dates the README promises (2000–2110); the date pickers offer this range, not Streamlit's ±10 years.
+FIRST_DATE = dt.date(2000, 1, 1)
+LAST_DATE = dt.date(2110, 12, 31)
+
 # Engine field names -> the form's own labels, so an error reads like the form the learner filled in.
 FIELD_LABELS = {
     "background": "Background", "hours_per_week": "Hours per week", "days": "Study weekdays",
@@ -407,7 +411,7 @@ FIELD_LABELS = {
     "session_start": "Weekday start / Weekend start", "blackouts": "Blackout periods", "holidays": "Public holidays of",
     "skip": "Topics I already know", "electives": "Specializations to add", "--today": "As of",
     "today": "As of", "learner": "Name", "import": "Import", "status": "Status", "windows": "Study windows",
-    "busy": "Busy calendar", "all_day_events": "All-day events",
+    "busy": "Busy calendar", "all_day_events": "All-day events", "learners": "Backup file",
 }
 # The form widget an error belongs to: the page shows the message right under that field.
 FIELD_WIDGETS = {
@@ -429,6 +433,28 @@ class FieldError:
         return f"{self.label}: {self.message}"
 
 
+# The engine's messages name its own keys and formats (the CLI's words); the form says them in its labels.
+_PLAIN = (
+    (re.compile(r"expected format '[^']*', found .*"), "this is not a backup the planner exported (Learners → "
+                                                       "Backup and restore → Export)"),
+    (re.compile(r"not a JSON file \(.*"), "not a backup file: it is not the text the planner exports"),
+    (re.compile(r" ?\((?:[A-Z]\w*(?:Error|Exception))(?:: ([^)]*))?\)"), r" (\1)"),
+    (re.compile(r"is not DAYS=HH:MM-HH:MM \(e\.g\. mon-fri=18:30-22:00\)"),
+     "is not days and a time, e.g. mon-fri 18:30-22:00"),
+    (re.compile(r"\bhours_per_week\b"), "Hours per week"),
+    (re.compile(r"\bday_hours\b"), "Hours per weekday"),
+    (re.compile(r"\bsession_start\b"), "Weekday start / Weekend start"),
+    (re.compile(r"\b(?:None|null)\b"), "nothing"),
+)
+
+
+def plain_message(message: str) -> str:
+    """An engine message in the learner's words: no exception names, format ids, field keys or `None`."""
+    for pattern, words in _PLAIN:
+        message = pattern.sub(words, message)
+    return message.replace(" ()", "")
+
+
 def field_error(field: str, message: str) -> FieldError:
     """An InputError's field (`day_hours.mon`, `blackouts[0]`, `--today`) in the form's words."""
     head = re.split(r"[.\[]", field.lstrip("-") if field.startswith("--") else field, maxsplit=1)[0]
@@ -439,13 +465,16 @@ def field_error(field: str, message: str) -> FieldError:
         detail = f" ({WEEKDAY_NAMES.get(field.split('.', 1)[1][:3], field.split('.', 1)[1])})"
     elif head == "windows" and "." in field:
         detail = f" ({field.split('.', 1)[1]})"
+    elif head == "learners":  # a backup's learner: "learners[0].profile.hours_per_week"
+        found = re.match(r"learners\[(\d+)\]\.?\w*\.?(\w*)", field)
+        if found:
+            inner = FIELD_LABELS.get(found.group(2), "")
+            detail = f" (learner {int(found.group(1)) + 1}{', ' + inner if inner else ''})"
     elif head == "blackouts":
         found = re.match(r"blackouts\[(\d+)\]", field)
         if found:
             detail = f", row {int(found.group(1)) + 1}"
-    for name, text in (("session_start", "Weekday start / Weekend start"), ("day_hours", "Hours per weekday")):
-        message = message.replace(f"({name})", f"({text})")
-    return FieldError(FIELD_WIDGETS.get(head, "form"), label + detail, message)
+    return FieldError(FIELD_WIDGETS.get(head, "form"), label + detail, plain_message(message))
 
 
 WEEKDAY_NAMES = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday", "fri": "Friday",

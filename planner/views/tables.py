@@ -11,6 +11,8 @@ import pandas as pd
 from planner.plan import Plan
 from planner.solve import Infeasible
 from planner.views.form import Band
+from planner.views.today import STATE_WORDS, session_state
+from planner.views.tracking import today_in
 
 SESSION_COLUMNS = {
     "date": "Date", "weekday": "Day", "start_time": "Start", "end_time": "End", "hours": "Hours",
@@ -140,7 +142,10 @@ def phase_label(number: int | None, title: str) -> str:
 def sessions_frame(plan: Plan, phases: Sequence[int] | None = None) -> pd.DataFrame:
     """The session table with readable column names, optionally filtered to some phases."""
     df = plan.to_frame()
-    df = df[df["status"] != "cancelled"]
+    df = df[df["status"] != "cancelled"].copy()
+    today = today_in(plan)  # one word per state, as on Today (partly done, overdue)
+    states = {x.uid: STATE_WORDS.get(session_state(x, today), x.status) for x in plan.sessions}
+    df["status"] = [states.get(u, st) for u, st in zip(df["uid"], df["status"], strict=True)]
     if phases:
         df = df[df["phase"].isin(list(phases))]
     return df[list(SESSION_COLUMNS)].rename(columns=SESSION_COLUMNS).reset_index(drop=True)

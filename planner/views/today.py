@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from planner.errors import InputError
@@ -62,6 +63,33 @@ RATINGS = ("again", "hard", "good", "easy")  # a review's recall, as the fsrs pa
 
 def topic_title(plan: Plan, topic: str) -> str:
     return next((t.title for t in plan.requirements.topics if t.id == topic), topic)
+
+
+# One word and one symbol per state, on every page: a session studied in part is "partly done", never "missed".
+STATE_WORDS = {"planned": "planned", "overdue": "overdue", "done": "done", "partial": "partly done",
+               "missed": "missed", "cancelled": "cancelled"}
+STATE_ICONS = {"planned": ":material/schedule:", "overdue": ":material/history:", "done": ":material/check_circle:",
+               "partial": ":material/timelapse:", "missed": ":material/cancel:", "cancelled": ":material/block:"}
+
+
+def session_state(s: Session, today: dt.date) -> str:
+    """The learner's word for a session: overdue is a planned session before today, partial a missed one with hours."""
+    if s.status == "missed":
+        return "partial" if s.done_hours else "missed"
+    if s.status == "planned" and s.day < today:
+        return "overdue"
+    return s.status
+
+
+def check_in_note(plan: Plan, uid: str, what: str) -> str:
+    """A history note that names the session the way the learner saw it ("done: Linear algebra, Tue 05 Jan 19:00")."""
+    s = next((x for x in plan.sessions if x.uid == uid), None)
+    return what if s is None else f"{what}: {topic_title(plan, s.topic)}, {s.start:%a %d %b %H:%M}"
+
+
+def history_note(note: str) -> str:
+    """Notes written before they named the session ended in its id ("done 921878ec"): show "a session" instead."""
+    return re.sub(r"\s[0-9a-f]{8}$", ": a session", note)
 
 
 def check_in_kind(plan: Plan, s: Session) -> str:

@@ -19,8 +19,8 @@ from planner.plan import Plan
 PROGRESS_STATUSES = ("planned", "done", "missed")
 CALENDAR_ROUTINE = (
     "Calendar routine: import the .ics into a dedicated **Study plan** calendar, and after a re-plan replace that "
-    "calendar's events with the new file. Kept sessions keep their UIDs, moved ones carry a higher SEQUENCE (apps "
-    "that honour updates move them), and removed ones come as CANCELLED."
+    "calendar's events with the new file. Kept sessions stay the same events, moved ones are updated in place "
+    "(apps that honour updates move them), and removed ones are marked cancelled."
 )
 
 
@@ -198,6 +198,16 @@ def burnup_frame(plan: Plan, today: dt.date) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["date", "series", "hours"])
 
 
+def burnup_alt(plan: Plan, today: dt.date) -> str:
+    """The burn-up chart in words: hours done and planned by today, against the hours required."""
+    data = burnup_frame(plan, today)
+    upto = data[data["date"] <= pd.Timestamp(today)]
+    done = float(upto[upto["series"] == "Done"]["hours"].max()) if (upto["series"] == "Done").any() else 0.0
+    planned = float(upto[upto["series"] == "Planned"]["hours"].max()) if (upto["series"] == "Planned").any() else 0.0
+    return (f"Burn-up: by {today:%d %b %Y}, {done:g} h done of {planned:g} h planned so far "
+            f"(dashed line: planned, solid: done); {plan.requirements.total_hours:g} h required in all.")
+
+
 def burnup_chart(plan: Plan, today: dt.date) -> alt.LayerChart:
     """Burn-up: cumulative planned hours vs cumulative done hours, the required total as a rule, today marked."""
     data = burnup_frame(plan, today)
@@ -209,8 +219,10 @@ def burnup_chart(plan: Plan, today: dt.date) -> alt.LayerChart:
             x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y", tickCount="month", labelOverlap=True)),
             y=alt.Y("hours:Q", title="Cumulative hours"),
             color=alt.Color("series:N", title=None, scale=alt.Scale(domain=["Planned", "Done"],
-                                                                    range=["#9aa5b1", "#2e7d32"]),
+                                                                    range=["#6b7785", "#2e7d32"]),
                             legend=alt.Legend(orient="top")),
+            strokeDash=alt.StrokeDash("series:N", legend=None,  # told apart without colour too
+                                      scale=alt.Scale(domain=["Planned", "Done"], range=[[6, 3], [1, 0]])),
             tooltip=[alt.Tooltip("series:N", title="Series"), alt.Tooltip("date:T", title="Date", format="%Y-%m-%d"),
                      alt.Tooltip("hours:Q", title="Hours", format=".1f")],
         )
