@@ -255,10 +255,10 @@ def test_select_all_known_topics_is_an_inline_message(server: Server, browser: A
     sidebar = page.get_by_test_id("stSidebar")
     box = sidebar.get_by_test_id("stMultiSelect").filter(has_text="Topics I already know").get_by_role("combobox")
     select_all = page.get_by_role("option", name="Select all").first
-    for _ in range(3):  # a click that lands while the page still settles may not open the list: try again
+    for _ in range(5):  # a click that lands while the page still settles may not open the list: try again
         box.click()
         try:
-            select_all.wait_for(timeout=10_000)
+            select_all.wait_for(timeout=15_000)
             break
         except Exception:
             page.keyboard.press("Escape")
