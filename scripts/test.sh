@@ -12,8 +12,10 @@ if ! /usr/bin/python3 -c "import gi; gi.require_version('ICalGLib', '3.0')" >/de
   (apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gir1.2-ical-3.0 python3-gi \
     >/dev/null) || echo "libical not installed; its checks will be skipped"
 fi
-if command -v node >/dev/null 2>&1 && [ ! -d "$ROOT/tests/js/node_modules/ical.js" ]; then
-  (cd "$ROOT/tests/js" && npm install --silent --no-audit --no-fund >/dev/null 2>&1) || echo "ical.js not installed; its check will be skipped"
+if command -v node >/dev/null 2>&1 && { [ ! -d "$ROOT/tests/js/node_modules/ical.js" ] \
+    || [ ! -d "$ROOT/tests/js/node_modules/axe-core" ]; }; then
+  (cd "$ROOT/tests/js" && npm install --silent --no-audit --no-fund >/dev/null 2>&1) \
+    || echo "ical.js and axe-core not installed; their checks will be skipped"
 fi
 cd "$ROOT"
 "$VENV/bin/python" -m ruff check planner dashboard app.py tests bench
