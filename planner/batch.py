@@ -20,7 +20,7 @@ import re
 import sys
 import time
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,9 @@ class Task:
     profile: Any = None  # planner.profile.Profile: plan it as `planner plan` does
     plan_path: str | None = None  # or re-plan this saved plan (its marks kept) from `today`, as `planner replan`
     today: Any = None  # datetime.date
+    learner: str | None = None  # or re-plan this dashboard learner (store name) from `today`, as "Re-plan from today"
+    plan_data: Any = None  # its current plan (planner.plan/1 mapping), filled in just before the task is sent
+    content_text: tuple[str, str] | None = None  # the learning path kept with the learner, when not a shipped one
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ class Outcome:
     message: str = ""
     json_bytes: bytes | None = None
     ics_bytes: bytes | None = None
+    plan_data: Any = None  # --db: the new plan to save as the learner's next version (None: nothing to save)
 
     def summary(self) -> dict[str, str]:
         return {"status": self.status, "finish": self.finish, "months": self.months,
@@ -212,6 +216,8 @@ def _plan_one(curriculum: Any, task: Task) -> Outcome:
     from planner.validate import validate_plan
 
     try:
+        if task.learner is not None:
+            return _replan_learner(curriculum, task)
         if task.plan_path is not None:
             return _replan_one(curriculum, task)
         profile = with_busy(task.profile, curriculum)
@@ -259,6 +265,70 @@ def _replan_one(curriculum: Any, task: Task) -> Outcome:
                    json_bytes=plan_to_json(new), ics_bytes=plan_to_ics(new))
 
 
+_OTHER_PATHS: dict[str, Any] = {}  # a worker's learning paths besides --content: kept ones (by hash) and shipped
+
+
+def _learner_curriculum(curriculum: Any, task: Task) -> Any:
+    """The path a dashboard learner's plan is read with: the one kept with it in the store, else --content when
+    it is the plan's path, else the shipped path the plan names (as the feed reads it)."""
+    from planner.curriculum import curriculum_for_id, parse_curriculum
+
+    if task.content_text is not None:
+        source, text = task.content_text
+        key = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        if key not in _OTHER_PATHS:
+            _OTHER_PATHS[key] = parse_curriculum(text, source)
+        return _OTHER_PATHS[key]
+    path = task.plan_data.get("path") if isinstance(task.plan_data, dict) else None
+    path_id = str(path.get("id", "")) if isinstance(path, dict) else ""
+    if path_id == curriculum.id:
+        return curriculum
+    if path_id not in _OTHER_PATHS:
+        _OTHER_PATHS[path_id] = curriculum_for_id(path_id)
+    return _OTHER_PATHS[path_id]
+
+
+def same_plan(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Two plan mappings alike but for the solver's record (its timings and objective differ between any two
+    solves of the same plan): a second nightly run from the same day finds nothing to save."""
+    def bare(d: Mapping[str, Any]) -> dict[str, Any]:
+        summary = d.get("summary")
+        summary = {k: v for k, v in summary.items() if k != "solver"} if isinstance(summary, dict) else summary
+        return {**d, "summary": summary}
+
+    return bare(a) == bare(b)
+
+
+def _replan_learner(curriculum: Any, task: Task) -> Outcome:
+    """A dashboard learner re-planned from `today` as its "Re-plan from today" does (replan() with no choice);
+    the driver saves the plan as the learner's next version, so the plan is sent back as a mapping."""
+    from planner.export.json import plan_from_dict, plan_to_dict
+    from planner.replan import CatchUpMenu, replan
+    from planner.validate import validate_plan
+
+    if not isinstance(task.plan_data, dict):
+        return Outcome(task.key, "error", message="no plan saved (the last inputs did not fit): make a plan on the "
+                                                  "dashboard first")
+    curriculum = _learner_curriculum(curriculum, task)
+    plan = plan_from_dict(task.plan_data, curriculum)
+    result = replan(curriculum, plan, task.today)
+    if isinstance(result, CatchUpMenu):
+        low = result.hours_per_week_needed
+        return Outcome(task.key, "does-not-fit", finish=result.late_finish.isoformat() if result.late_finish else "",
+                       min_hours_per_week=f"{low:g}" if low is not None else "",
+                       message=one_line(result.header()) + " (not saved: choose on the dashboard)")
+    problems = validate_plan(result.plan)
+    if problems:
+        return Outcome(task.key, "error", message=one_line(f"internal error: the new plan breaks a rule: "
+                                                            f"{problems[0]}"))
+    new = result.plan
+    data = plan_to_dict(new)
+    unchanged = same_plan(data, task.plan_data)
+    return Outcome(task.key, "planned", finish=new.finish.isoformat(), months=f"{new.months:.1f}",
+                   message=f"unchanged since the last re-plan from {task.today}: no new version" if unchanged
+                   else result.diff.text(), plan_data=None if unchanged else data)
+
+
 # ---------------------------------------------------------------------------------------------------- engines
 
 def _chunks(tasks: Sequence[Task], size: int) -> Iterator[list[Task]]:
@@ -271,7 +341,17 @@ def _chunk_size(n: int, workers: int) -> int:
     return max(1, min(16, n // (workers * 8) or 1))
 
 
-def run_local(content: str, tasks: Sequence[Task], workers: int) -> Iterator[list[Outcome]]:
+Prepare = Callable[[list[Task]], list[Task]]
+
+
+def _same(chunk: list[Task]) -> list[Task]:
+    return chunk
+
+
+def run_local(content: str, tasks: Sequence[Task], workers: int, prepare: Prepare = _same
+              ) -> Iterator[list[Outcome]]:
+    """`prepare` fills a chunk's tasks just before it is sent (a store's plans are read chunk by chunk, so the
+    driver never holds a whole cohort's plans)."""
     from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
     size = _chunk_size(len(tasks), workers)
@@ -279,6 +359,7 @@ def run_local(content: str, tasks: Sequence[Task], workers: int) -> Iterator[lis
     with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(content,)) as pool:
         pending: dict[Future[list[Outcome]], list[Task]] = {}
         for chunk in chunks:  # at most a few chunks per worker in flight: memory stays flat for any cohort
+            chunk = prepare(chunk)
             pending[pool.submit(plan_chunk, content, chunk)] = chunk
             if len(pending) >= workers * 3:
                 yield from _collect(pending, wait(pending, return_when=FIRST_COMPLETED).done)
@@ -296,7 +377,8 @@ def _collect(pending: dict[Any, list[Task]], done: Any) -> Iterator[list[Outcome
                    for t in chunk]
 
 
-def run_ray(content: str, tasks: Sequence[Task], workers: int, address: str | None) -> Iterator[list[Outcome]]:
+def run_ray(content: str, tasks: Sequence[Task], workers: int, address: str | None, prepare: Prepare = _same
+            ) -> Iterator[list[Outcome]]:
     try:
         import ray
     except ImportError:
@@ -313,19 +395,30 @@ def run_ray(content: str, tasks: Sequence[Task], workers: int, address: str | No
     try:
         remote = ray.remote(plan_chunk)
         size = _chunk_size(len(tasks), workers)
-        refs = {remote.remote(content, chunk): chunk for chunk in _chunks(tasks, size)}
+        room = max(workers, int(ray.cluster_resources().get("CPU", workers))) * 3  # in flight: memory stays flat
+        refs: dict[Any, list[Task]] = {}
+        chunks = _chunks(tasks, size)
+        for chunk in chunks:
+            chunk = prepare(chunk)
+            refs[remote.remote(content, chunk)] = chunk
+            if len(refs) >= room:
+                yield from _ray_done(ray, refs)
         while refs:
-            done, _ = ray.wait(list(refs), num_returns=1)
-            for ref in done:
-                chunk = refs.pop(ref)
-                try:
-                    yield ray.get(ref)
-                except Exception as exc:
-                    yield [Outcome(t.key, "error", message=one_line(f"worker failed: {type(exc).__name__}: {exc}"))
-                           for t in chunk]
+            yield from _ray_done(ray, refs)
     finally:
         if started:
             ray.shutdown()
+
+
+def _ray_done(ray: Any, refs: dict[Any, list[Task]]) -> Iterator[list[Outcome]]:
+    done, _ = ray.wait(list(refs), num_returns=1)
+    for ref in done:
+        chunk = refs.pop(ref)
+        try:
+            yield ray.get(ref)
+        except Exception as exc:
+            yield [Outcome(t.key, "error", message=one_line(f"worker failed: {type(exc).__name__}: {exc}"))
+                   for t in chunk]
 
 
 # ---------------------------------------------------------------------------------------------------- the command
@@ -347,6 +440,8 @@ def run_batch(args: Any) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise InputError("--out", f"{out} exists and is not a directory")
+    if args.db is not None:
+        return _run_db(args, content, workers, out)
     if args.replan is not None:
         return _run_replan(args, content, workers, out)
     if args.learners is None:
@@ -423,16 +518,93 @@ def _run_replan(args: Any, content: str, workers: int, out: Path) -> int:
     return 0
 
 
+def _run_db(args: Any, content: str, workers: int, out: Path) -> int:
+    """`--db STORE --today D`: every dashboard learner re-planned from D as "Re-plan from today" does, saved as
+    its next version (note "re-planned from D (planner batch)"), based on the version read: a learner saved on the
+    dashboard meanwhile is left as it is (error: run again). A plan that comes out the same (a second run from the
+    same day) adds no version; one behind beyond the range is not saved (its choices are the learner's)."""
+    from planner.profile import parse_date
+    from planner.store import StaleVersion, Store, StoreError
+
+    if args.learners is not None or args.replan is not None:
+        raise InputError("--db", "re-plans the dashboard's learners: give it without LEARNERS.csv or --replan")
+    if args.today is None:
+        raise InputError("--today", "missing: the day --db re-plans from (YYYY-MM-DD)")
+    if args.resume:
+        raise InputError("--resume", "goes with LEARNERS.csv, not --db")
+    today = parse_date(args.today, "--today")
+    store = Store(Path(args.db).expanduser(), create=False, make_folder=False)  # a damaged file: one line, exit 2
+    if store.readonly:
+        raise InputError(f"database {store.path}", "the file is read-only, so no re-plan could be saved")
+    names = store.names()
+    rows = [Row(0, n, {}) for n in names]
+    stems = safe_names(names)
+    out.mkdir(parents=True, exist_ok=True)
+    tasks = [Task(stem, learner=name, today=today) for stem, name in zip(stems, names, strict=True)]
+    read: dict[str, Any] = {}  # stem -> (name, version, profile) of the learner as read, until saved
+    note = f"re-planned from {today} (planner batch)"
+
+    def prepare(chunk: list[Task]) -> list[Task]:
+        filled = []
+        for t in chunk:
+            assert t.learner is not None
+            try:
+                rec = store.load(t.learner)
+                kept = store.content(t.learner)
+            except StoreError as exc:
+                rec, kept = None, None
+                read[t.key] = one_line(exc.message)
+            if rec is not None:
+                read[t.key] = rec
+                filled.append(Task(t.key, learner=t.learner, today=today, plan_data=rec.plan, content_text=kept))
+            else:  # deleted meanwhile, or its row unreadable: the worker reports it
+                filled.append(Task(t.key, learner=t.learner, today=today))
+        return filled
+
+    def keep(o: Outcome) -> Outcome:
+        rec = read.pop(o.key, None)
+        if isinstance(rec, str):
+            return Outcome(o.key, "error", message=f"cannot read this learner: {rec}")
+        if rec is None:
+            return Outcome(o.key, "error", message="no longer saved (deleted on the dashboard meanwhile)")
+        if o.plan_data is None:
+            return o
+        try:
+            saved = store.save(rec.name, rec.profile, o.plan_data, tracked=True, expected_version=rec.version,
+                               note=note)
+        except StaleVersion as exc:
+            return Outcome(o.key, "error", message=f"saved on the dashboard meanwhile (version {exc.current}): "
+                                                   f"left as it is; run again to re-plan it")
+        except InputError as exc:  # StoreError too: the disk filled, the file turned read-only
+            return Outcome(o.key, "error", message=f"not saved: {one_line(str(exc))}")
+        return Outcome(o.key, o.status, o.finish, o.months, o.min_hours_per_week,
+                       f"version {saved.version}: {o.message}")
+
+    results: dict[str, dict[str, str]] = {}
+    new_state: dict[str, dict[str, str]] = {t.key: {} for t in tasks}
+    _plan_all(args, content, tasks, workers, out, {}, new_state, results, prepare, keep)
+    _write_summary(out, rows, stems, results)
+    counts = {s: sum(1 for r in results.values() if r["status"] == s) for s in ("planned", "does-not-fit", "error")}
+    same = sum(1 for r in results.values() if r["status"] == "planned" and "no new version" in r["message"])
+    print(f"{len(rows)} learners of {store.path} re-planned from {today}: {counts['planned'] - same} new versions, "
+          f"{same} unchanged, {counts['does-not-fit']} behind beyond the range (not saved), {counts['error']} "
+          f"errors; wrote {out / 'summary.csv'}")
+    return 0
+
+
 def _plan_all(args: Any, content: str, tasks: list[Task], workers: int, out: Path, state: Mapping[str, Any],
-              new_state: dict[str, dict[str, str]], results: dict[str, dict[str, str]]) -> None:
+              new_state: dict[str, dict[str, str]], results: dict[str, dict[str, str]], prepare: Prepare = _same,
+              keep: Callable[[Outcome], Outcome] | None = None) -> None:
+    """Every task through the engine; outcomes written into `out` as they come (or handed to `keep`, which saves
+    them elsewhere and returns the outcome to report)."""
     from tqdm import tqdm
 
     from planner.atomic import write_all
 
     if args.engine == "ray":
-        batches = run_ray(content, tasks, workers, args.ray_address)
+        batches = run_ray(content, tasks, workers, args.ray_address, prepare)
     else:
-        batches = run_local(content, tasks, min(workers, max(1, len(tasks))))
+        batches = run_local(content, tasks, min(workers, max(1, len(tasks))), prepare)
     tqdm.monitor_interval = 0  # no monitor thread: the pool's workers are forked while the bar is shown
     saved = time.monotonic()
     with tqdm(total=len(tasks), file=sys.stderr, unit="learner", mininterval=0.5, desc="planning") as bar:
@@ -440,7 +612,9 @@ def _plan_all(args: Any, content: str, tasks: list[Task], workers: int, out: Pat
             return
         for batch in batches:
             for o in batch:
-                if o.status == "planned":
+                if keep is not None:
+                    o = keep(o)
+                elif o.status == "planned":
                     assert o.json_bytes is not None and o.ics_bytes is not None
                     write_all([(out / f"{o.key}.json", o.json_bytes), (out / f"{o.key}.ics", o.ics_bytes)])
                 elif state.get(o.key, {}).get("status") == "planned":  # the files of a plan this run replaces

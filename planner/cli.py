@@ -113,7 +113,9 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--ray-address", dest="ray_address", metavar="ADDR", help="a Ray cluster's head, e.g. auto")
     batch.add_argument("--resume", action="store_true", help="keep learners whose profile has not changed")
     batch.add_argument("--replan", metavar="DIR", help="re-plan every saved plan in DIR (marks kept) into --out")
-    batch.add_argument("--today", metavar="YYYY-MM-DD", help="with --replan: the day the re-plans start")
+    batch.add_argument("--db", metavar="STORE", help="re-plan the dashboard's learners in this database (new "
+                                                     "versions) and write summary.csv into --out")
+    batch.add_argument("--today", metavar="YYYY-MM-DD", help="with --replan or --db: the day the re-plans start")
     add_calendar_parsers(sub)  # learners, feed, serve, sync
     return ap
 

@@ -203,3 +203,89 @@ def test_nightly_replan_of_saved_plans_keeps_their_marks(tmp_path: Path, capsys:
     capsys.readouterr()
     assert main([*argv[:-4], "--out", str(saved)]) == 2  # into the saved plans themselves: refused
     assert "history" in capsys.readouterr().err
+
+
+def _store_with_three_learners(tmp_path: Path) -> Path:
+    """Ada on track (done through the day before), Eve behind (nothing marked for two weeks), Cy without a plan
+    (his last inputs did not fit), saved the way the dashboard and `planner learners add` save them."""
+    from planner.store import Store
+
+    rows = HEADER + "Ada,beginner,10,2027-01-04,,\nEve,beginner,6,2027-01-04,,\n"
+    rc, plans = _batch(tmp_path, rows, "plans", "--workers", "1")
+    assert rc == 0
+    assert main(["mark", str(plans / "Ada.json"), "--content", str(SQL_PATH), "--done-through", "2027-01-17"]) == 0
+    db = tmp_path / "planner.db"
+    for name in ("Ada", "Eve"):
+        assert main(["learners", "add", name, "--plan", str(plans / f"{name}.json"), "--content", str(SQL_PATH),
+                     "--db", str(db)]) == 0
+    Store(db).save("Cy", {"background": "beginner", "hours_per_week": 0.5, "start": "2027-01-04"}, None,
+                   note="saved")
+    return db
+
+
+def test_nightly_replan_of_the_dashboards_learners_saves_versions_once(tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from planner.curriculum import load_curriculum
+    from planner.export.json import plan_from_dict
+    from planner.store import Store
+
+    db = _store_with_three_learners(tmp_path)
+    store = Store(db)
+    before = {n: store.load(n) for n in ("Ada", "Eve", "Cy")}
+    argv = ["batch", "--db", str(db), "--today", "2027-01-18", "--out", str(tmp_path / "night"), "--content",
+            str(SQL_PATH), "--workers", "2"]
+    capsys.readouterr()
+    assert main(argv) == 0
+    assert "2 new versions, 0 unchanged" in capsys.readouterr().out
+    by = {r["name"]: r for r in _summary(tmp_path / "night")}
+    assert {n: r["status"] for n, r in by.items()} == {"Ada": "planned", "Cy": "error", "Eve": "planned"}
+    assert "no plan saved" in by["Cy"]["message"]
+    sql = load_curriculum(SQL_PATH)
+    for name in ("Ada", "Eve"):
+        rec = store.load(name)
+        old = before[name]
+        assert rec is not None and old is not None
+        assert rec.version == old.version + 1 and rec.tracked and rec.profile == old.profile
+        assert store.versions(name)[0].note == "re-planned from 2027-01-18 (planner batch)"
+        assert by[name]["message"].startswith(f"version {rec.version}: kept ")
+        plan = plan_from_dict(rec.plan, sql)  # the dashboard's reader takes the new version
+        assert plan.replanned_on is not None and plan.replanned_on.isoformat() == "2027-01-18"
+        assert by[name]["finish"] == plan.finish.isoformat()
+        assert [s for s in plan.sessions if s.start.date() >= plan.replanned_on and s.status != "planned"
+                and s.status != "cancelled"] == []
+    ada = store.load("Ada")
+    assert ada is not None and ada.plan is not None and before["Ada"] is not None and before["Ada"].plan is not None
+    done = {s["uid"] for s in before["Ada"].plan["sessions"] if s.get("status") == "done"}
+    assert done and {s["uid"] for s in ada.plan["sessions"] if s.get("status") == "done"} == done
+    eve = store.load("Eve")
+    assert eve is not None and eve.plan is not None
+    assert any(s.get("status") == "missed" for s in eve.plan["sessions"])  # behind: the past is missed
+    cy = store.load("Cy")
+    assert cy is not None and before["Cy"] is not None and cy.version == before["Cy"].version  # untouched
+    # the same night again: nothing changed, so no second version
+    assert main(argv) == 0
+    assert "0 new versions, 2 unchanged" in capsys.readouterr().out
+    again = {r["name"]: r for r in _summary(tmp_path / "night")}
+    assert all(store.version_of(n) == before[n].version + 1 for n in ("Ada", "Eve"))  # type: ignore[union-attr]
+    assert "no new version" in again["Ada"]["message"] and again["Ada"]["finish"] == by["Ada"]["finish"]
+    # a day later the plan does change: a new version again
+    assert main([*argv[:4], "2027-01-19", *argv[5:]]) == 0
+    assert store.version_of("Eve") == before["Eve"].version + 2  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("what", ["damaged", "missing", "no-today"])
+def test_db_that_cannot_be_used_exits_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                      what: str) -> None:
+    db = tmp_path / "planner.db"
+    if what == "damaged":
+        db.write_bytes(b"this is not a database" * 100)
+    elif what == "no-today":
+        _store_with_three_learners(tmp_path)
+    capsys.readouterr()
+    today = [] if what == "no-today" else ["--today", "2027-01-18"]
+    rc = main(["batch", "--db", str(db), *today, "--out", str(tmp_path / "night"), "--content", str(SQL_PATH)])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and err.startswith("planner: error:") and "\n" not in err
+    assert not (tmp_path / "night").exists()
+    if what == "damaged":
+        assert db.read_bytes() == b"this is not a database" * 100  # the learner's file, untouched
