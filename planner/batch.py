@@ -457,6 +457,8 @@ def run_batch(args: Any) -> int:
     results: dict[str, dict[str, str]] = {}
     new_state: dict[str, dict[str, str]] = {}
     tasks: list[Task] = []
+    first: dict[str, str] = {}  # profile hash -> the stem of the first learner with it
+    twins: dict[str, list[str]] = {}  # that stem -> the other learners with the very same resolved profile
     for row, stem in zip(rows, stems, strict=True):
         if row.error is not None:
             results[stem] = {"status": "error", "message": row.error}
@@ -474,9 +476,13 @@ def run_batch(args: Any) -> int:
             new_state[stem] = old
             continue
         new_state[stem] = {"hash": h, "name": row.name}
+        if h in first:  # the same inputs make the same plan (byte for byte): plan it once, write it for each
+            twins.setdefault(first[h], []).append(stem)
+            continue
+        first[h] = stem
         tasks.append(Task(stem, profile))
-    skipped = len(rows) - len(tasks)
-    _plan_all(args, content, tasks, workers, out, state, new_state, results)
+    skipped = len(rows) - len(tasks) - sum(len(v) for v in twins.values())
+    _plan_all(args, content, tasks, workers, out, state, new_state, results, twins=twins)
     _write_summary(out, rows, stems, results)
     planned = sum(1 for r in results.values() if r["status"] == "planned")
     unfit = sum(1 for r in results.values() if r["status"] == "does-not-fit")
@@ -594,9 +600,13 @@ def _run_db(args: Any, content: str, workers: int, out: Path) -> int:
 
 def _plan_all(args: Any, content: str, tasks: list[Task], workers: int, out: Path, state: Mapping[str, Any],
               new_state: dict[str, dict[str, str]], results: dict[str, dict[str, str]], prepare: Prepare = _same,
-              keep: Callable[[Outcome], Outcome] | None = None) -> None:
+              keep: Callable[[Outcome], Outcome] | None = None, twins: Mapping[str, list[str]] | None = None
+              ) -> None:
     """Every task through the engine; outcomes written into `out` as they come (or handed to `keep`, which saves
-    them elsewhere and returns the outcome to report)."""
+    them elsewhere and returns the outcome to report). `twins`: learners planned by another's task (the same
+    resolved profile), each written from that outcome under its own name."""
+    from dataclasses import replace
+
     from tqdm import tqdm
 
     from planner.atomic import write_all
@@ -607,10 +617,13 @@ def _plan_all(args: Any, content: str, tasks: list[Task], workers: int, out: Pat
         batches = run_local(content, tasks, min(workers, max(1, len(tasks))), prepare)
     tqdm.monitor_interval = 0  # no monitor thread: the pool's workers are forked while the bar is shown
     saved = time.monotonic()
-    with tqdm(total=len(tasks), file=sys.stderr, unit="learner", mininterval=0.5, desc="planning") as bar:
+    twins = twins or {}
+    total = len(tasks) + sum(len(v) for v in twins.values())
+    with tqdm(total=total, file=sys.stderr, unit="learner", mininterval=0.5, desc="planning") as bar:
         if not tasks:
             return
         for batch in batches:
+            batch = [replace(o, key=k) for o in batch for k in (o.key, *twins.get(o.key, ()))]
             for o in batch:
                 if keep is not None:
                     o = keep(o)

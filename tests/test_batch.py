@@ -289,3 +289,25 @@ def test_db_that_cannot_be_used_exits_2_with_one_line(tmp_path: Path, capsys: py
     assert not (tmp_path / "night").exists()
     if what == "damaged":
         assert db.read_bytes() == b"this is not a database" * 100  # the learner's file, untouched
+
+
+def test_learners_with_the_same_inputs_are_planned_once_and_each_gets_the_files(tmp_path: Path,
+                                                                                 capsys: pytest.CaptureFixture[str]
+                                                                                 ) -> None:
+    rows = HEADER + ("Ada,beginner,10,2027-01-04,,\nBo,beginner,10,2027-01-04,,\nCy,beginner,10,2027-01-04,mon;tue;"
+                     "wed;thu;fri;sat;sun,\nDee,beginner,12,2027-01-04,,\nEd,beginner,0.5,2027-01-04,,\n"
+                     "Fi,beginner,0.5,2027-01-04,,\n")
+    rc, out = _batch(tmp_path, rows, "out", "--workers", "2")
+    assert rc == 0
+    # Bo and Cy have Ada's resolved profile (every day is the default): one solve, so even the solver's timings
+    # and DTSTAMP are the same bytes; Dee's differs
+    for stem in ("Bo", "Cy"):
+        assert (out / f"{stem}.json").read_bytes() == (out / "Ada.json").read_bytes()
+        assert (out / f"{stem}.ics").read_bytes() == (out / "Ada.ics").read_bytes()
+    assert _json(out / "Dee.json") != _json(out / "Ada.json")
+    by = {r["name"]: r for r in _summary(out)}
+    assert [by[n]["status"] for n in ("Ada", "Bo", "Cy", "Dee", "Ed", "Fi")] == ["planned"] * 4 + ["does-not-fit"] * 2
+    assert by["Fi"] == {**by["Ed"], "name": "Fi"}
+    capsys.readouterr()
+    rc, _ = _batch(tmp_path, rows, "out", "--workers", "1", "--resume")
+    assert rc == 0 and "6 unchanged" in capsys.readouterr().out
