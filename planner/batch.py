@@ -11,6 +11,7 @@ on the machine that runs the command.
 from __future__ import annotations
 
 import csv
+import gc
 import hashlib
 import io
 import json
@@ -200,6 +201,7 @@ def _init_worker(content: str) -> None:
 
     _LOADED["curriculum"] = load_curriculum(content)
     _LOADED["content"] = content
+    gc.freeze()  # what is loaded once (OR-Tools, the path) is never garbage: the collector stops walking it
 
 
 def plan_chunk(content: str, tasks: Sequence[Task]) -> list[Outcome]:
