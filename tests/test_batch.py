@@ -311,3 +311,39 @@ def test_learners_with_the_same_inputs_are_planned_once_and_each_gets_the_files(
     capsys.readouterr()
     rc, _ = _batch(tmp_path, rows, "out", "--workers", "1", "--resume")
     assert rc == 0 and "6 unchanged" in capsys.readouterr().out
+
+
+def test_a_dashboard_save_during_the_night_job_is_never_overwritten(tmp_path: Path) -> None:
+    """A tab that saves Eve while the night job re-plans her: whichever write comes second is refused (the tab is
+    told to reload, or the night's row says run again), never a silent overwrite."""
+    import threading
+
+    from planner.store import StaleVersion, Store
+
+    db = _store_with_three_learners(tmp_path)
+    store = Store(db)
+    eve = store.load("Eve")
+    assert eve is not None and eve.plan is not None
+    tab: dict[str, object] = {}
+
+    def dashboard_tab() -> None:
+        try:
+            tab["saved"] = store.save("Eve", eve.profile, eve.plan, tracked=True, expected_version=eve.version,
+                                      note="marked on the dashboard")
+        except StaleVersion as exc:
+            tab["stale"] = exc
+
+    thread = threading.Timer(0.3, dashboard_tab)
+    thread.start()
+    assert main(["batch", "--db", str(db), "--today", "2027-01-18", "--out", str(tmp_path / "night"), "--content",
+                 str(SQL_PATH), "--workers", "1"]) == 0
+    thread.join(30)
+    row = {r["name"]: r for r in _summary(tmp_path / "night")}["Eve"]
+    notes = [v.note for v in store.versions("Eve")]
+    if "stale" in tab:  # the night saved first: the tab must reload
+        assert row["status"] == "planned" and notes[0] == "re-planned from 2027-01-18 (planner batch)"
+    elif row["status"] == "error":  # the tab saved first, after the night read Eve: the night leaves her
+        assert "saved on the dashboard meanwhile" in row["message"] and notes[0] == "marked on the dashboard"
+    else:  # the tab saved before the night read Eve: the night re-planned the tab's version
+        assert notes[:2] == ["re-planned from 2027-01-18 (planner batch)", "marked on the dashboard"]
+    assert store.version_of("Eve") == eve.version + 1 + (row["status"] == "planned" and "saved" in tab)
