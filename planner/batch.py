@@ -447,9 +447,10 @@ def run_batch(args: Any) -> int:
     if args.replan is not None:
         return _run_replan(args, content, workers, out)
     if args.learners is None:
-        raise InputError("LEARNERS.csv", "name the cohort CSV (or --replan DIR of saved plans)")
+        raise InputError("LEARNERS.csv", "name the cohort CSV (or --replan DIR of saved plans, or --db STORE of "
+                                         "the dashboard's learners)")
     if args.today is not None:
-        raise InputError("--today", "goes with --replan DIR")
+        raise InputError("--today", "goes with --replan DIR or --db STORE")
     rows = read_cohort(args.learners)
     curriculum = load_curriculum(content)
     digest = hashlib.sha256(Path(content).read_bytes()).hexdigest()
