@@ -347,3 +347,22 @@ def test_a_dashboard_save_during_the_night_job_is_never_overwritten(tmp_path: Pa
     else:  # the tab saved before the night read Eve: the night re-planned the tab's version
         assert notes[:2] == ["re-planned from 2027-01-18 (planner batch)", "marked on the dashboard"]
     assert store.version_of("Eve") == eve.version + 1 + (row["status"] == "planned" and "saved" in tab)
+
+
+def test_the_dashboards_learners_re_planned_on_ray_as_on_the_pool(tmp_path: Path) -> None:
+    pytest.importorskip("ray")
+    from planner.store import Store
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    stores = [_store_with_three_learners(tmp_path / "a"), _store_with_three_learners(tmp_path / "b")]
+    for db, engine in zip(stores, ("local", "ray"), strict=True):
+        assert main(["batch", "--db", str(db), "--today", "2027-01-18", "--out", str(db.parent / "night"),
+                     "--content", str(SQL_PATH), "--workers", "2", "--engine", engine]) == 0
+    local, ray = (Store(db) for db in stores)
+    assert _summary(stores[1].parent / "night") == _summary(stores[0].parent / "night")
+    for name in ("Ada", "Eve"):
+        a, b = local.load(name), ray.load(name)
+        assert a is not None and b is not None and a.version == b.version
+        assert a.plan is not None and b.plan is not None
+        assert a.plan["sessions"] == b.plan["sessions"]
