@@ -293,10 +293,10 @@ def _learner_curriculum(curriculum: Any, task: Task) -> Any:
 def same_plan(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     """Two plan mappings alike but for the solver's record (its timings and objective differ between any two
     solves of the same plan): a second nightly run from the same day finds nothing to save."""
-    def bare(d: Mapping[str, Any]) -> dict[str, Any]:
+    def bare(d: Mapping[str, Any]) -> str:  # as JSON text: a tuple and the list it is stored as are alike
         summary = d.get("summary")
         summary = {k: v for k, v in summary.items() if k != "solver"} if isinstance(summary, dict) else summary
-        return {**d, "summary": summary}
+        return json.dumps({**d, "summary": summary}, sort_keys=True, ensure_ascii=False, default=str)
 
     return bare(a) == bare(b)
 
