@@ -312,8 +312,8 @@ def profile_form() -> None:
                      help="Month range of the path for this background, and the weekly hours it implies.")
         band = bands.get(str(ss.get("f_background")))
         if band is not None:
-            st.caption(f"{band.months_min}–{band.months_max} months, {band.total_hours:g} h → {band.hours_text} "
-                       "h/week")
+            st.caption(f"{band.months_min}–{band.months_max} months, {band.total_hours:g} h of topics → "
+                       f"{band.hours_text} h/week")
         _field_error("background")
         # No min/max here: the browser would refuse 150 without a word and plan with the old value; the planner's
         # own check names the field and its range when Make my plan is pressed.
@@ -465,7 +465,8 @@ def welcome() -> None:
             "calendar.")
     st.header("How long the path takes")
     st.dataframe(views.bands_frame(bands_for(CONTENT)), hide_index=True, width="stretch")
-    st.caption("Recommended weekly hours = the hours your background studies ÷ the weeks of its month range.")
+    st.caption("Topic hours: study, projects and checkpoints; reviews come on top (about: a plan places as many "
+               "as fit). Recommended weekly hours: what finishes them inside the month range.")
 
 
 def infeasible_panel(result: Infeasible) -> None:
@@ -498,8 +499,9 @@ def infeasible_panel(result: Infeasible) -> None:
 
 def totals_caption(plan: Plan) -> str:
     """The one total-hours figure and its breakdown (one function, so the definition can change in one place)."""
-    totals = views.hours_breakdown(plan)
-    return f"Total {totals.total:g} h = {totals.text}."
+    from planner.totals import total_hours
+
+    return f"Total {total_hours(plan):g} h = {views.hours_breakdown(plan).text}."
 
 
 def plan_figures(plan: Plan) -> None:
@@ -528,8 +530,11 @@ def plan_view(plan: Plan, problems: list[str]) -> None:
         st.header("Milestones")
         st.dataframe(views.milestones_frame(plan), hide_index=True, width="stretch",
                      column_config={"Months in": st.column_config.NumberColumn(format="%.1f"),
+                                    "Your range (months)": st.column_config.TextColumn("Your range"),
                                     "Path says (months)": st.column_config.TextColumn("Path says")})
-        st.caption("Each success-checklist item is reached when the last session of the topics it needs is over.")
+        st.caption("Each success-checklist item is reached when the last session of the topics it needs is over. "
+                   "Your range: the path's months for the stage laid over your background's "
+                   f"{plan.requirements.months_min}–{plan.requirements.months_max} months.")
     st.altair_chart(gantt, width="stretch", alt=views.gantt_alt(plan))
     with st.expander("All sessions"):
         phase_numbers = [r["phase"] for r in plan.phase_rows()]

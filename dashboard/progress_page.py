@@ -46,12 +46,13 @@ def render() -> None:
     today = as_of if isinstance(as_of, dt.date) else views.today_in(plan)
     summary = views.progress_summary(plan, today)
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric("Hours done", f"{summary.done_hours:g} / {summary.required_hours:g} h",
-              help="Done sessions count fully, missed ones their partial hours")
+    m1.metric("Hours done", f"{summary.hours_done:g} of {summary.total_hours:g} h",
+              help=f"Of the plan's total hours ({summary.required_hours:g} h of topics and the reviews): done "
+                   f"sessions count fully, missed ones the hours you studied; {summary.hours_left:g} h left")
     m2.metric("Sessions done", summary.done_sessions)
     m3.metric("Sessions missed", summary.missed_sessions)
     m4.metric("Behind by", f"{summary.behind_hours:g} h",
-              help="Required hours neither done nor scheduled from today on — what a re-plan has to place")
+              help="Topic hours neither done nor scheduled from today on — what a re-plan has to place")
 
     forecast_panel(plan, max(today, plan.profile.start), "progress")
 
@@ -120,11 +121,12 @@ def render() -> None:
                        format_func=lambda t: open_topics.get(t, t))
         st.button("Mark topics done", key="mark_topics", on_click=topics_done, args=(plan,))
 
-    st.header("Per phase")
+    st.header("Topic hours per phase")
     st.dataframe(views.phase_progress_frame(plan), hide_index=True, width="stretch",
                  column_config={"Phase": st.column_config.TextColumn(width="small"),
-                                "Done h": st.column_config.NumberColumn(format="%.1f"),
-                                "Required h": st.column_config.NumberColumn(format="%.1f"),
+                                "Done h": st.column_config.NumberColumn("Topic hours done", format="%.1f"),
+                                "Required h": st.column_config.NumberColumn("Topic hours required",
+                                                                            format="%.1f"),
                                 "Progress": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0,
                                                                             format="percent")})
     st.altair_chart(views.burnup_chart(plan, today), width="stretch", alt=views.burnup_alt(plan, today))

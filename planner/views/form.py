@@ -41,9 +41,10 @@ class Band:
     label: str
     months_min: int
     months_max: int
-    total_hours: float
+    total_hours: float  # topic hours (planner.totals.topic_hours of a plan for this background)
     low: float | None  # h/week to finish at the range maximum (None: nothing up to 100 h/week fits)
     high: float | None  # h/week to finish at the range minimum; more only paces the plan
+    review_hours: float = 0.0  # reviews at full length, before a plan places them (a plan holds these or fewer)
 
     @property
     def hours_text(self) -> str:
@@ -53,7 +54,7 @@ class Band:
 
     @property
     def caption(self) -> str:
-        return (f"{self.label}: {self.months_min}–{self.months_max} months, {self.total_hours:g} h "
+        return (f"{self.label}: {self.months_min}–{self.months_max} months, {self.total_hours:g} h of topics "
                 f"→ {self.hours_text} h/week")
 
 
@@ -62,6 +63,7 @@ def background_bands(curriculum: Curriculum, start: dt.date | None = None) -> di
     that finishes inside the range, and the most that is still used (beyond it the plan only paces itself).
     Reviews, projects, checkpoints and the catch-up buffer are included."""
     from planner.solve import recommended_band
+    from planner.totals import estimated_review_hours
 
     start = start or dt.date(2027, 1, 4)
     out = {}
@@ -69,9 +71,9 @@ def background_bands(curriculum: Curriculum, start: dt.date | None = None) -> di
         profile = profile_from_mapping({"background": b.key, "hours_per_week": 10, "start": start.isoformat()},
                                        curriculum)
         req = build_requirements(curriculum, profile)
-        total = req.total_hours + req.review_count * 0.5
         low, high = recommended_band(curriculum, profile)
-        out[b.key] = Band(b.key, b.label, b.months_min, b.months_max, total, low, high)
+        out[b.key] = Band(b.key, b.label, b.months_min, b.months_max, req.total_hours, low, high,
+                          estimated_review_hours(req.review_count))
     return out
 
 

@@ -68,23 +68,25 @@ def progress_frame(plan: Plan, today: dt.date, show_all: bool = False, weeks_bac
 
 @dataclass(frozen=True)
 class ProgressSummary:
-    done_hours: float  # credited hours (done sessions, partial hours of missed ones)
-    required_hours: float
+    """The Progress page's figures, each planner.totals' own (the Plan page's "Total hours" is total_hours)."""
+
+    done_hours: float  # topic hours studied (done sessions, the studied part of missed ones): the per-phase table
+    required_hours: float  # topic hours required (reviews apart)
     done_sessions: int
     missed_sessions: int
-    behind_hours: float  # required hours neither done nor scheduled from today on: what a re-plan must place
+    behind_hours: float  # topic hours neither done nor scheduled from today on: what a re-plan must place
+    total_hours: float = 0.0  # topic hours and the reviews the plan holds
+    hours_done: float = 0.0  # of total_hours: topic hours studied and reviews done
+    hours_left: float = 0.0  # total_hours - hours_done
 
 
 def progress_summary(plan: Plan, today: dt.date) -> ProgressSummary:
-    from planner.totals import plan_totals
+    from planner import totals as t
 
-    totals = plan_totals(plan)  # required and done as the CLI and the JSON define them
-    done = totals.done_hours
-    ahead = sum(s.hours for s in plan.active_sessions if s.day >= today and s.status == "planned" and _counts(s))
-    behind = max(0.0, totals.required_hours - done - ahead)
-    return ProgressSummary(round(done, 2), round(totals.required_hours, 2),
+    return ProgressSummary(t.topic_hours_done(plan), t.topic_hours(plan),
                            sum(1 for s in plan.sessions if s.status == "done"),
-                           sum(1 for s in plan.sessions if s.status == "missed"), round(behind, 2))
+                           sum(1 for s in plan.sessions if s.status == "missed"), t.hours_behind(plan, today),
+                           t.total_hours(plan), t.hours_done(plan), t.hours_left(plan))
 
 
 Change = tuple[str, str, float] | tuple[str, str, float, float | None]
@@ -151,7 +153,8 @@ def open_topics(plan: Plan) -> dict[str, str]:
 
 
 def phase_progress_frame(plan: Plan) -> pd.DataFrame:
-    """Hours done (credited) against hours required, per phase and in total (review sessions not counted)."""
+    """Topic hours done (credited) against topic hours required, per phase and in total (reviews apart): the
+    "All" row is planner.totals' topic_hours_done and topic_hours."""
     done: dict[str, float] = {}
     for s in plan.sessions:
         if not _counts(s):
@@ -161,8 +164,10 @@ def phase_progress_frame(plan: Plan) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     for number in sorted({t.phase for t in plan.requirements.topics}):
         topics = [t for t in plan.requirements.topics if t.phase == number]
-        need = sum(t.hours for t in topics)
-        got = min(need, sum(done.get(t.id, 0.0) for t in topics))
+        # as planner.totals counts them: a topic dropped after some study requires what was done of it
+        needs = {t.id: done.get(t.id, 0.0) if t.dropped else t.hours for t in topics}
+        need = sum(needs.values())
+        got = sum(min(done.get(tid, 0.0), h) for tid, h in needs.items())
         rows.append({"Phase": str(number), "Title": titles.get(number, ""), "Done h": round(got, 2),
                      "Required h": round(need, 2), "Progress": got / need if need else 1.0})
     need = sum(float(r["Required h"]) for r in rows)
@@ -204,20 +209,24 @@ def burnup_alt(plan: Plan, today: dt.date) -> str:
     upto = data[data["date"] <= pd.Timestamp(today)]
     done = float(upto[upto["series"] == "Done"]["hours"].max()) if (upto["series"] == "Done").any() else 0.0
     planned = float(upto[upto["series"] == "Planned"]["hours"].max()) if (upto["series"] == "Planned").any() else 0.0
-    return (f"Burn-up: by {today:%d %b %Y}, {done:g} h done of {planned:g} h planned so far "
-            f"(dashed line: planned, solid: done); {plan.requirements.total_hours:g} h required in all.")
+    from planner.totals import topic_hours
+
+    return (f"Burn-up of topic hours: by {today:%d %b %Y}, {done:g} h done of {planned:g} h planned so far "
+            f"(dashed line: planned, solid: done); {topic_hours(plan):g} topic hours required in all.")
 
 
 def burnup_chart(plan: Plan, today: dt.date) -> alt.LayerChart:
     """Burn-up: cumulative planned hours vs cumulative done hours, the required total as a rule, today marked."""
+    from planner.totals import topic_hours
+
     data = burnup_frame(plan, today)
-    required = plan.requirements.total_hours
+    required = topic_hours(plan)
     lines = (
         alt.Chart(data)
         .mark_line(interpolate="step-after")
         .encode(
             x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y", tickCount="month", labelOverlap=True)),
-            y=alt.Y("hours:Q", title="Cumulative hours"),
+            y=alt.Y("hours:Q", title="Topic hours, cumulative"),
             color=alt.Color("series:N", title=None, scale=alt.Scale(domain=["Planned", "Done"],
                                                                     range=["#6b7785", "#2e7d32"]),
                             legend=alt.Legend(orient="top")),
@@ -228,10 +237,10 @@ def burnup_chart(plan: Plan, today: dt.date) -> alt.LayerChart:
         )
     )
     goal = alt.Chart(pd.DataFrame({"hours": [required]})).mark_rule(strokeDash=[4, 4], color="#888").encode(
-        y="hours:Q", tooltip=[alt.Tooltip("hours:Q", title="Hours required")])
+        y="hours:Q", tooltip=[alt.Tooltip("hours:Q", title="Topic hours required")])
     now = alt.Chart(pd.DataFrame({"date": [pd.Timestamp(today)]})).mark_rule(color="#d62728").encode(
         x="date:T", tooltip=[alt.Tooltip("date:T", title="Today", format="%Y-%m-%d")])
-    return alt.LayerChart(layer=[lines, goal, now]).properties(title="Burn-up: hours planned vs done", height=260)
+    return alt.LayerChart(layer=[lines, goal, now]).properties(title="Burn-up: topic hours planned vs done", height=260)
 
 
 @dataclass(frozen=True)

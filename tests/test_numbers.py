@@ -1,0 +1,104 @@
+"""One set of numbers: every page's figure for the same plan comes from planner.totals and agrees with the others
+(the path table, the does-not-fit panel, Plan, Progress, the weekly chart and its words, the milestones)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from planner import totals, views
+from planner.curriculum import Curriculum
+from planner.plan import Plan
+from planner.progress import mark_done, mark_done_through, mark_missed
+from planner.solve import Infeasible
+from tests.conftest import plan_ok, plan_result
+
+BEGINNER = {"background": "complete_beginner", "hours_per_week": 16.5}
+
+
+@pytest.fixture(scope="module")
+def beginner(ml: Curriculum) -> Plan:
+    return plan_ok(ml, **BEGINNER)
+
+
+def _hours(text: str) -> float:
+    return float(re.search(r"([\d.]+) h", text).group(1))  # type: ignore[union-attr]
+
+
+def test_every_page_shows_the_same_hours(ml: Curriculum, beginner: Plan) -> None:
+    """The issue's plan showed 1,198 h (path table, does-not-fit), 1,188 h (Plan) and 1,092.5 h (Progress)."""
+    topic, total = totals.topic_hours(beginner), totals.total_hours(beginner)
+    assert total == pytest.approx(topic + totals.review_hours(beginner))
+    metrics = {label: value for label, value, _ in views.plan_metrics(beginner)}
+    assert _hours(metrics["Total hours"]) == total  # Plan
+    assert views.hours_breakdown(beginner).total == pytest.approx(total)  # Plan's caption
+    summary = views.progress_summary(beginner, beginner.profile.start)
+    assert summary.total_hours == total and summary.required_hours == topic  # Progress
+    assert views.phase_progress_frame(beginner).iloc[-1]["Required h"] == pytest.approx(topic)  # Progress table
+    band = views.background_bands(ml)["complete_beginner"]
+    assert band.total_hours == topic  # the path table's "Topic hours"
+    table = views.bands_frame({"complete_beginner": band})
+    assert table.iloc[0]["Topic hours"] == topic
+    too_few = plan_result(ml, background="complete_beginner", hours_per_week=6)
+    assert isinstance(too_few, Infeasible)
+    assert views.infeasible_facts(too_few).headline.startswith(f"{topic:g} h of topics and about ")  # does-not-fit
+    assert f"{topic:g} topic hours required" in views.burnup_alt(beginner, beginner.profile.start)
+
+
+def test_week_figures_agree_with_the_caption(beginner: Plan) -> None:
+    """'14.0 of 16.5' stood beside 'uses up to 14.5 h/week': the headline and the caption now name one figure."""
+    busiest = totals.busiest_week_hours(beginner)
+    metrics = {label: value for label, value, _ in views.plan_metrics(beginner)}
+    assert metrics["Busiest week"] == f"{busiest:g} of {beginner.profile.hours_per_week:g} h"
+    assert f"the busiest week holds {busiest:g} h" in views.pacing_caption(beginner)
+    assert f"busiest week holds {busiest:g} h" in views.weekly_alt(beginner)
+    assert busiest <= totals.week_cap_hours(beginner) + 1e-9
+    assert busiest == max(views.weekly_frame(beginner).groupby("week")["hours"].sum())
+
+
+def test_missed_hours_are_shown_as_missed_not_studied(beginner: Plan) -> None:
+    first_week = beginner.profile.start
+    study = [s for s in beginner.sessions if s.kind != "review" and s.day < first_week + dt.timedelta(days=7)]
+    done, missed = study[0], study[1]
+    ticked = mark_missed(mark_done(beginner, [done.uid]), [missed.uid], 0.5)
+    bar = totals.week_bars(ticked)[0]
+    assert bar.done == pytest.approx(done.hours + 0.5)
+    assert bar.missed == pytest.approx(missed.hours - 0.5)
+    assert bar.load == pytest.approx(totals.week_bars(beginner)[0].load - missed.hours + 0.5)
+    frame = views.weekly_frame(ticked)
+    week = frame[frame["week"] == frame["week"].min()].set_index("part")["hours"]
+    assert week["Done"] == pytest.approx(bar.done) and week["Missed"] == pytest.approx(bar.missed)
+    assert f"{bar.missed:g} h missed" in views.weekly_alt(ticked)
+    # the studied half hour counts as done everywhere; the rest is left, not lost
+    summary = views.progress_summary(ticked, first_week)
+    assert summary.hours_done == totals.hours_done(ticked) == pytest.approx(done.hours + 0.5)
+    assert summary.total_hours == totals.total_hours(beginner)
+    assert summary.hours_left == pytest.approx(summary.total_hours - summary.hours_done)
+
+
+def test_progress_figures_follow_a_sequence_of_ticks(beginner: Plan) -> None:
+    """Through done-through, a miss and more ticks, done + left stays the plan's total and Progress agrees."""
+    plan = beginner
+    for day in (dt.date(2027, 2, 1), dt.date(2027, 3, 1), dt.date(2027, 6, 1)):
+        plan = mark_done_through(plan, day)
+        later = next(s for s in plan.sessions if s.status == "planned" and s.kind != "review")
+        plan = mark_missed(plan, [later.uid], 0.5)
+        summary = views.progress_summary(plan, day)
+        assert summary.hours_done + summary.hours_left == pytest.approx(summary.total_hours)
+        assert summary.total_hours == totals.total_hours(plan)
+        assert summary.done_hours == pytest.approx(views.phase_progress_frame(plan).iloc[-1]["Done h"])
+        assert summary.done_hours == totals.topic_hours_done(plan)
+
+
+def test_fresh_beginner_milestones_are_judged_against_their_own_range(beginner: Plan) -> None:
+    frame = views.milestones_frame(beginner)
+    verdicts = frame["Verdict"].tolist()
+    assert verdicts.count("on track") > len(verdicts) / 2, frame.to_string()
+    assert "later than the path says" not in verdicts
+    # the path's own months (2-3 for Foundations) laid over the beginner's 14-20 months
+    first = frame.iloc[0]
+    assert first["Path says (months)"] == "2–3" and first["Your range (months)"] == "2.3–5"
+    assert totals.milestone_verdict(beginner, 6.0, 2, 3) == "later than your range"
+    assert totals.milestone_verdict(beginner, 1.0, 2, 3) == "ahead of your range"
