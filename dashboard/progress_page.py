@@ -86,7 +86,8 @@ def render() -> None:
                                                            width=95),
                 "Done h": st.column_config.NumberColumn(
                     "Done h", min_value=0.0, max_value=24.0, step=0.5, format="%.1f", width=70,
-                    help="Hours you did study in a missed session; they count towards the topic"),
+                    help="Hours you studied in a missed session; the whole session or more makes it done "
+                         "(more: the time it really took)"),
                 "Real h": st.column_config.NumberColumn(
                     "Real h", min_value=0.25, max_value=24.0, step=0.25, format="%.2g", width=70,
                     help="The time a done session really took (empty: as planned); it measures your pace"),
@@ -95,15 +96,18 @@ def render() -> None:
         saved = st.form_submit_button("Save changes", type="primary", icon=":material/save:")
     if saved:
         try:
-            changes = views.progress_changes(table, edited)
+            edits = views.progress_edits(table, edited)
         except InputError as exc:
             st.error(views.field_error(exc.field, exc.message).text)
-            changes = []
+            edits = views.ProgressEdits([], [])
+        changes = edits.changes
         if changes:
             if save_progress(views.apply_progress(plan, changes), f"{len(changes)} session(s) edited"):
                 ss.accepted = False
-                ss.flash = f"Saved {len(changes)} change(s)."
+                ss.flash = " ".join([f"Saved {len(changes)} change(s).", *edits.notes])
             st.rerun()
+        elif edits.notes:
+            st.warning(" ".join(["Nothing saved.", *edits.notes]))
         else:
             st.info("No changes to save.")
 

@@ -99,33 +99,85 @@ def _hours_cell(frame: pd.DataFrame, uid: Any, column: str) -> float | None:
     return None if raw is None or pd.isna(raw) else float(raw)
 
 
+@dataclass(frozen=True)
+class ProgressEdits:
+    """What "Save changes" saves: one change per edited row, and a note for each row saved otherwise than it
+    reads, or not saved, saying why (the page shows them with "Saved N change(s)")."""
+
+    changes: list[tuple[str, str, float, float | None]]
+    notes: list[str]
+
+
 def progress_changes(before: pd.DataFrame, after: pd.DataFrame) -> list[tuple[str, str, float, float | None]]:
-    """(uid, status, partial hours, real hours) for every row of the progress editor whose status, partial hours
-    or real hours changed. Real hours belong to a done session: typed on another, they are an error (left as they
-    were on a row set back from done, they go with it)."""
+    """(uid, status, partial hours, real hours) for every edited row (see progress_edits)."""
+    return progress_edits(before, after).changes
+
+
+def progress_edits(before: pd.DataFrame, after: pd.DataFrame) -> ProgressEdits:
+    """The progress editor's edits as changes, so that what was typed is what is saved, or the row's note says
+    why not. Real hours belong to a done session: typed on another, they are an error (left as they were on a
+    row set back from done, they go with it). Hours typed in "Done h":
+
+    - on a missed row: the hours studied, below the session's length; its whole length or more makes it done
+      (more: saved as its real hours);
+    - on a planned row: below its length it becomes missed with those hours studied, else done as above;
+    - on a done row (it counts in full): saved as its real hours;
+    - on a row set back to planned: not saved (a planned session has no hours done)."""
     from planner.progress import MAX_SESSION_REAL_HOURS
 
     out: list[tuple[str, str, float, float | None]] = []
+    notes: list[str] = []
     for uid in after.index:
         if uid not in before.index:
             continue
         status = str(after.at[uid, "Status"] or "planned")
+        old_status = str(before.at[uid, "Status"] or "planned")
         if status not in PROGRESS_STATUSES:
             raise InputError("status", f"'{status}' is not one of {', '.join(PROGRESS_STATUSES)}")
-        partial = _hours_cell(after, uid, "Done h") or 0.0
+        row = f"{after.at[uid, 'Topic']}, {after.at[uid, 'Date']}"
+        typed = _hours_cell(after, uid, "Done h")
         old_partial = _hours_cell(before, uid, "Done h") or 0.0
         real, old_real = _hours_cell(after, uid, "Real h"), _hours_cell(before, uid, "Real h")
+        hours = _hours_cell(after, uid, "Hours") or 0.0
+        partial = typed or 0.0
+        if typed is not None and typed < 0:
+            raise InputError("Done h", f"must be at least 0, got {typed:g} ({row})")
+        if typed is not None and typed != old_partial and typed > 0:
+            status, real, note = _done_hours_typed(status, old_status, typed, hours, real, old_real)
+            if note:
+                notes.append(f"{row}: {note}.")
+            if status != "missed":
+                partial = 0.0
         if real is not None and real != old_real:
             if status != "done":
-                raise InputError("Real h", f"only a done session has real hours ({after.at[uid, 'Topic']}, "
-                                           f"{after.at[uid, 'Date']}, is {status})")
+                raise InputError("Real h", f"only a done session has real hours ({row}, is {status})")
             if not 0 < real <= MAX_SESSION_REAL_HOURS:
                 raise InputError("Real h", f"must be more than 0 and at most {MAX_SESSION_REAL_HOURS:g}, "
                                            f"got {real:g}")
-        if (status != before.at[uid, "Status"] or (status == "missed" and partial != old_partial)
+        if (status != old_status or (status == "missed" and partial != old_partial)
                 or (status == "done" and real != old_real)):
             out.append((str(uid), status, partial, real if status == "done" else None))
-    return out
+    return ProgressEdits(out, notes)
+
+
+def _done_hours_typed(status: str, old_status: str, typed: float, hours: float, real: float | None,
+                      old_real: float | None) -> tuple[str, float | None, str]:
+    """(status, real hours, note) for hours typed in "Done h" (progress_edits' rules)."""
+    if status == "planned" and old_status != "planned":
+        return status, real, f"{typed:g} h done not saved: the row is set back to planned, which has no hours done"
+    if status == "done":
+        if real is not None and real != old_real:
+            return status, real, (f"{typed:g} h done not saved: a done session counts in full, and its real hours "
+                                  f"are the {real:g} h typed in Real h")
+        return status, typed, f"a done session counts in full: {typed:g} h saved as the time it really took"
+    if typed < hours:
+        if status == "planned":
+            return "missed", None, f"saved as partly done: missed, {typed:g} of {hours:g} h studied"
+        return status, real, ""
+    if typed == hours:
+        return "done", None, f"all of its {hours:g} h studied: saved as done"
+    return "done", typed, (f"{typed:g} h is more than the session's planned {hours:g} h: saved as done, with "
+                           f"{typed:g} h as the time it really took")
 
 
 def apply_progress(plan: Plan, changes: Sequence[Change]) -> Plan:
