@@ -156,7 +156,7 @@ def replan_keeping_progress() -> None:
 
 
 def apply_remedy(raw: dict[str, Any], note: str) -> None:
-    put_form(views.mapping_to_form(raw))
+    put_form(views.mapping_to_form(views.typed_profile(raw, curriculum_for(CONTENT))))
     ss.form_error = None
     make_fresh(raw, note)
 
@@ -324,6 +324,9 @@ def profile_form() -> None:
         _field_error("days")
         st.text_input("Hours per weekday (optional)", key="f_day_hours", placeholder="mon=1.5,sat=4",
                       help="Fix the hours of some days; the rest of the week's hours are split over the others.")
+        derived = views.derived_note(ss.get("active"), curriculum)
+        if derived:
+            st.caption(derived)
         _field_error("day_hours")
         st.date_input("Start date", key="f_start", format="YYYY-MM-DD", min_value=views.FIRST_DATE,
                       max_value=views.LAST_DATE)

@@ -103,7 +103,7 @@ def accept_proposal() -> None:
         ss.proposal_raw = None
         ss.proposal_base = None
         values = dict(ss.get("form_values") or {})
-        values.update(views.mapping_to_form(profile))
+        values.update(views.mapping_to_form(views.typed_profile(profile, curriculum_for(CONTENT))))
         from dashboard.state import put_form
 
         put_form(values)

@@ -350,7 +350,7 @@ def free_hours_in_windows(raw: Mapping[str, Any], curriculum: Curriculum) -> flo
     from planner.busy import with_busy
     from planner.requirements import add_months
 
-    profile = with_busy(profile_from_mapping(dict(raw), curriculum), curriculum)
+    profile = with_busy(profile_from_mapping(fit_unset_day_hours(raw, curriculum), curriculum), curriculum)
     months = curriculum.background(profile.background).months_max
     return free_time(profile, profile.start, add_months(profile.start, months)).free_hours_per_week
 
@@ -504,6 +504,41 @@ def fit_unset_day_hours(raw: Mapping[str, Any], curriculum: Curriculum) -> dict[
         latest = max(0, 24 - math.ceil(per_day))
         out["session_start"] = {d: f"{min(latest, 9 if d in WEEKDAYS[:5] else 10):02d}:00" for d in WEEKDAYS}
     return out
+
+
+def typed_profile(raw: Mapping[str, Any], curriculum: Curriculum) -> dict[str, Any]:
+    """The fields of a saved profile the learner typed: day hours and start times that fit_unset_day_hours
+    derived (exactly what it gives for the other fields) are left out. The saved profile keeps them, so it plans
+    and restores as it is; the form shows only what was typed, so a changed form (other days, windows, fewer
+    hours) derives them again instead of carrying them as if typed."""
+    out = dict(raw)
+    if not out.get("day_hours"):
+        return out
+    for derived in (("day_hours", "session_start"), ("day_hours",)):
+        rest = {k: v for k, v in out.items() if k not in derived}
+        try:
+            if fit_unset_day_hours(rest, curriculum) == out:
+                return rest
+        except (InputError, ValueError, TypeError):
+            continue
+    return out
+
+
+def derived_note(raw: Mapping[str, Any] | None, curriculum: Curriculum) -> str | None:
+    """The day hours and start times the planner chose for the learner's last plan, in words for the form's
+    caption (None: everything was typed): shown, never written into the form."""
+    if not raw:
+        return None
+    typed = typed_profile(raw, curriculum)
+    if typed == dict(raw):
+        return None
+    hours = sorted({v for _, _, v in (p.partition("=") for p in str(raw.get("day_hours")).split(","))})
+    per_day = f"{hours[0]} h a day" if len(hours) == 1 else "the hours of each day"
+    starts = sorted(set((raw.get("session_start") or {}).values())) if "session_start" not in typed else []
+    when = f" from {starts[0]}" if len(starts) == 1 else ""
+    return (f"Your {float(raw.get('hours_per_week') or 0):g} h a week do not fit the usual split (weekends "
+            f"double), so your plan spreads them: {per_day}{when}. Type your own hours per weekday or start "
+            "times to change that.")
 
 
 def scaled_day_hours(day_hours: str, old_week: float, new_week: float) -> str:
