@@ -125,7 +125,7 @@ def render() -> None:
                        format_func=lambda t: open_topics.get(t, t))
         st.button("Mark topics done", key="mark_topics", on_click=topics_done, args=(plan,))
 
-    st.header("Topic hours per phase")
+    st.header("Per phase")
     st.dataframe(views.phase_progress_frame(plan), hide_index=True, width="stretch",
                  column_config={"Phase": st.column_config.TextColumn(width="small"),
                                 "Done h": st.column_config.NumberColumn("Topic hours done", format="%.1f"),
