@@ -545,7 +545,7 @@ def plan_view(plan: Plan, problems: list[str]) -> None:
         chosen = st.multiselect("Phases", phase_numbers, key="phase_filter", placeholder="All phases",
                                 format_func=lambda n: views.phase_label(n, titles.get(n, "")))
         table = views.sessions_frame(plan, chosen)
-        st.caption(f"{len(table)} sessions, {table['Hours'].sum():g} h")
+        st.caption(views.sessions_caption(plan, chosen))
         st.dataframe(table, hide_index=True, width="stretch", column_config=SESSION_COLUMNS)
     with st.expander("Plan quality"):
         st.caption(views.quality_caption(plan))

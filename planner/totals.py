@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # a plan's figures: the Plan reads them (Plan.total_hours), so only its type is needed here
     from planner.plan import Plan
@@ -162,15 +163,33 @@ def week_bars(plan: Plan) -> tuple[WeekBar, ...]:
         if s.status == "cancelled":
             continue
         bar = weeks[s.day - dt.timedelta(days=s.day.weekday())]
-        if s.status == "planned":
-            bar[0] += s.hours
-        elif s.status == "done":
-            bar[1] += s.hours
-        else:  # missed: what was studied of it is done, the rest missed
-            studied = min(s.done_hours, s.hours)
-            bar[1] += studied
-            bar[2] += s.hours - studied
+        for i, hours in enumerate(_parts(s)):
+            bar[i] += hours
     return tuple(WeekBar(week, _r(p), _r(d), _r(m)) for week, (p, d, m) in sorted(weeks.items()))
+
+
+def session_hours(plan: Plan, phases: Sequence[int] | None = None) -> tuple[float, float, float]:
+    """(planned, done, missed) hours of the plan's sessions, optionally of some phases only: the session table's
+    caption, counted as the weekly bars count them."""
+    out = [0.0, 0.0, 0.0]
+    wanted = set(phases or ())
+    phase_of = {t.id: t.phase for t in plan.requirements.topics}
+    for s in plan.sessions:
+        if s.status == "cancelled" or (wanted and phase_of.get(s.topic) not in wanted):
+            continue
+        for i, hours in enumerate(_parts(s)):
+            out[i] += hours
+    return _r(out[0]), _r(out[1]), _r(out[2])
+
+
+def _parts(s: Any) -> tuple[float, float, float]:
+    """A session's hours as (planned, done, missed): a missed session's studied part is done, the rest missed."""
+    if s.status == "planned":
+        return s.hours, 0.0, 0.0
+    if s.status == "done":
+        return 0.0, s.hours, 0.0
+    studied = min(s.done_hours, s.hours)
+    return 0.0, studied, s.hours - studied
 
 
 def busiest_week_hours(plan: Plan) -> float:

@@ -102,3 +102,18 @@ def test_fresh_beginner_milestones_are_judged_against_their_own_range(beginner: 
     assert first["Path says (months)"] == "2–3" and first["Your range (months)"] == "2.3–5"
     assert totals.milestone_verdict(beginner, 6.0, 2, 3) == "later than your range"
     assert totals.milestone_verdict(beginner, 1.0, 2, 3) == "ahead of your range"
+
+
+def test_session_table_caption_splits_hours_as_the_chart(beginner: Plan) -> None:
+    """'N sessions, X h' summed a missed session at full length: the caption now says done, planned and missed."""
+    first = [s for s in beginner.sessions if s.kind != "review"][:2]
+    ticked = mark_missed(mark_done(beginner, [first[0].uid]), [first[1].uid], 0.5)
+    planned, done, missed = totals.session_hours(ticked)
+    bars = totals.week_bars(ticked)
+    assert (planned, done, missed) == pytest.approx((sum(b.planned for b in bars), sum(b.done for b in bars),
+                                                     sum(b.missed for b in bars)))
+    caption = views.sessions_caption(ticked)
+    assert caption.startswith(f"{len(views.sessions_frame(ticked))} sessions: {done:g} h done, {planned:g} h planned")
+    assert caption.endswith(f"{missed:g} h missed.")
+    phase = first[0].topic and beginner.requirements.topic(first[0].topic).phase
+    assert totals.session_hours(ticked, [phase])[1] == pytest.approx(done)  # both sessions are in the first phase

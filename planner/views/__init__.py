@@ -64,6 +64,7 @@ from planner.views.tables import (
     phases_frame,
     plan_metrics,
     quality_caption,
+    sessions_caption,
     sessions_frame,
     week_agenda,
 )
@@ -182,6 +183,7 @@ __all__ = [
     "scaled_day_hours",
     "session_line",
     "session_state",
+    "sessions_caption",
     "sessions_frame",
     "today_facts",
     "today_in",

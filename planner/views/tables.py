@@ -174,6 +174,19 @@ def sessions_frame(plan: Plan, phases: Sequence[int] | None = None) -> pd.DataFr
     return df[list(SESSION_COLUMNS)].rename(columns=SESSION_COLUMNS).reset_index(drop=True)
 
 
+def sessions_caption(plan: Plan, phases: Sequence[int] | None = None) -> str:
+    """The session table's count and hours, split as the weekly chart splits them (planner.totals)."""
+    from planner.totals import session_hours
+
+    table = sessions_frame(plan, phases)
+    planned, done, missed = session_hours(plan, phases)
+    parts = [f"{done:g} h done"] if done else []
+    parts.append(f"{planned:g} h planned")
+    if missed:
+        parts.append(f"{missed:g} h missed")
+    return f"{len(table)} sessions: " + ", ".join(parts) + "."
+
+
 def week_agenda(plan: Plan, today: dt.date) -> tuple[str, pd.DataFrame]:
     """Sessions of the current ISO week, or of the plan's first week when it starts later."""
     sessions = plan.active_sessions
