@@ -117,3 +117,13 @@ def test_session_table_caption_splits_hours_as_the_chart(beginner: Plan) -> None
     assert caption.endswith(f"{missed:g} h missed.")
     phase = first[0].topic and beginner.requirements.topic(first[0].topic).phase
     assert totals.session_hours(ticked, [phase])[1] == pytest.approx(done)  # both sessions are in the first phase
+
+
+def test_todays_week_figures_are_the_week_bar(beginner: Plan) -> None:
+    """Today's "This week done X of Y h" is the weekly chart's bar for that week: done, and planned + done."""
+    week = [s for s in beginner.sessions if s.kind != "review"][:3]
+    ticked = mark_missed(mark_done(beginner, [week[0].uid]), [week[1].uid], 0.5)
+    facts = views.today_facts(ticked, week[0].day)
+    bar = next(b for b in totals.week_bars(ticked) if b.week == facts.monday)
+    assert facts.week_done_hours == pytest.approx(bar.done)
+    assert facts.week_planned_hours == pytest.approx(bar.load)
