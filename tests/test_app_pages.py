@@ -314,6 +314,17 @@ def test_unset_day_hours_are_fitted_and_set_ones_kept(ml: Curriculum) -> None:
     assert views.fit_unset_day_hours(own, ml) == own  # the learner's own value: their error to see
 
 
+def test_new_weekly_hours_scale_typed_day_hours_and_derive_the_rest(ml: Curriculum) -> None:
+    typed = {"background": "ml_background", "hours_per_week": 100.0, "start": "2027-01-04",
+             "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]}
+    lower = views.profile_at_hours(views.fit_unset_day_hours(typed, ml), 18.0, ml)
+    assert lower == {**typed, "hours_per_week": 18.0}  # no 14.5 h days or 09:00 starts carried down
+    higher = views.profile_at_hours({**typed, "hours_per_week": 18.0}, 100.0, ml)
+    assert views.typed_profile(higher, ml) == {**typed, "hours_per_week": 100.0}  # derived, and known as such
+    own = {**typed, "hours_per_week": 10.0, "day_hours": "sat=4"}
+    assert views.profile_at_hours(own, 20.0, ml)["day_hours"] == "sat=8"
+
+
 def test_scaled_day_hours_keep_the_pattern() -> None:
     assert views.scaled_day_hours("sat=4", 15, 16) == "sat=4.5"
     assert views.scaled_day_hours("mon=1,sat=4", 10, 20) == "mon=2,sat=8"

@@ -524,6 +524,18 @@ def typed_profile(raw: Mapping[str, Any], curriculum: Curriculum) -> dict[str, A
     return out
 
 
+def profile_at_hours(raw: Mapping[str, Any], hours_per_week: float, curriculum: Curriculum) -> dict[str, Any]:
+    """A saved profile at other weekly hours (a re-plan's "study N h/week from now"): the learner's own day-hours
+    pattern scaled by the same factor, day hours and start times the planner derived derived again (never
+    scaled and kept as if typed)."""
+    old = float(raw.get("hours_per_week") or 0)
+    out = typed_profile(raw, curriculum)
+    out["hours_per_week"] = hours_per_week
+    if out.get("day_hours"):
+        out["day_hours"] = scaled_day_hours(str(out["day_hours"]), old, hours_per_week)
+    return fit_unset_day_hours(out, curriculum)
+
+
 def derived_note(raw: Mapping[str, Any] | None, curriculum: Curriculum) -> str | None:
     """The day hours and start times the planner chose for the learner's last plan, in words for the form's
     caption (None: everything was typed): shown, never written into the form."""
