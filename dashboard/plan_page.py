@@ -527,7 +527,7 @@ def plan_view(plan: Plan, problems: list[str]) -> None:
     if plan.phases:
         st.header("Phases")
         st.dataframe(views.phases_frame(plan), hide_index=True, width="stretch",
-                     column_config={"Hours": st.column_config.NumberColumn(format="%.1f h"),
+                     column_config={"Topic hours": st.column_config.NumberColumn(format="%.1f h"),
                                     "Phase": st.column_config.NumberColumn(width="small"),
                                     "Topics": st.column_config.NumberColumn(width="small")})
         st.header("Milestones")

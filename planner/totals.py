@@ -124,6 +124,23 @@ def topic_hours_done(plan: Plan) -> float:
     return plan_totals(plan).done_hours
 
 
+def phase_topic_hours(plan: Plan) -> dict[int, tuple[float, float]]:
+    """Per phase: (topic hours required, topic hours done), as topic_hours and topic_hours_done count them (a
+    topic dropped after some study requires what was done of it; done never more than required)."""
+    credited: dict[str, float] = defaultdict(float)
+    for s in plan.sessions:
+        if s.kind != "review" and s.status != "cancelled":
+            credited[s.topic] += s.credited_hours
+    out: dict[int, list[float]] = {}
+    for t in plan.requirements.topics:
+        got = credited.get(t.id, 0.0)
+        need = got if t.dropped else t.hours
+        row = out.setdefault(t.phase, [0.0, 0.0])
+        row[0] += need
+        row[1] += min(got, need)
+    return {phase: (_r(need), _r(done)) for phase, (need, done) in sorted(out.items())}
+
+
 def hours_behind(plan: Plan, today: dt.date) -> float:
     """Topic hours neither done nor planned from `today` on: what a re-plan has to place again."""
     t = plan_totals(plan)
@@ -192,9 +209,10 @@ def _parts(s: Any) -> tuple[float, float, float]:
     return 0.0, studied, s.hours - studied
 
 
-def busiest_week_hours(plan: Plan) -> float:
-    """The week cap used: the most hours any week of the plan asks for (planned plus studied)."""
-    return max((b.load for b in week_bars(plan)), default=0.0)
+def busiest_week_hours(plan: Plan, bars: Sequence[WeekBar] | None = None) -> float:
+    """The week cap used: the most hours any week of the plan asks for (planned plus studied). `bars`: the
+    plan's week_bars when the caller has them already."""
+    return max((b.load for b in (week_bars(plan) if bars is None else bars)), default=0.0)
 
 
 def average_week_hours(plan: Plan) -> float:

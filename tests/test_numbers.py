@@ -127,3 +127,15 @@ def test_todays_week_figures_are_the_week_bar(beginner: Plan) -> None:
     bar = next(b for b in totals.week_bars(ticked) if b.week == facts.monday)
     assert facts.week_done_hours == pytest.approx(bar.done)
     assert facts.week_planned_hours == pytest.approx(bar.load)
+
+
+def test_phase_hours_agree_between_plan_and_progress(beginner: Plan) -> None:
+    """Plan's phase table and Progress's per-phase table show one topic-hours figure per phase, missed or not."""
+    study = [s for s in beginner.sessions if s.kind != "review"]
+    ticked = mark_missed(mark_done(beginner, [study[0].uid]), [study[1].uid], 0.5)
+    for plan in (beginner, ticked):
+        phases = views.phases_frame(plan).set_index("Phase")["Topic hours"]
+        progress = views.phase_progress_frame(plan)
+        required = progress[progress["Phase"] != "All"].set_index("Phase")["Required h"]
+        assert {int(k): v for k, v in required.items()} == pytest.approx(dict(phases.items()))
+        assert float(phases.sum()) == pytest.approx(totals.topic_hours(plan))

@@ -135,6 +135,6 @@ def weekly_alt(plan: Plan) -> str:
     done = round(sum(b.done for b in bars), 2)
     missed = round(sum(b.missed for b in bars), 2)
     return (f"Hours per week, {len(bars)} weeks from {bars[0].week:%d %b %Y} to {bars[-1].week:%d %b %Y}: "
-            f"the busiest week holds {t.busiest_week_hours(plan):g} h, an average week "
+            f"the busiest week holds {t.busiest_week_hours(plan, bars):g} h, an average week "
             f"{t.average_week_hours(plan):g} h (offered: {plan.profile.hours_per_week:g} h); "
             f"{done:g} h done and {missed:g} h missed so far.")

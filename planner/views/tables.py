@@ -234,10 +234,16 @@ def milestones_frame(plan: Plan) -> pd.DataFrame:
 
 
 def phases_frame(plan: Plan) -> pd.DataFrame:
+    """Each phase's dates and its topic hours (planner.totals.phase_topic_hours: the figure Progress's per-phase
+    table requires, not a sum of sessions that would count a missed one in full)."""
+    from planner.totals import phase_topic_hours
+
+    hours = phase_topic_hours(plan)
     rows = [{"Phase": r["phase"], "Title": r["title"], "Start": r["start"].isoformat(),
-             "Finish": r["finish"].isoformat(), "Hours": r["hours"], "Topics": r["topics"]}
+             "Finish": r["finish"].isoformat(), "Topic hours": hours.get(r["phase"], (0.0, 0.0))[0],
+             "Topics": r["topics"]}
             for r in plan.phase_rows()]
-    return pd.DataFrame(rows, columns=["Phase", "Title", "Start", "Finish", "Hours", "Topics"])
+    return pd.DataFrame(rows, columns=["Phase", "Title", "Start", "Finish", "Topic hours", "Topics"])
 
 
 def bands_frame(bands: Mapping[str, Band]) -> pd.DataFrame:

@@ -205,21 +205,14 @@ def open_topics(plan: Plan) -> dict[str, str]:
 
 
 def phase_progress_frame(plan: Plan) -> pd.DataFrame:
-    """Topic hours done (credited) against topic hours required, per phase and in total (reviews apart): the
-    "All" row is planner.totals' topic_hours_done and topic_hours."""
-    done: dict[str, float] = {}
-    for s in plan.sessions:
-        if not _counts(s):
-            continue
-        done[s.topic] = done.get(s.topic, 0.0) + s.credited_hours
+    """Topic hours done against topic hours required, per phase and in total (reviews apart): planner.totals'
+    phase_topic_hours, so the "All" row is topic_hours_done and topic_hours, and each phase's required hours the
+    Plan page's phase table shows."""
+    from planner.totals import phase_topic_hours
+
     titles = {p.number: p.title for p in plan.phases}
     rows: list[dict[str, Any]] = []
-    for number in sorted({t.phase for t in plan.requirements.topics}):
-        topics = [t for t in plan.requirements.topics if t.phase == number]
-        # as planner.totals counts them: a topic dropped after some study requires what was done of it
-        needs = {t.id: done.get(t.id, 0.0) if t.dropped else t.hours for t in topics}
-        need = sum(needs.values())
-        got = sum(min(done.get(tid, 0.0), h) for tid, h in needs.items())
+    for number, (need, got) in phase_topic_hours(plan).items():
         rows.append({"Phase": str(number), "Title": titles.get(number, ""), "Done h": round(got, 2),
                      "Required h": round(need, 2), "Progress": got / need if need else 1.0})
     need = sum(float(r["Required h"]) for r in rows)
