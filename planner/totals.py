@@ -236,13 +236,14 @@ def milestone_months(plan: Plan, months_min: int | None, months_max: int | None
     """When the learner should reach a checklist stage, in months from their start: the path's months for the
     stage, as a share of the checklist's whole span, laid over the learner's own range (their background's
     timeline months). The path's months describe its own schedule, not a learner who starts with the
-    prerequisites or studies part time. None: the stage gives no months."""
+    prerequisites or studies part time. A plan that finishes after the range (a late finish the learner accepted
+    when re-planning) stretches the range's end to its own finish. None: the stage gives no months."""
     if months_min is None and months_max is None:
         return None
     span = _checklist_span(plan)
     req = plan.requirements
     lo = (months_min or 0) * req.months_min / span
-    hi = None if months_max is None else months_max * req.months_max / span
+    hi = None if months_max is None else months_max * max(float(req.months_max), plan.months) / span
     return round(lo, 1), (round(hi, 1) if hi is not None else None)
 
 

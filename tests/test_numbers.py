@@ -139,3 +139,15 @@ def test_phase_hours_agree_between_plan_and_progress(beginner: Plan) -> None:
         required = progress[progress["Phase"] != "All"].set_index("Phase")["Required h"]
         assert {int(k): v for k, v in required.items()} == pytest.approx(dict(phases.items()))
         assert float(phases.sum()) == pytest.approx(totals.topic_hours(plan))
+
+
+def test_a_late_finish_stretches_the_learners_range(beginner: Plan) -> None:
+    """A plan finishing after its range (a late finish accepted when re-planning) judges milestones against its
+    own length: a stage's end moves with the finish, its start stays the range's."""
+    from dataclasses import replace
+
+    assert totals.milestone_months(beginner, 2, 3) == (2.3, 5.0)  # 14-20 months, the checklist's 12-month span
+    late = replace(beginner, requirements=replace(beginner.requirements, months_min=10, months_max=12))
+    assert late.months > 12
+    assert totals.milestone_months(late, 2, 3) == (round(2 * 10 / 12, 1), round(3 * late.months / 12, 1))
+    assert totals.milestone_months(late, 12, None) == (10.0, None)
