@@ -156,7 +156,7 @@ def replan_keeping_progress() -> None:
 
 
 def apply_remedy(raw: dict[str, Any], note: str) -> None:
-    put_form(views.mapping_to_form(raw))
+    put_form(views.mapping_to_form(views.typed_profile(raw, curriculum_for(CONTENT))))
     ss.form_error = None
     make_fresh(raw, note)
 
@@ -312,8 +312,8 @@ def profile_form() -> None:
                      help="Month range of the path for this background, and the weekly hours it implies.")
         band = bands.get(str(ss.get("f_background")))
         if band is not None:
-            st.caption(f"{band.months_min}–{band.months_max} months, {band.total_hours:g} h → {band.hours_text} "
-                       "h/week")
+            st.caption(f"{band.months_min}–{band.months_max} months, {band.total_hours:g} h of topics → "
+                       f"{band.hours_text} h/week")
         _field_error("background")
         # No min/max here: the browser would refuse 150 without a word and plan with the old value; the planner's
         # own check names the field and its range when Make my plan is pressed.
@@ -324,6 +324,9 @@ def profile_form() -> None:
         _field_error("days")
         st.text_input("Hours per weekday (optional)", key="f_day_hours", placeholder="mon=1.5,sat=4",
                       help="Fix the hours of some days; the rest of the week's hours are split over the others.")
+        derived = views.derived_note(ss.get("active"), curriculum)
+        if derived:
+            st.caption(derived)
         _field_error("day_hours")
         st.date_input("Start date", key="f_start", format="YYYY-MM-DD", min_value=views.FIRST_DATE,
                       max_value=views.LAST_DATE)
@@ -465,7 +468,8 @@ def welcome() -> None:
             "calendar.")
     st.header("How long the path takes")
     st.dataframe(views.bands_frame(bands_for(CONTENT)), hide_index=True, width="stretch")
-    st.caption("Recommended weekly hours = the hours your background studies ÷ the weeks of its month range.")
+    st.caption("Topic hours: study, projects and checkpoints; reviews come on top (about: a plan places as many "
+               "as fit). Recommended weekly hours: what finishes them inside the month range.")
 
 
 def infeasible_panel(result: Infeasible) -> None:
@@ -498,8 +502,9 @@ def infeasible_panel(result: Infeasible) -> None:
 
 def totals_caption(plan: Plan) -> str:
     """The one total-hours figure and its breakdown (one function, so the definition can change in one place)."""
-    totals = views.hours_breakdown(plan)
-    return f"Total {totals.total:g} h = {totals.text}."
+    from planner.totals import total_hours
+
+    return f"Total {total_hours(plan):g} h = {views.hours_breakdown(plan).text}."
 
 
 def plan_figures(plan: Plan) -> None:
@@ -522,14 +527,17 @@ def plan_view(plan: Plan, problems: list[str]) -> None:
     if plan.phases:
         st.header("Phases")
         st.dataframe(views.phases_frame(plan), hide_index=True, width="stretch",
-                     column_config={"Hours": st.column_config.NumberColumn(format="%.1f h"),
+                     column_config={"Topic hours": st.column_config.NumberColumn(format="%.1f h"),
                                     "Phase": st.column_config.NumberColumn(width="small"),
                                     "Topics": st.column_config.NumberColumn(width="small")})
         st.header("Milestones")
         st.dataframe(views.milestones_frame(plan), hide_index=True, width="stretch",
                      column_config={"Months in": st.column_config.NumberColumn(format="%.1f"),
+                                    "Your range (months)": st.column_config.TextColumn("Your range"),
                                     "Path says (months)": st.column_config.TextColumn("Path says")})
-        st.caption("Each success-checklist item is reached when the last session of the topics it needs is over.")
+        st.caption("Each success-checklist item is reached when the last session of the topics it needs is over. "
+                   "Your range: the path's months for the stage laid over your background's "
+                   f"{plan.requirements.months_min}–{plan.requirements.months_max} months.")
     st.altair_chart(gantt, width="stretch", alt=views.gantt_alt(plan))
     with st.expander("All sessions"):
         phase_numbers = [r["phase"] for r in plan.phase_rows()]
@@ -537,7 +545,7 @@ def plan_view(plan: Plan, problems: list[str]) -> None:
         chosen = st.multiselect("Phases", phase_numbers, key="phase_filter", placeholder="All phases",
                                 format_func=lambda n: views.phase_label(n, titles.get(n, "")))
         table = views.sessions_frame(plan, chosen)
-        st.caption(f"{len(table)} sessions, {table['Hours'].sum():g} h")
+        st.caption(views.sessions_caption(plan, chosen))
         st.dataframe(table, hide_index=True, width="stretch", column_config=SESSION_COLUMNS)
     with st.expander("Plan quality"):
         st.caption(views.quality_caption(plan))

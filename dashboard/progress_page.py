@@ -46,12 +46,13 @@ def render() -> None:
     today = as_of if isinstance(as_of, dt.date) else views.today_in(plan)
     summary = views.progress_summary(plan, today)
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric("Hours done", f"{summary.done_hours:g} / {summary.required_hours:g} h",
-              help="Done sessions count fully, missed ones their partial hours")
+    m1.metric("Hours done", f"{summary.hours_done:g} of {summary.total_hours:g} h",
+              help=f"Of the plan's total hours ({summary.required_hours:g} h of topics and the reviews): done "
+                   f"sessions count fully, missed ones the hours you studied; {summary.hours_left:g} h left")
     m2.metric("Sessions done", summary.done_sessions)
     m3.metric("Sessions missed", summary.missed_sessions)
     m4.metric("Behind by", f"{summary.behind_hours:g} h",
-              help="Required hours neither done nor scheduled from today on — what a re-plan has to place")
+              help="Topic hours neither done nor scheduled from today on — what a re-plan has to place")
 
     forecast_panel(plan, max(today, plan.profile.start), "progress")
 
@@ -85,7 +86,8 @@ def render() -> None:
                                                            width=95),
                 "Done h": st.column_config.NumberColumn(
                     "Done h", min_value=0.0, max_value=24.0, step=0.5, format="%.1f", width=70,
-                    help="Hours you did study in a missed session; they count towards the topic"),
+                    help="Hours you studied in a missed session; the whole session or more makes it done "
+                         "(more: the time it really took)"),
                 "Real h": st.column_config.NumberColumn(
                     "Real h", min_value=0.25, max_value=24.0, step=0.25, format="%.2g", width=70,
                     help="The time a done session really took (empty: as planned); it measures your pace"),
@@ -94,15 +96,18 @@ def render() -> None:
         saved = st.form_submit_button("Save changes", type="primary", icon=":material/save:")
     if saved:
         try:
-            changes = views.progress_changes(table, edited)
+            edits = views.progress_edits(table, edited)
         except InputError as exc:
             st.error(views.field_error(exc.field, exc.message).text)
-            changes = []
+            edits = views.ProgressEdits([], [])
+        changes = edits.changes
         if changes:
             if save_progress(views.apply_progress(plan, changes), f"{len(changes)} session(s) edited"):
                 ss.accepted = False
-                ss.flash = f"Saved {len(changes)} change(s)."
+                ss.flash = " ".join([f"Saved {len(changes)} change(s).", *edits.notes])
             st.rerun()
+        elif edits.notes:
+            st.warning(" ".join(["Nothing saved.", *edits.notes]))
         else:
             st.info("No changes to save.")
 
@@ -123,8 +128,9 @@ def render() -> None:
     st.header("Per phase")
     st.dataframe(views.phase_progress_frame(plan), hide_index=True, width="stretch",
                  column_config={"Phase": st.column_config.TextColumn(width="small"),
-                                "Done h": st.column_config.NumberColumn(format="%.1f"),
-                                "Required h": st.column_config.NumberColumn(format="%.1f"),
+                                "Done h": st.column_config.NumberColumn("Topic hours done", format="%.1f"),
+                                "Required h": st.column_config.NumberColumn("Topic hours required",
+                                                                            format="%.1f"),
                                 "Progress": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0,
                                                                             format="percent")})
     st.altair_chart(views.burnup_chart(plan, today), width="stretch", alt=views.burnup_alt(plan, today))

@@ -89,11 +89,7 @@ def accept_proposal() -> None:
     carried = ss.get("proposal_raw")
     profile = dict(carried if carried is not None else ss.active)
     if new.profile.hours_per_week != float(profile.get("hours_per_week") or 0):  # "study N h/week from now"
-        old = float(profile.get("hours_per_week") or 0)
-        profile["hours_per_week"] = new.profile.hours_per_week
-        if profile.get("day_hours"):  # the learner's own pattern, scaled like the plan's
-            profile["day_hours"] = views.scaled_day_hours(str(profile["day_hours"]), old,
-                                                          new.profile.hours_per_week)
+        profile = views.profile_at_hours(profile, new.profile.hours_per_week, curriculum_for(CONTENT))
     if not _same_sources(profile.get("busy"), new.profile.busy_sources):  # a calendar dropped or replaced
         profile["busy"] = list(new.profile.busy_sources)
         if not profile["busy"]:
@@ -103,7 +99,7 @@ def accept_proposal() -> None:
         ss.proposal_raw = None
         ss.proposal_base = None
         values = dict(ss.get("form_values") or {})
-        values.update(views.mapping_to_form(profile))
+        values.update(views.mapping_to_form(views.typed_profile(profile, curriculum_for(CONTENT))))
         from dashboard.state import put_form
 
         put_form(values)

@@ -162,7 +162,7 @@ def open_learner(name: str) -> None:
         put_form(new_learner_form())
         ss.active, ss.tracked_plan, ss.version = None, None, 0
     else:
-        put_form(views.mapping_to_form(rec.profile))
+        put_form(views.mapping_to_form(views.typed_profile(rec.profile, curriculum_for(CONTENT))))
         ss.active = rec.profile
         ss.version = rec.version
         ss.tracked_plan = None

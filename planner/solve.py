@@ -86,6 +86,7 @@ class Infeasible:
     # rule on a day whose window is long enough for it (1 h free of a 4 h window): then no topic of an odd number
     # of half hours can end, whatever the weekly hours. None otherwise.
     short_free_day_hours: float | None = None
+    review_count: int = 0  # the reviews needed_hours counts at full length (the dashboard shows topics apart)
 
     @property
     def earliest_finish_months(self) -> float | None:
@@ -434,7 +435,7 @@ def explain_infeasible(curriculum: Curriculum, profile: Profile, req: Requiremen
         every_day = minimum_hours_per_week(spread, req, above=profile.hours_per_week)
     return Infeasible(
         free_time=free, needed_hours_per_week=needed, min_hours_every_day=every_day, study_days=study_days,
-        short_free_day_hours=short,
+        short_free_day_hours=short, review_count=req.review_count,
         background=req.background, needed_hours=req.total_hours + req.review_count * REVIEW_MINUTES / 60,
         hours_per_week=profile.hours_per_week,
         months_min=req.months_min, months_max=req.months_max, latest_finish=latest,

@@ -85,7 +85,7 @@ def test_empty_state_before_first_plan() -> None:
 def test_default_submit_shows_metrics_and_downloads() -> None:
     at = _submit(_app())
     metrics = _metrics(at)
-    assert set(metrics) == {"Finish", "Months", "Total hours", "Hours/week"}
+    assert set(metrics) == {"Finish", "Months", "Total hours", "Busiest week"}
     assert not any("Solver" in label for label in metrics)  # solver figures live in "About this plan"
     assert any(e.label == "About this plan" for e in at.expander)
     total = metrics["Total hours"]
@@ -100,7 +100,7 @@ def test_changed_hours_reach_the_plan() -> None:
     at = _app()
     at.number_input(key="f_hours_per_week").set_value(30)
     _submit(at)
-    assert _metrics(at)["Hours/week"].endswith("of 30")
+    assert _metrics(at)["Busiest week"].endswith("of 30 h")
     assert any("finishes at the range minimum" in c.value for c in at.caption)
 
 
@@ -143,7 +143,7 @@ def test_infeasible_panel_and_one_click_fix() -> None:
     fix.click().run()
     assert not at.exception
     assert not at.warning
-    assert _metrics(at)["Hours/week"].endswith(f"of {hours:g}")
+    assert _metrics(at)["Busiest week"].endswith(f"of {hours:g} h")
     assert at.number_input(key="f_hours_per_week").value == hours
 
 
@@ -222,12 +222,12 @@ def test_gantt_chart_encodings(plan: Plan) -> None:
     assert (data["start"] < data["end"]).all()
 
 
-def test_weekly_chart_stacks_hours_by_phase(plan: Plan) -> None:
+def test_weekly_chart_stacks_done_planned_missed(plan: Plan) -> None:
     spec = views.weekly_chart(plan).to_dict()
     enc = spec["encoding"]
     assert enc["x"]["field"] == "week" and enc["x"]["type"] == "temporal"
     assert enc["y"]["aggregate"] == "sum" and enc["y"]["field"] == "hours" and enc["y"]["stack"] == "zero"
-    assert enc["color"]["field"] == "phase"
+    assert enc["color"]["field"] == "part"
     data = views.weekly_frame(plan)
     assert data["hours"].sum() == pytest.approx(plan.total_hours)
     assert data.groupby("week")["hours"].sum().max() <= plan.profile.hours_per_week + 1e-9

@@ -192,6 +192,59 @@ def test_high_weekly_hours_never_fail_on_day_hours_not_set() -> None:
     assert "Finish" in _metrics(at)
 
 
+def test_derived_day_hours_are_shown_never_kept_as_typed(fresh_state: Path) -> None:
+    """100 h/week fills the days from 09:00 (derived, not typed): a reopened tab's form holds only what the
+    learner typed, says what was derived, and a changed form derives again — no bogus day-hours error, no 09:00
+    carried into a plan that does not need it."""
+    at = _planned(start=dt.date(2027, 1, 4), hours=100)
+    assert not at.error
+    saved = Store(fresh_state).load("Me")
+    assert saved is not None and saved.profile["day_hours"] and saved.profile["session_start"]  # plans as it is
+
+    again = _page(_app(), "plan")  # a new tab: the form from the saved profile
+    assert again.text_input(key="f_day_hours").value == ""
+    assert again.time_input(key="f_session_start_weekday").value is None
+    assert again.time_input(key="f_session_start_weekend").value is None
+    assert any("do not fit the usual split" in c.value and "from 09:00" in c.value for c in again.caption)
+
+    again.multiselect(key="f_days").set_value(["mon", "tue", "wed", "thu", "fri"])
+    _submit(again)
+    assert not again.error, [e.value for e in again.error]
+    active = again.session_state["active"]
+    assert active["days"] == ["mon", "tue", "wed", "thu", "fri"] and "sat" not in active["day_hours"]
+
+    again = _page(_app(), "plan")
+    again.number_input(key="f_hours_per_week").set_value(18)
+    _submit(again)
+    assert not again.error, [e.value for e in again.error]
+    active = again.session_state["active"]
+    assert "day_hours" not in active and "session_start" not in active
+    plan = again.session_state["tracked_plan"] or plan_from_profile(active)
+    assert {s.start.strftime("%H:%M") for s in plan.sessions} != {"09:00"}
+    assert not any("do not fit the usual split" in c.value for c in again.caption)
+
+
+def plan_from_profile(raw: dict) -> Plan:
+    from planner.curriculum import default_content_path, load_curriculum
+
+    ml = load_curriculum(default_content_path())
+    result = make_plan(ml, profile_from_mapping(raw, ml))
+    assert isinstance(result, Plan)
+    return result
+
+
+def test_typed_profile_leaves_out_only_what_was_derived(ml: Curriculum) -> None:
+    typed = {"background": "ml_background", "hours_per_week": 100.0, "start": "2027-01-04",
+             "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]}
+    fitted = views.fit_unset_day_hours(typed, ml)
+    assert fitted != typed and views.typed_profile(fitted, ml) == typed
+    own_start = {**typed, "session_start": {d: "08:00" for d in typed["days"]}}
+    assert views.typed_profile(views.fit_unset_day_hours(own_start, ml), ml) == own_start  # their start stays
+    own = {**typed, "day_hours": "sat=8"}
+    assert views.typed_profile(own, ml) == own  # typed day hours are theirs, even when they do not fit
+    assert views.derived_note(typed, ml) is None and "from 09:00" in (views.derived_note(fitted, ml) or "")
+
+
 def test_markdown_in_a_name_is_shown_as_text() -> None:
     name = "**bold** [link](http://127.0.0.1:1/x)"
     at = _page(_app(), "learners")
@@ -259,6 +312,17 @@ def test_unset_day_hours_are_fitted_and_set_ones_kept(ml: Curriculum) -> None:
     profile_from_mapping(fitted, ml)  # no day_hours error
     own = {**raw, "day_hours": "sat=23"}
     assert views.fit_unset_day_hours(own, ml) == own  # the learner's own value: their error to see
+
+
+def test_new_weekly_hours_scale_typed_day_hours_and_derive_the_rest(ml: Curriculum) -> None:
+    typed = {"background": "ml_background", "hours_per_week": 100.0, "start": "2027-01-04",
+             "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]}
+    lower = views.profile_at_hours(views.fit_unset_day_hours(typed, ml), 18.0, ml)
+    assert lower == {**typed, "hours_per_week": 18.0}  # no 14.5 h days or 09:00 starts carried down
+    higher = views.profile_at_hours({**typed, "hours_per_week": 18.0}, 100.0, ml)
+    assert views.typed_profile(higher, ml) == {**typed, "hours_per_week": 100.0}  # derived, and known as such
+    own = {**typed, "hours_per_week": 10.0, "day_hours": "sat=4"}
+    assert views.profile_at_hours(own, 20.0, ml)["day_hours"] == "sat=8"
 
 
 def test_scaled_day_hours_keep_the_pattern() -> None:
@@ -341,7 +405,7 @@ def test_plan_page_first_view_is_the_plan_alone(monkeypatch):
     _planned(hours=18)
     monkeypatch.setattr(state, "FIRST_VIEW_DELAY_S", 0.5)
     at = _page(_app(), "plan")
-    assert [m.label for m in at.metric] == ["Finish", "Months", "Total hours", "Hours/week"]
+    assert [m.label for m in at.metric] == ["Finish", "Months", "Total hours", "Busiest week"]
     assert len(at.get("vega_lite_chart")) == 1
     assert not [b for b in at.button if b.label == "Make my plan"]
     assert "Your inputs follow in a moment." in [c.value for c in at.sidebar.caption]

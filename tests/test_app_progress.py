@@ -114,6 +114,57 @@ def test_tick_in_editor_and_progress_survives_a_restart(fresh_state: Path) -> No
     assert _metrics(again)["Sessions done"] == "1" and _metrics(again)["Sessions missed"] == "1"
 
 
+def test_done_hours_typed_are_saved_as_typed_or_the_row_says_why(fresh_state: Path) -> None:
+    """"Done h" typed on a planned row, beyond a missed session's length, on a done row: each is saved as the
+    learner's hours (partly done, done with real hours, real hours) and the message names every such row."""
+    at = _as_of(_planned(), dt.date(2027, 1, 8))
+    editor = f"progress_editor_{at.session_state['progress_version']}"
+    at.session_state[editor] = {"edited_rows": {0: {"Done h": 0.5}, 1: {"Status": "missed", "Done h": 9.0},
+                                                2: {"Status": "done", "Done h": 1.25}},
+                                "added_rows": [], "deleted_rows": []}
+    _ok(at.run())
+    next(b for b in at.button if b.label == "Save changes").click().run()
+    _ok(at)
+    _, plan = _stored(fresh_state)
+    rows = sorted(plan["sessions"], key=lambda s: s["start"])[:3]
+    assert (rows[0]["status"], rows[0]["done_hours"]) == ("missed", 0.5)  # typed on a planned row: partly done
+    assert (rows[1]["status"], rows[1]["real_hours"]) == ("done", 9.0)  # more than the session: its real time
+    assert (rows[2]["status"], rows[2]["real_hours"]) == ("done", 1.25)  # on a done row: its real time
+    saved = " ".join(m.value for m in at.success).replace("\\", "")  # the page escapes markdown
+    assert "Saved 3 change(s)." in saved
+    assert "saved as partly done" in saved and "more than the session's planned" in saved
+    assert "saved as the time it really took" in saved
+    table = views.progress_frame(at.session_state["tracked_plan"], dt.date(2027, 1, 8))
+    assert table.iloc[0]["Done h"] == 0.5 and table.iloc[1]["Real h"] == 9.0 and table.iloc[2]["Real h"] == 1.25
+
+    # set back to planned with hours done typed: nothing saved, and the row says why
+    editor = f"progress_editor_{at.session_state['progress_version']}"
+    at.session_state[editor] = {"edited_rows": {0: {"Status": "planned", "Done h": 0.25}},
+                                "added_rows": [], "deleted_rows": []}
+    _ok(at.run())
+    next(b for b in at.button if b.label == "Save changes").click().run()
+    first = sorted(_stored(fresh_state)[1]["sessions"], key=lambda s: s["start"])[0]
+    assert (first["status"], first["done_hours"]) == ("planned", 0)
+    assert any("Saved 1 change(s)." in m.value.replace("\\", "") and "0.25 h done not saved" in m.value
+               for m in _ok(at).success)
+
+
+def test_progress_edits_rules(plan: Plan) -> None:
+    before = views.progress_frame(plan, dt.date(2027, 1, 10))
+    a, b, c, d = before.index[:4]
+    hours = float(before.at[b, "Hours"])
+    after = before.copy()
+    after.loc[a, "Done h"] = float(before.at[a, "Hours"])  # all of a planned session: done
+    after.loc[b, ["Status", "Done h"]] = ["missed", hours / 2]  # a partial miss: as typed
+    after.loc[c, ["Status", "Done h", "Real h"]] = ["done", 2.0, 1.5]  # Real h wins, Done h not saved
+    edits = views.progress_edits(before, after)
+    assert edits.changes == [(a, "done", 0.0, None), (b, "missed", hours / 2, None), (c, "done", 0.0, 1.5)]
+    assert len(edits.notes) == 2 and "saved as done" in edits.notes[0] and "not saved" in edits.notes[1]
+    ticked = views.apply_progress(plan, edits.changes)
+    assert {s.uid: s.credited_hours for s in ticked.sessions}[b] == hours / 2
+    assert d not in {ch[0] for ch in edits.changes}
+
+
 def test_done_through_and_topic_done(fresh_state: Path) -> None:
     at = _as_of(_planned(), dt.date(2027, 1, 20))
     at.date_input(key="done_through").set_value(dt.date(2027, 1, 10))
@@ -248,13 +299,13 @@ def test_progress_changes_and_apply(plan: Plan) -> None:
     after = before.copy()
     a, b, c = before.index[:3]
     after.loc[a, "Status"] = "done"
-    after.loc[b, ["Status", "Done h"]] = ["missed", 9.0]
+    after.loc[b, ["Status", "Done h"]] = ["missed", 0.5]
     changes = views.progress_changes(before, after)
-    assert changes == [(a, "done", 0.0, None), (b, "missed", 9.0, None)]
+    assert changes == [(a, "done", 0.0, None), (b, "missed", 0.5, None)]
     ticked = views.apply_progress(plan, changes)
     by_uid = {s.uid: s for s in ticked.sessions}
     assert by_uid[a].status == "done" and by_uid[b].status == "missed"
-    assert by_uid[b].credited_hours == by_uid[b].hours  # partial hours are capped at the session's length
+    assert by_uid[b].credited_hours == 0.5
     assert by_uid[c].status == "planned"
     back = views.apply_progress(ticked, [(a, "planned", 0.0)])
     assert {s.uid: s.status for s in back.sessions}[a] == "planned"

@@ -299,7 +299,7 @@ def test_plan_and_download_calendar_in_a_browser(server: Server, browser: Any, t
     hours = 22
     page = browser.new_page(viewport=VIEWPORT, accept_downloads=True, timezone_id="America/New_York")
     _make_plan(page, server.url, hours=hours)
-    expect(page.get_by_test_id("stMetric").filter(has_text="Hours/week")).to_contain_text(f"of {hours}")
+    expect(page.get_by_test_id("stMetric").filter(has_text="Busiest week")).to_contain_text(f"of {hours}")
     finish = page.get_by_test_id("stMetricValue").first.inner_text().strip()
     _open(page, f"{server.url}/calendar")
     with page.expect_download(timeout=30_000) as dl:

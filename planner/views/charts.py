@@ -54,34 +54,41 @@ def gantt_chart(plan: Plan) -> alt.Chart:
     )
 
 
+WEEK_PARTS = ("Done", "Planned", "Missed")  # the weekly bars' parts, bottom to top
+
+
 def weekly_frame(plan: Plan) -> pd.DataFrame:
-    df = plan.to_frame()
-    df = df[df["status"] != "cancelled"].copy()
-    dates = pd.to_datetime(df["date"])
-    df["week"] = dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")
-    df["phase_label"] = [phase_label(n, t) for n, t in zip(df["phase"], df["phase_title"], strict=True)]
-    out = df.groupby(["week", "phase_label"], as_index=False)["hours"].sum()
-    return out.rename(columns={"phase_label": "phase"})
+    """planner.totals.week_bars as the chart's rows: per week, hours done, still planned and missed (a missed
+    session's unstudied time is shown as missed, never as studied). Weeks without a part have no row for it."""
+    from planner.totals import week_bars
+
+    rows = [{"week": pd.Timestamp(b.week), "part": part, "order": i, "hours": hours}
+            for b in week_bars(plan)
+            for i, (part, hours) in enumerate(zip(WEEK_PARTS, (b.done, b.planned, b.missed), strict=True)) if hours]
+    return pd.DataFrame(rows, columns=["week", "part", "order", "hours"])
 
 
 def weekly_chart(plan: Plan) -> alt.Chart:
-    """Hours per ISO week (Monday), stacked by phase."""
+    """Hours per ISO week (Monday): done, planned and missed stacked, told apart by colour and by the bar's
+    outline (missed: hollow), against the hours offered."""
     data = weekly_frame(plan)
     weeks = max(1, data["week"].nunique())
     return (
-        alt.Chart(data, title=f"Hours per week (offered: {plan.profile.hours_per_week:g} h)")
-        .mark_bar(size=max(2, min(14, 900 // weeks)))
+        alt.Chart(data, title=f"Hours per week: done, planned, missed (offered: {plan.profile.hours_per_week:g} h)")
+        .mark_bar(size=max(2, min(14, 900 // weeks)), strokeWidth=1)
         .encode(
             x=alt.X("week:T", title="Week starting", axis=alt.Axis(format="%d %b %y")),
             y=alt.Y("sum(hours):Q", title="Hours", stack="zero"),
-            color=alt.Color("phase:N", title="Phase", legend=None),
+            color=alt.Color("part:N", title=None, legend=alt.Legend(orient="top"),
+                            scale=alt.Scale(domain=list(WEEK_PARTS), range=["#2e7d32", "#6b7785", "#ffffff"])),
+            stroke=alt.Stroke("part:N", legend=None,
+                              scale=alt.Scale(domain=list(WEEK_PARTS), range=["#2e7d32", "#6b7785", "#c62828"])),
+            order=alt.Order("order:Q"),
             tooltip=[alt.Tooltip("week:T", title="Week of", format="%Y-%m-%d"),
-                     alt.Tooltip("phase:N", title="Phase"), alt.Tooltip("hours:Q", title="Hours")],
+                     alt.Tooltip("part:N", title="Hours"), alt.Tooltip("hours:Q", title="Hours", format="g")],
         )
         .properties(height=240)
     )
-
-
 
 
 def forecast_frame(rows: tuple[tuple[str, dt.date | None], ...]) -> pd.DataFrame:
@@ -118,12 +125,16 @@ def gantt_alt(plan: Plan) -> str:
 
 
 def weekly_alt(plan: Plan) -> str:
-    """The weekly-hours chart in words: the span, the busiest and the average week, against the hours offered."""
-    data = weekly_frame(plan)
-    if data.empty:
+    """The weekly-hours chart in words: the span, the busiest and the average week against the hours offered,
+    and the hours done and missed (the figures of planner.totals)."""
+    from planner import totals as t
+
+    bars = t.week_bars(plan)
+    if not bars:
         return "Hours per week: no study sessions."
-    weeks = data.groupby("week")["hours"].sum()
-    phases = [f"{phase} from the week of {g['week'].min():%d %b %Y}" for phase, g in data.groupby("phase", sort=False)]
-    return (f"Hours per week, {len(weeks)} weeks from {weeks.index.min():%d %b %Y} to {weeks.index.max():%d %b %Y}: "
-            f"at most {weeks.max():g} h, {weeks.mean():.1f} h on average (offered: {plan.profile.hours_per_week:g} h). "
-            + "; ".join(phases) + ".")
+    done = round(sum(b.done for b in bars), 2)
+    missed = round(sum(b.missed for b in bars), 2)
+    return (f"Hours per week, {len(bars)} weeks from {bars[0].week:%d %b %Y} to {bars[-1].week:%d %b %Y}: "
+            f"the busiest week holds {t.busiest_week_hours(plan, bars):g} h, an average week "
+            f"{t.average_week_hours(plan):g} h (offered: {plan.profile.hours_per_week:g} h); "
+            f"{done:g} h done and {missed:g} h missed so far.")

@@ -41,9 +41,10 @@ class Band:
     label: str
     months_min: int
     months_max: int
-    total_hours: float
+    total_hours: float  # topic hours (planner.totals.topic_hours of a plan for this background)
     low: float | None  # h/week to finish at the range maximum (None: nothing up to 100 h/week fits)
     high: float | None  # h/week to finish at the range minimum; more only paces the plan
+    review_hours: float = 0.0  # reviews at full length, before a plan places them (a plan holds these or fewer)
 
     @property
     def hours_text(self) -> str:
@@ -53,7 +54,7 @@ class Band:
 
     @property
     def caption(self) -> str:
-        return (f"{self.label}: {self.months_min}–{self.months_max} months, {self.total_hours:g} h "
+        return (f"{self.label}: {self.months_min}–{self.months_max} months, {self.total_hours:g} h of topics "
                 f"→ {self.hours_text} h/week")
 
 
@@ -62,6 +63,7 @@ def background_bands(curriculum: Curriculum, start: dt.date | None = None) -> di
     that finishes inside the range, and the most that is still used (beyond it the plan only paces itself).
     Reviews, projects, checkpoints and the catch-up buffer are included."""
     from planner.solve import recommended_band
+    from planner.totals import estimated_review_hours
 
     start = start or dt.date(2027, 1, 4)
     out = {}
@@ -69,9 +71,9 @@ def background_bands(curriculum: Curriculum, start: dt.date | None = None) -> di
         profile = profile_from_mapping({"background": b.key, "hours_per_week": 10, "start": start.isoformat()},
                                        curriculum)
         req = build_requirements(curriculum, profile)
-        total = req.total_hours + req.review_count * 0.5
         low, high = recommended_band(curriculum, profile)
-        out[b.key] = Band(b.key, b.label, b.months_min, b.months_max, total, low, high)
+        out[b.key] = Band(b.key, b.label, b.months_min, b.months_max, req.total_hours, low, high,
+                          estimated_review_hours(req.review_count))
     return out
 
 
@@ -348,7 +350,7 @@ def free_hours_in_windows(raw: Mapping[str, Any], curriculum: Curriculum) -> flo
     from planner.busy import with_busy
     from planner.requirements import add_months
 
-    profile = with_busy(profile_from_mapping(dict(raw), curriculum), curriculum)
+    profile = with_busy(profile_from_mapping(fit_unset_day_hours(raw, curriculum), curriculum), curriculum)
     months = curriculum.background(profile.background).months_max
     return free_time(profile, profile.start, add_months(profile.start, months)).free_hours_per_week
 
@@ -502,6 +504,53 @@ def fit_unset_day_hours(raw: Mapping[str, Any], curriculum: Curriculum) -> dict[
         latest = max(0, 24 - math.ceil(per_day))
         out["session_start"] = {d: f"{min(latest, 9 if d in WEEKDAYS[:5] else 10):02d}:00" for d in WEEKDAYS}
     return out
+
+
+def typed_profile(raw: Mapping[str, Any], curriculum: Curriculum) -> dict[str, Any]:
+    """The fields of a saved profile the learner typed: day hours and start times that fit_unset_day_hours
+    derived (exactly what it gives for the other fields) are left out. The saved profile keeps them, so it plans
+    and restores as it is; the form shows only what was typed, so a changed form (other days, windows, fewer
+    hours) derives them again instead of carrying them as if typed."""
+    out = dict(raw)
+    if not out.get("day_hours"):
+        return out
+    for derived in (("day_hours", "session_start"), ("day_hours",)):
+        rest = {k: v for k, v in out.items() if k not in derived}
+        try:
+            if fit_unset_day_hours(rest, curriculum) == out:
+                return rest
+        except (InputError, ValueError, TypeError):
+            continue
+    return out
+
+
+def profile_at_hours(raw: Mapping[str, Any], hours_per_week: float, curriculum: Curriculum) -> dict[str, Any]:
+    """A saved profile at other weekly hours (a re-plan's "study N h/week from now"): the learner's own day-hours
+    pattern scaled by the same factor, day hours and start times the planner derived derived again (never
+    scaled and kept as if typed)."""
+    old = float(raw.get("hours_per_week") or 0)
+    out = typed_profile(raw, curriculum)
+    out["hours_per_week"] = hours_per_week
+    if out.get("day_hours"):
+        out["day_hours"] = scaled_day_hours(str(out["day_hours"]), old, hours_per_week)
+    return fit_unset_day_hours(out, curriculum)
+
+
+def derived_note(raw: Mapping[str, Any] | None, curriculum: Curriculum) -> str | None:
+    """The day hours and start times the planner chose for the learner's last plan, in words for the form's
+    caption (None: everything was typed): shown, never written into the form."""
+    if not raw:
+        return None
+    typed = typed_profile(raw, curriculum)
+    if typed == dict(raw):
+        return None
+    hours = sorted({v for _, _, v in (p.partition("=") for p in str(raw.get("day_hours")).split(","))})
+    per_day = f"{hours[0]} h a day" if len(hours) == 1 else "the hours of each day"
+    starts = sorted(set((raw.get("session_start") or {}).values())) if "session_start" not in typed else []
+    when = f" from {starts[0]}" if len(starts) == 1 else ""
+    return (f"Your {float(raw.get('hours_per_week') or 0):g} h a week do not fit the usual split (weekends "
+            f"double), so your plan spreads them: {per_day}{when}. Type your own hours per weekday or start "
+            "times to change that.")
 
 
 def scaled_day_hours(day_hours: str, old_week: float, new_week: float) -> str:

@@ -24,22 +24,26 @@ SESSION_COLUMNS = {
 
 
 def plan_metrics(plan: Plan) -> list[tuple[str, str, str]]:
-    """(label, value, help) for the headline metrics row: short values, so nothing is cut at 1280 px."""
+    """(label, value, help) for the headline metrics row: short values, so nothing is cut at 1280 px. Every
+    figure is planner.totals' own, so Progress and the captions show the same ones."""
+    from planner import totals as t
+
     req, p = plan.requirements, plan.profile
-    totals = hours_breakdown(plan)
+    breakdown = hours_breakdown(plan)
     return [
         ("Finish", plan.finish.isoformat(), f"Start {p.start}; last allowed day {plan.latest_allowed_finish}"),
         ("Months", f"{plan.months:.1f}", f"Calendar months from the start date; the path's range for your "
                                          f"background is {req.months_min}–{req.months_max} months"),
-        ("Total hours", f"{totals.total:g} h", totals.text),
-        ("Hours/week", f"{plan.mean_week_hours:.1f} of {p.hours_per_week:g}",
-         f"Average used of the hours you offered; the busiest week holds {plan.peak_week_hours:g} h"),
+        ("Total hours", f"{t.total_hours(plan):g} h", breakdown.text),
+        ("Busiest week", f"{t.busiest_week_hours(plan):g} of {p.hours_per_week:g} h",
+         f"The most hours any week holds, of the {p.hours_per_week:g} h a week you offered "
+         f"({p.buffer_percent} % of each week stays free); {t.average_week_hours(plan):g} h in an average week"),
     ]
 
 
 @dataclass(frozen=True)
 class HoursBreakdown:
-    """The plan's one total-hours figure and what it is made of (missed sessions count what was studied)."""
+    """The plan's total hours (planner.totals.total_hours) and what they are made of, by kind."""
 
     study: float
     reviews: float
@@ -57,19 +61,28 @@ class HoursBreakdown:
 
 
 def hours_breakdown(plan: Plan) -> HoursBreakdown:
-    """The plan's scheduled hours (planner.totals: done + planned + reviews, as the CLI and the JSON count them)
-    split by kind. The one place the dashboard totals a plan, so every page shows the same figure."""
-    from planner.totals import plan_totals
+    """planner.totals.total_hours split by kind: the topic hours each topic requires (study, project or
+    checkpoint, by the kind of its sessions; missed time not yet placed again still counts) and the reviews."""
+    from planner import totals as t
 
-    totals = plan_totals(plan)
-    sums = {"study": 0.0, "project": 0.0, "checkpoint": 0.0}
+    kinds: dict[str, dict[str, float]] = {}
     for s in plan.active_sessions:
         if s.kind != "review":
-            sums[s.kind if s.kind in sums else "study"] += s.credited_hours if s.status != "planned" else s.hours
-    # topic hours are capped at what each topic requires (work beyond it is not counted): take any excess off study
-    excess = sum(sums.values()) - (totals.done_hours + totals.planned_hours)
-    sums["study"] -= max(0.0, excess)
-    return HoursBreakdown(round(sums["study"], 2), round(totals.review_hours, 2), round(sums["project"], 2),
+            by_kind = kinds.setdefault(s.topic, {})
+            by_kind[s.kind] = by_kind.get(s.kind, 0.0) + s.hours
+    sums = {"study": 0.0, "project": 0.0, "checkpoint": 0.0}
+    credited: dict[str, float] = {}
+    for s in plan.sessions:
+        if s.kind != "review" and s.status != "cancelled":
+            credited[s.topic] = credited.get(s.topic, 0.0) + s.credited_hours
+    for topic in plan.requirements.topics:
+        need = credited.get(topic.id, 0.0) if topic.dropped else topic.hours
+        by_kind = kinds.get(topic.id) or {"study": 1.0}
+        whole = sum(by_kind.values()) or 1.0
+        for kind, hours in by_kind.items():
+            sums[kind if kind in sums else "study"] += need * hours / whole
+    study = t.topic_hours(plan) - round(sums["project"], 2) - round(sums["checkpoint"], 2)
+    return HoursBreakdown(round(study, 2), round(t.review_hours(plan), 2), round(sums["project"], 2),
                           round(sums["checkpoint"], 2))
 
 
@@ -87,13 +100,17 @@ def about_plan_rows(plan: Plan) -> list[tuple[str, str]]:
 
 
 def pacing_caption(plan: Plan) -> str:
+    """How the plan uses the hours offered, with the same figures as the headline (planner.totals)."""
+    from planner import totals as t
+
     req, p = plan.requirements, plan.profile
+    busiest = t.busiest_week_hours(plan)
     if plan.paced:
-        return (f"You offered {p.hours_per_week:g} h/week; the range needs ~{plan.mean_week_hours:.0f}; the plan "
-                f"finishes at the range minimum ({req.months_min} months, {plan.finish}) and uses at most "
-                f"{plan.peak_week_hours:g} h in any week. The extra time is yours.")
-    return (f"You offered {p.hours_per_week:g} h/week; the plan uses up to {plan.peak_week_hours:g} h/week "
-            f"({p.buffer_percent} % of each week stays free for catching up) and finishes {plan.finish}, "
+        return (f"You offered {p.hours_per_week:g} h/week; the plan finishes at the range minimum "
+                f"({req.months_min} months, {plan.finish}) with {t.average_week_hours(plan):g} h in an average "
+                f"week and at most {busiest:g} h in any week. The extra time is yours.")
+    return (f"You offered {p.hours_per_week:g} h/week; the busiest week holds {busiest:g} h "
+            f"({p.buffer_percent} % of each week stays free for catching up) and the plan finishes {plan.finish}, "
             f"{plan.months:.1f} months into the {req.months_min}–{req.months_max} month range.")
 
 
@@ -111,9 +128,15 @@ class InfeasibleFacts:
 
 
 def infeasible_facts(result: Infeasible) -> InfeasibleFacts:
+    """The does-not-fit panel's figures: topic hours as the path table and a plan count them (planner.totals),
+    the reviews apart and said to be an estimate (no plan has placed them)."""
+    from planner.totals import estimated_review_hours
+
     drop = result.drop
+    reviews = estimated_review_hours(result.review_count)
+    hours = f"{round(result.needed_hours - reviews, 4):g} h of topics and about {reviews:g} h of reviews"
     return InfeasibleFacts(
-        headline=(f"{result.needed_hours:g} h of study at {result.hours_per_week:g} h/week cannot finish within "
+        headline=(f"{hours} at {result.hours_per_week:g} h/week cannot finish within "
                   f"{result.months_max} months (by {result.latest_finish}) — the range for "
                   f"{result.background.replace('_', ' ')} is {result.months_min}–{result.months_max} months."),
         min_hours=result.min_hours_per_week,
@@ -151,6 +174,19 @@ def sessions_frame(plan: Plan, phases: Sequence[int] | None = None) -> pd.DataFr
     return df[list(SESSION_COLUMNS)].rename(columns=SESSION_COLUMNS).reset_index(drop=True)
 
 
+def sessions_caption(plan: Plan, phases: Sequence[int] | None = None) -> str:
+    """The session table's count and hours, split as the weekly chart splits them (planner.totals)."""
+    from planner.totals import session_hours
+
+    table = sessions_frame(plan, phases)
+    planned, done, missed = session_hours(plan, phases)
+    parts = [f"{done:g} h done"] if done else []
+    parts.append(f"{planned:g} h planned")
+    if missed:
+        parts.append(f"{missed:g} h missed")
+    return f"{len(table)} sessions: " + ", ".join(parts) + "."
+
+
 def week_agenda(plan: Plan, today: dt.date) -> tuple[str, pd.DataFrame]:
     """Sessions of the current ISO week, or of the plan's first week when it starts later."""
     sessions = plan.active_sessions
@@ -173,38 +209,48 @@ def week_agenda(plan: Plan, today: dt.date) -> tuple[str, pd.DataFrame]:
 
 
 def milestones_frame(plan: Plan) -> pd.DataFrame:
+    """Each checklist milestone's date, judged against the learner's own range (planner.totals.milestone_months:
+    the path's months laid over their background's timeline), the path's own months shown beside it."""
+    from planner.requirements import months_between
+    from planner.totals import milestone_months, milestone_verdict
+
     rows = []
     for m in plan.checklist:
         rng = f"{m.months_min}–{m.months_max}" if m.months_max else f"{m.months_min}+"
+        window = milestone_months(plan, m.months_min, m.months_max)
+        yours = "—" if window is None else (f"{window[0]:g}–{window[1]:g}" if window[1] is not None
+                                            else f"{window[0]:g}+")
         months = None
         verdict = "not in this plan"
         if m.date is not None:
-            from planner.requirements import months_between
-
             months = round(months_between(plan.profile.start, m.date), 1)
-            if m.months_max is not None and months > m.months_max:
-                verdict = "later than the path says"
-            elif m.months_min is not None and months < m.months_min:
-                verdict = "ahead of the path"
-            else:
-                verdict = "on track"
+            verdict = milestone_verdict(plan, months, m.months_min, m.months_max)
         rows.append({"Stage": m.stage, "Milestone": m.title,
                      "Planned date": m.date.isoformat() if m.date else "—",
-                     "Months in": months, "Path says (months)": rng, "Verdict": verdict})
-    return pd.DataFrame(rows, columns=["Stage", "Milestone", "Planned date", "Months in", "Path says (months)",
-                                       "Verdict"])
+                     "Months in": months, "Your range (months)": yours, "Path says (months)": rng,
+                     "Verdict": verdict})
+    return pd.DataFrame(rows, columns=["Stage", "Milestone", "Planned date", "Months in", "Your range (months)",
+                                       "Path says (months)", "Verdict"])
 
 
 def phases_frame(plan: Plan) -> pd.DataFrame:
+    """Each phase's dates and its topic hours (planner.totals.phase_topic_hours: the figure Progress's per-phase
+    table requires, not a sum of sessions that would count a missed one in full)."""
+    from planner.totals import phase_topic_hours
+
+    hours = phase_topic_hours(plan)
     rows = [{"Phase": r["phase"], "Title": r["title"], "Start": r["start"].isoformat(),
-             "Finish": r["finish"].isoformat(), "Hours": r["hours"], "Topics": r["topics"]}
+             "Finish": r["finish"].isoformat(), "Topic hours": hours.get(r["phase"], (0.0, 0.0))[0],
+             "Topics": r["topics"]}
             for r in plan.phase_rows()]
-    return pd.DataFrame(rows, columns=["Phase", "Title", "Start", "Finish", "Hours", "Topics"])
+    return pd.DataFrame(rows, columns=["Phase", "Title", "Start", "Finish", "Topic hours", "Topics"])
 
 
 def bands_frame(bands: Mapping[str, Band]) -> pd.DataFrame:
+    """The path table: topic hours as every plan counts them (planner.totals.topic_hours), reviews apart."""
     return pd.DataFrame([{"Background": b.label, "Months": f"{b.months_min}–{b.months_max}",
-                          "Hours to study": b.total_hours, "Recommended h/week": b.hours_text}
+                          "Topic hours": b.total_hours, "Reviews (about)": b.review_hours,
+                          "Recommended h/week": b.hours_text}
                          for b in bands.values()])
 
 

@@ -68,23 +68,25 @@ def progress_frame(plan: Plan, today: dt.date, show_all: bool = False, weeks_bac
 
 @dataclass(frozen=True)
 class ProgressSummary:
-    done_hours: float  # credited hours (done sessions, partial hours of missed ones)
-    required_hours: float
+    """The Progress page's figures, each planner.totals' own (the Plan page's "Total hours" is total_hours)."""
+
+    done_hours: float  # topic hours studied (done sessions, the studied part of missed ones): the per-phase table
+    required_hours: float  # topic hours required (reviews apart)
     done_sessions: int
     missed_sessions: int
-    behind_hours: float  # required hours neither done nor scheduled from today on: what a re-plan must place
+    behind_hours: float  # topic hours neither done nor scheduled from today on: what a re-plan must place
+    total_hours: float = 0.0  # topic hours and the reviews the plan holds
+    hours_done: float = 0.0  # of total_hours: topic hours studied and reviews done
+    hours_left: float = 0.0  # total_hours - hours_done
 
 
 def progress_summary(plan: Plan, today: dt.date) -> ProgressSummary:
-    from planner.totals import plan_totals
+    from planner import totals as t
 
-    totals = plan_totals(plan)  # required and done as the CLI and the JSON define them
-    done = totals.done_hours
-    ahead = sum(s.hours for s in plan.active_sessions if s.day >= today and s.status == "planned" and _counts(s))
-    behind = max(0.0, totals.required_hours - done - ahead)
-    return ProgressSummary(round(done, 2), round(totals.required_hours, 2),
+    return ProgressSummary(t.topic_hours_done(plan), t.topic_hours(plan),
                            sum(1 for s in plan.sessions if s.status == "done"),
-                           sum(1 for s in plan.sessions if s.status == "missed"), round(behind, 2))
+                           sum(1 for s in plan.sessions if s.status == "missed"), t.hours_behind(plan, today),
+                           t.total_hours(plan), t.hours_done(plan), t.hours_left(plan))
 
 
 Change = tuple[str, str, float] | tuple[str, str, float, float | None]
@@ -97,33 +99,85 @@ def _hours_cell(frame: pd.DataFrame, uid: Any, column: str) -> float | None:
     return None if raw is None or pd.isna(raw) else float(raw)
 
 
+@dataclass(frozen=True)
+class ProgressEdits:
+    """What "Save changes" saves: one change per edited row, and a note for each row saved otherwise than it
+    reads, or not saved, saying why (the page shows them with "Saved N change(s)")."""
+
+    changes: list[tuple[str, str, float, float | None]]
+    notes: list[str]
+
+
 def progress_changes(before: pd.DataFrame, after: pd.DataFrame) -> list[tuple[str, str, float, float | None]]:
-    """(uid, status, partial hours, real hours) for every row of the progress editor whose status, partial hours
-    or real hours changed. Real hours belong to a done session: typed on another, they are an error (left as they
-    were on a row set back from done, they go with it)."""
+    """(uid, status, partial hours, real hours) for every edited row (see progress_edits)."""
+    return progress_edits(before, after).changes
+
+
+def progress_edits(before: pd.DataFrame, after: pd.DataFrame) -> ProgressEdits:
+    """The progress editor's edits as changes, so that what was typed is what is saved, or the row's note says
+    why not. Real hours belong to a done session: typed on another, they are an error (left as they were on a
+    row set back from done, they go with it). Hours typed in "Done h":
+
+    - on a missed row: the hours studied, below the session's length; its whole length or more makes it done
+      (more: saved as its real hours);
+    - on a planned row: below its length it becomes missed with those hours studied, else done as above;
+    - on a done row (it counts in full): saved as its real hours;
+    - on a row set back to planned: not saved (a planned session has no hours done)."""
     from planner.progress import MAX_SESSION_REAL_HOURS
 
     out: list[tuple[str, str, float, float | None]] = []
+    notes: list[str] = []
     for uid in after.index:
         if uid not in before.index:
             continue
         status = str(after.at[uid, "Status"] or "planned")
+        old_status = str(before.at[uid, "Status"] or "planned")
         if status not in PROGRESS_STATUSES:
             raise InputError("status", f"'{status}' is not one of {', '.join(PROGRESS_STATUSES)}")
-        partial = _hours_cell(after, uid, "Done h") or 0.0
+        row = f"{after.at[uid, 'Topic']}, {after.at[uid, 'Date']}"
+        typed = _hours_cell(after, uid, "Done h")
         old_partial = _hours_cell(before, uid, "Done h") or 0.0
         real, old_real = _hours_cell(after, uid, "Real h"), _hours_cell(before, uid, "Real h")
+        hours = _hours_cell(after, uid, "Hours") or 0.0
+        partial = typed or 0.0
+        if typed is not None and typed < 0:
+            raise InputError("Done h", f"must be at least 0, got {typed:g} ({row})")
+        if typed is not None and typed != old_partial and typed > 0:
+            status, real, note = _done_hours_typed(status, old_status, typed, hours, real, old_real)
+            if note:
+                notes.append(f"{row}: {note}.")
+            if status != "missed":
+                partial = 0.0
         if real is not None and real != old_real:
             if status != "done":
-                raise InputError("Real h", f"only a done session has real hours ({after.at[uid, 'Topic']}, "
-                                           f"{after.at[uid, 'Date']}, is {status})")
+                raise InputError("Real h", f"only a done session has real hours ({row}, is {status})")
             if not 0 < real <= MAX_SESSION_REAL_HOURS:
                 raise InputError("Real h", f"must be more than 0 and at most {MAX_SESSION_REAL_HOURS:g}, "
                                            f"got {real:g}")
-        if (status != before.at[uid, "Status"] or (status == "missed" and partial != old_partial)
+        if (status != old_status or (status == "missed" and partial != old_partial)
                 or (status == "done" and real != old_real)):
             out.append((str(uid), status, partial, real if status == "done" else None))
-    return out
+    return ProgressEdits(out, notes)
+
+
+def _done_hours_typed(status: str, old_status: str, typed: float, hours: float, real: float | None,
+                      old_real: float | None) -> tuple[str, float | None, str]:
+    """(status, real hours, note) for hours typed in "Done h" (progress_edits' rules)."""
+    if status == "planned" and old_status != "planned":
+        return status, real, f"{typed:g} h done not saved: the row is set back to planned, which has no hours done"
+    if status == "done":
+        if real is not None and real != old_real:
+            return status, real, (f"{typed:g} h done not saved: a done session counts in full, and its real hours "
+                                  f"are the {real:g} h typed in Real h")
+        return status, typed, f"a done session counts in full: {typed:g} h saved as the time it really took"
+    if typed < hours:
+        if status == "planned":
+            return "missed", None, f"saved as partly done: missed, {typed:g} of {hours:g} h studied"
+        return status, real, ""
+    if typed == hours:
+        return "done", None, f"all of its {hours:g} h studied: saved as done"
+    return "done", typed, (f"{typed:g} h is more than the session's planned {hours:g} h: saved as done, with "
+                           f"{typed:g} h as the time it really took")
 
 
 def apply_progress(plan: Plan, changes: Sequence[Change]) -> Plan:
@@ -151,18 +205,14 @@ def open_topics(plan: Plan) -> dict[str, str]:
 
 
 def phase_progress_frame(plan: Plan) -> pd.DataFrame:
-    """Hours done (credited) against hours required, per phase and in total (review sessions not counted)."""
-    done: dict[str, float] = {}
-    for s in plan.sessions:
-        if not _counts(s):
-            continue
-        done[s.topic] = done.get(s.topic, 0.0) + s.credited_hours
+    """Topic hours done against topic hours required, per phase and in total (reviews apart): planner.totals'
+    phase_topic_hours, so the "All" row is topic_hours_done and topic_hours, and each phase's required hours the
+    Plan page's phase table shows."""
+    from planner.totals import phase_topic_hours
+
     titles = {p.number: p.title for p in plan.phases}
     rows: list[dict[str, Any]] = []
-    for number in sorted({t.phase for t in plan.requirements.topics}):
-        topics = [t for t in plan.requirements.topics if t.phase == number]
-        need = sum(t.hours for t in topics)
-        got = min(need, sum(done.get(t.id, 0.0) for t in topics))
+    for number, (need, got) in phase_topic_hours(plan).items():
         rows.append({"Phase": str(number), "Title": titles.get(number, ""), "Done h": round(got, 2),
                      "Required h": round(need, 2), "Progress": got / need if need else 1.0})
     need = sum(float(r["Required h"]) for r in rows)
@@ -204,20 +254,24 @@ def burnup_alt(plan: Plan, today: dt.date) -> str:
     upto = data[data["date"] <= pd.Timestamp(today)]
     done = float(upto[upto["series"] == "Done"]["hours"].max()) if (upto["series"] == "Done").any() else 0.0
     planned = float(upto[upto["series"] == "Planned"]["hours"].max()) if (upto["series"] == "Planned").any() else 0.0
-    return (f"Burn-up: by {today:%d %b %Y}, {done:g} h done of {planned:g} h planned so far "
-            f"(dashed line: planned, solid: done); {plan.requirements.total_hours:g} h required in all.")
+    from planner.totals import topic_hours
+
+    return (f"Burn-up of topic hours: by {today:%d %b %Y}, {done:g} h done of {planned:g} h planned so far "
+            f"(dashed line: planned, solid: done); {topic_hours(plan):g} topic hours required in all.")
 
 
 def burnup_chart(plan: Plan, today: dt.date) -> alt.LayerChart:
     """Burn-up: cumulative planned hours vs cumulative done hours, the required total as a rule, today marked."""
+    from planner.totals import topic_hours
+
     data = burnup_frame(plan, today)
-    required = plan.requirements.total_hours
+    required = topic_hours(plan)
     lines = (
         alt.Chart(data)
         .mark_line(interpolate="step-after")
         .encode(
             x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y", tickCount="month", labelOverlap=True)),
-            y=alt.Y("hours:Q", title="Cumulative hours"),
+            y=alt.Y("hours:Q", title="Topic hours, cumulative"),
             color=alt.Color("series:N", title=None, scale=alt.Scale(domain=["Planned", "Done"],
                                                                     range=["#6b7785", "#2e7d32"]),
                             legend=alt.Legend(orient="top")),
@@ -228,10 +282,10 @@ def burnup_chart(plan: Plan, today: dt.date) -> alt.LayerChart:
         )
     )
     goal = alt.Chart(pd.DataFrame({"hours": [required]})).mark_rule(strokeDash=[4, 4], color="#888").encode(
-        y="hours:Q", tooltip=[alt.Tooltip("hours:Q", title="Hours required")])
+        y="hours:Q", tooltip=[alt.Tooltip("hours:Q", title="Topic hours required")])
     now = alt.Chart(pd.DataFrame({"date": [pd.Timestamp(today)]})).mark_rule(color="#d62728").encode(
         x="date:T", tooltip=[alt.Tooltip("date:T", title="Today", format="%Y-%m-%d")])
-    return alt.LayerChart(layer=[lines, goal, now]).properties(title="Burn-up: hours planned vs done", height=260)
+    return alt.LayerChart(layer=[lines, goal, now]).properties(title="Burn-up: topic hours planned vs done", height=260)
 
 
 @dataclass(frozen=True)
