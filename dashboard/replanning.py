@@ -81,7 +81,8 @@ def _same_sources(given: Any, sources: tuple[str, ...]) -> bool:
         return False
 
 
-def accept_proposal() -> None:
+def accept_proposal(where: str = "") -> None:
+    """Save the proposal as the learner's plan; `where`: the panel it was accepted in, which says so once."""
     proposal = ss.get("proposal")
     if not isinstance(proposal, Replanned):
         return
@@ -100,6 +101,7 @@ def accept_proposal() -> None:
             del profile["busy"]
     if save_progress(new, f"re-planned from {ss.get('proposal_today')}", profile):
         ss.accepted = True
+        ss.accepted_flash = where
         ss.proposal_raw = None
         ss.proposal_base = None
         values = dict(ss.get("form_values") or {})
@@ -191,10 +193,17 @@ def proposal_panel(plan: Plan, key: str) -> None:
                     help=f"The plan you have now finishes {change.old_finish}")
         (st.success if change.inside_range else st.warning)(change.verdict)
         b1, b2 = st.columns(2)
-        b1.button("Accept new plan", key=f"{key}_accept", type="primary", on_click=accept_proposal,
-                  width="stretch")
-        b2.button("Discard", key=f"{key}_discard", on_click=discard_proposal, width="stretch")
-    if ss.get("accepted"):
+        # Read from the return value, not on_click: a tab open across a server restart reaches a new session
+        # that has no callbacks (dashboard.state.lost_click says when the proposal itself was lost).
+        if b1.button("Accept new plan", key=f"{key}_accept", type="primary", width="stretch"):
+            with st.spinner("Saving the new plan…"):
+                accept_proposal(key)
+            st.rerun()
+        if b2.button("Discard", key=f"{key}_discard", width="stretch"):
+            discard_proposal()
+            st.rerun()
+    if ss.get("accepted_flash") == key:  # said once, where it was accepted
+        ss.accepted_flash = None
         st.success("New plan saved. A calendar subscribed to your feed follows by itself; with CalDAV, press "
                    "**Sync now** on the **Calendar** page; with a downloaded file, download it again there and "
                    "replace your **Study plan** calendar's events.")

@@ -264,8 +264,71 @@ def reload_learner() -> None:
     open_learner(ss.learner)
 
 
+# ---------------------------------------------------------------- clicks that survive a restart
+#
+# A button's widget id is a hash of its key and page only (Streamlit 1.67: `key_as_main_identity`), so a tab that
+# was open before `streamlit run` restarted sends its click to the new server session under the same id. The new
+# session has none of the old session's callbacks (they are registered when a widget is drawn), so every action
+# that saves is read from the button's return value in the script run instead. Check-in keys carry the store
+# version the page was drawn for: a click drawn for another version is not applied, and the learner is told.
+
+ACTION_KEY = re.compile(r"^(?P<row>[a-z]+)_v(?P<version>\d+)_(?P<action>[a-z_]+?)_(?P<uid>[^_]+)$")
+ACCEPT_SUFFIX = "_accept"
+LOST_CLICK = "Not saved: the plan changed since this page was drawn — tick it again."
+LOST_ACCEPT = ("Not saved: the proposed plan was lost (the planner was restarted, or the plan changed since the "
+               "page was drawn) — re-plan again, then Accept.")
+
+
+def action_key(row: str, action: str, uid: str) -> str:
+    """The key of a check-in button: its row, the store version it was drawn for, the action and the session."""
+    return f"{row}_v{ss.get('version', 0)}_{action}_{uid}"
+
+
+def _clicked_keys() -> list[str]:
+    """The user keys of the buttons whose click this script run answers, as the browser sent them. Streamlit has
+    no public way to see a click on a widget this run does not draw, so this reads the session's incoming widget
+    states (ids end in "-<user key>"); should that change, it finds nothing and the buttons still work."""
+    try:
+        from streamlit.runtime.state import get_session_state
+        from streamlit.runtime.state.session_state import Serialized, Value
+
+        states = get_session_state()._state._new_widget_state.states
+    except (ImportError, AttributeError, RuntimeError):
+        return []
+    keys = []
+    for wid, value in list(states.items()):
+        parts = wid.split("-", 2)
+        if len(parts) < 3 or not wid.startswith("$$ID"):
+            continue
+        if isinstance(value, Serialized):
+            clicked = value.value.WhichOneof("value") == "trigger_value" and value.value.trigger_value
+        else:
+            clicked = isinstance(value, Value) and value.value is True
+        if clicked:
+            keys.append(parts[2])
+    return keys
+
+
+def lost_click() -> str | None:
+    """Why a click this run answers cannot be applied, or None: a check-in drawn for another version of the plan,
+    or an Accept whose proposal this session does not have (the server was restarted in between)."""
+    from planner.replan import Replanned
+
+    for key in _clicked_keys():
+        m = ACTION_KEY.match(key)
+        if m is not None and int(m["version"]) != ss.get("version", 0):
+            return LOST_CLICK
+        if key.endswith(ACCEPT_SUFFIX) and not isinstance(ss.get("proposal"), Replanned):
+            return LOST_ACCEPT
+    return None
+
+
 def banners() -> None:
-    """Messages every page shows on top: a stale tab, a failed save, a one-time notice."""
+    """Messages every page shows on top: a stale tab, a failed save, a one-time notice, a click that could not
+    be applied."""
+    lost = lost_click()
+    if lost:
+        st.warning(lost, icon=":material/sync_problem:")
     if ss.get("stale"):
         with st.container(border=True):
             st.warning(f"**Changed in another tab — reload.** {md(ss.stale)}", icon=":material/sync_problem:")
