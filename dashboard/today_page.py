@@ -21,11 +21,16 @@ from planner.plan import Plan, Session
 from planner.progress import mark_missed
 from planner.views.today import TAKES_RATING, done_before, figures_line, short_name
 
-RATING_HELP = {"again": "Forgot it: review again soon", "hard": "Recalled with serious effort",
-               "good": "Done: recalled with some effort", "easy": "Recalled at once"}
+RATING_HELP = {"again": "Done, but forgot it: review again soon", "hard": "Done, recalled with serious effort",
+               "good": "Recalled with some effort (good); or pick Again, Hard or Easy",
+               "easy": "Done, recalled at once"}
 TOUCH_CSS = """<style>
-.st-key-today_list button, .st-key-today_list [data-testid='stPopover'] button { min-height: 44px; }
-.st-key-today_list [data-testid='stNumberInput'] input { min-height: 44px; }
+.st-key-today_list button { min-height: 44px; }
+@media (max-width: 640px) {  /* a phone: the sessions on the first screen, not the headings' white space */
+  .stMainBlockContainer { padding-top: 3.5rem; }
+  .stMainBlockContainer h1 { font-size: 1.9rem; padding-bottom: 0.25rem; }
+  .stMainBlockContainer h2 { font-size: 1.35rem; padding: 0.5rem 0 0.25rem; }
+}
 </style>"""
 
 
@@ -105,8 +110,8 @@ def session_row(plan: Plan, s: Session, row: str, today: dt.date) -> None:
         return
     kind = views.check_in_kind(plan, s)
     if kind == "review":
-        for rating in views.RATINGS:
-            text = f"Good (done): {name}" if rating == "good" else rating.capitalize()
+        for rating in ("good", *(r for r in views.RATINGS if r != "good")):  # Done first: recalled as usual
+            text = f"Done: {name}" if rating == "good" else rating.capitalize()
             if buttons.button(text, key=action_key(row, rating, s.uid), help=RATING_HELP[rating],
                               type="primary" if rating == "good" else "secondary"):
                 _rated(plan, s, rating)
@@ -125,7 +130,7 @@ def session_row(plan: Plan, s: Session, row: str, today: dt.date) -> None:
                  _saved(plan, s.uid, "missed"))
     if kind == "review":
         return
-    with buttons.popover(f"Partial: {name}"):
+    with buttons.popover(f"Partial: {name}", key=f"{row}_partly_{s.uid}"):
         studied_key = f"{row}_hours_{s.uid}"
         st.number_input("Hours studied", min_value=0.5, max_value=max(0.5, s.hours - 0.5), step=0.5,
                         value=max(0.5, round(s.hours / 2 * 2) / 2), key=studied_key)
@@ -133,7 +138,7 @@ def session_row(plan: Plan, s: Session, row: str, today: dt.date) -> None:
             studied = _real(studied_key) or 0.5
             check_in(lambda: mark_missed(plan, [s.uid], studied), views.check_in_note(plan, s.uid, "partly done"),
                      _saved(plan, s.uid, f"partly done, {studied:g} h"))
-    with buttons.popover("Time it took"):
+    with buttons.popover("Time it took", key=f"{row}_took_{s.uid}"):
         st.number_input("Hours it took", min_value=0.25, max_value=24.0, step=0.25, value=float(s.hours),
                         key=hours_key, format="%g",
                         help=f"The time the session really took (planned: {s.hours:g} h); it measures your pace. "
@@ -183,7 +188,8 @@ def _flash() -> None:
 
 def _overdue(plan: Plan, overdue: tuple[Session, ...], today: dt.date) -> None:
     hours = round(sum(s.hours for s in overdue), 2)
-    st.subheader(f"Overdue: {len(overdue)} sessions ({hours:g} h) before today")
+    st.header(f"Overdue: {len(overdue)}")
+    st.markdown(f"{len(overdue)} sessions ({hours:g} h) before today, neither ticked nor marked missed.")
     a, b = st.columns(2)
     if a.button("I did everything up to today", key=action_key("today", "all_done", "before"), type="primary",
                 icon=":material/done_all:", width="stretch",
@@ -197,7 +203,7 @@ def _overdue(plan: Plan, overdue: tuple[Session, ...], today: dt.date) -> None:
             replanning.propose(plan, today)
         st.rerun()
     replanning.proposal_panel(plan, "today")
-    shown = overdue[-5:]  # the most recent: older ones are on Progress, or gone with one of the buttons above
+    shown = overdue[-3:]  # the most recent: older ones are on Progress, or gone with one of the buttons above
     if len(overdue) > len(shown):
         st.write(f"The {len(shown)} most recent; the other {len(overdue) - len(shown)} are on **Progress**.")
     for s in reversed(shown):
@@ -235,7 +241,7 @@ def render() -> None:
             for s in (*first_week.today_sessions, *first_week.week_sessions):
                 session_row(plan, s, "w", today)
         else:
-            st.header("Today")
+            st.header("Sessions today")
             if not facts.today_sessions:
                 st.write("Nothing planned today.")
             for s in facts.today_sessions:

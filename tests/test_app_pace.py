@@ -201,7 +201,7 @@ def test_review_rating_buttons(fresh_state: Path) -> None:
     review = next(s for s in _first_week(plan) if s.kind == "review")
     at = _today(fresh_state, plan)
     labels = [b.label for b in at.button if b.key and b.key.endswith(review.uid) and b.key.startswith("w_")]
-    assert labels[:4] == ["Again", "Hard", f"Good (done): {short_name(plan, review)}", "Easy"]
+    assert labels[:4] == [f"Done: {short_name(plan, review)}", "Again", "Hard", "Easy"]  # Done is "good"
     _button(at, f"w_hard_{review.uid}").click().run()
     _ok(at)
     stored = _stored(fresh_state)

@@ -79,13 +79,13 @@ def test_today_one_click_done_is_saved(fresh_state: Path) -> None:
 def test_overdue_sessions_offer_replan_from_today(fresh_state: Path) -> None:
     start = dt.date.today() - dt.timedelta(days=dt.date.today().weekday() + 14)  # a Monday two weeks ago
     at = _page(_planned(start, hours=20), "today")
-    assert any(h.value.startswith("Overdue: ") for h in at.subheader)
+    assert any(h.value.startswith("Overdue: ") for h in at.header)
     at.button(key="today_replan").click().run()
     _ok(at)
     assert "New finish" in _metrics(at)
     at.button(key="today_accept").click().run()
     _ok(at)
-    assert not any(h.value.startswith("Overdue: ") for h in at.subheader)
+    assert not any(h.value.startswith("Overdue: ") for h in at.header)
     assert [s.value.startswith("New plan saved") for s in at.success] == [True]  # said once, where accepted
     _page(at, "progress")
     assert not any("New plan saved" in s.value for s in at.success)  # and not again on another page

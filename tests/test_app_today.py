@@ -65,10 +65,9 @@ def test_overdue_first_one_tap_each_then_everything_up_to_today(fresh_state: Pat
     plan = _plan()
     overdue = [s for s in plan.active_sessions if s.day < TODAY]
     at = _today(fresh_state, plan)
-    assert at.subheader[0].value.startswith(f"Overdue: {len(overdue)} sessions")
+    assert at.header[0].value == f"Overdue: {len(overdue)}"
     assert any(m.value.startswith("**Overdue:**") for m in at.markdown)  # a word, not colour alone
-    assert at.header[0].value == "Today"  # the figures come after the sessions
-    assert [h.value for h in at.header].index("Figures") > [h.value for h in at.header].index("Today")
+    assert [h.value for h in at.header].index("Figures") > [h.value for h in at.header].index("Sessions today")
 
     latest = overdue[-1]
     missed = next(b for b in at.button if b.key and b.key.endswith(f"_missed_{latest.uid}") and
@@ -85,7 +84,7 @@ def test_overdue_first_one_tap_each_then_everything_up_to_today(fresh_state: Pat
     assert all(stored[s.uid] == "done" for s in overdue if s.uid != latest.uid)
     assert all(stored[s.uid] == "planned" for s in plan.active_sessions if s.day >= TODAY)
     assert _successes(at) == [f"Saved — {len(overdue) - 1} overdue sessions done."]
-    assert not any(h.value.startswith("Overdue:") for h in at.subheader)
+    assert not any(h.value.startswith("Overdue:") for h in at.header)
 
     _ok(at.switch_page("dashboard/progress_page.py").run())
     assert not any("Saved —" in s for s in _successes(at))  # said once, where it was taken

@@ -13,6 +13,7 @@ import pytest
 
 from tests.test_e2e_browser import (  # noqa: F401  (fixtures)
     CHROMIUM,
+    DONE,
     TIMEOUT,
     VIEWPORT,
     Server,
@@ -56,7 +57,7 @@ def test_every_page_has_no_serious_axe_violation(server: Server, browser: Any) -
     page = browser.new_page(viewport=VIEWPORT)
     _make_plan(page, server.url)
     _open(page, server.url)
-    _click(page, "Done")  # a ticked session too, so its row and Undo are checked
+    _click(page, DONE)  # a ticked session too, so its row and Undo are checked
     found: dict[str, list[dict[str, Any]]] = {}
     for path, landmark in PAGES.items():
         _open(page, f"{server.url}/{path}")
