@@ -284,6 +284,11 @@ def action_key(row: str, action: str, uid: str) -> str:
     return f"{row}_v{ss.get('version', 0)}_{action}_{uid}"
 
 
+def clicked_actions() -> list[str]:
+    """The check-in buttons (keys made by `action_key`) whose click this script run answers."""
+    return [key for key in _clicked_keys() if ACTION_KEY.match(key)]
+
+
 def _clicked_keys() -> list[str]:
     """The user keys of the buttons whose click this script run answers, as the browser sent them. Streamlit has
     no public way to see a click on a widget this run does not draw, so this reads the session's incoming widget
@@ -310,16 +315,20 @@ def _clicked_keys() -> list[str]:
 
 
 def lost_click() -> str | None:
-    """Why a click this run answers cannot be applied, or None: a check-in drawn for another version of the plan,
-    or an Accept whose proposal this session does not have (the server was restarted in between)."""
+    """Why an Accept this run answers cannot be applied, or None: its proposal is not in this session (the
+    server was restarted in between) and cannot be made again from the tab's address (see
+    `replanning.accept_from_address`, which saves it when it can)."""
+    from dashboard import replanning
     from planner.replan import Replanned
 
-    for key in _clicked_keys():
-        m = ACTION_KEY.match(key)
-        if m is not None and int(m["version"]) != ss.get("version", 0):
-            return LOST_CLICK
+    for key in _clicked_keys():  # a check-in is Today's to answer: it knows which buttons it drew
         if key.endswith(ACCEPT_SUFFIX) and not isinstance(ss.get("proposal"), Replanned):
+            plan, _ = current()
+            if isinstance(plan, Plan) and replanning.accept_from_address(plan, key.removesuffix(ACCEPT_SUFFIX)):
+                return None
             return LOST_ACCEPT
+    if ss.get("proposal") is None:  # an address left from a proposal this session does not hold
+        replanning.forget_recipe()
     return None
 
 

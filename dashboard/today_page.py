@@ -14,7 +14,8 @@ from collections.abc import Callable
 import streamlit as st
 
 from dashboard import replanning
-from dashboard.state import action_key, current, forecast_for, md, save_progress, ss
+from dashboard.state import LOST_CLICK, clicked_actions, current, forecast_for, md, save_progress, ss
+from dashboard.state import action_key as _action_key
 from planner import views
 from planner.errors import InputError
 from planner.plan import Plan, Session
@@ -32,6 +33,13 @@ TOUCH_CSS = """<style>
   .stMainBlockContainer h2 { font-size: 1.35rem; padding: 0.5rem 0 0.25rem; }
 }
 </style>"""
+
+
+def action_key(row: str, action: str, uid: str) -> str:
+    """A check-in button's key (session and plan version, see dashboard.state), remembered as drawn this run."""
+    key = _action_key(row, action, uid)
+    ss.today_drawn.add(key)
+    return key
 
 
 def _real(key: str) -> float | None:
@@ -226,8 +234,10 @@ def render() -> None:
     st.markdown(f"**{today:%a %d %b %Y}** · {md(ss.learner)} · times in {md(plan.profile.timezone)}")
 
     week = f"{facts.monday:%d %b} – {facts.monday + dt.timedelta(days=6):%d %b}"
+    ss.today_drawn = set()
     with st.container(key="today_list"):
         _flash()
+        lost_slot = st.empty()
         if facts.overdue:
             with st.container(border=True):
                 _overdue(plan, facts.overdue, today)
@@ -252,6 +262,8 @@ def render() -> None:
             for s in facts.week_sessions:
                 session_row(plan, s, "w", today)
 
+    if any(key not in ss.today_drawn for key in clicked_actions()):  # drawn for another version, or another day
+        lost_slot.warning(LOST_CLICK, icon=":material/sync_problem:")
     st.header("Figures")
     st.markdown(md(figures_line(facts)))
     forecast_panel(plan, max(today, plan.profile.start), "today")

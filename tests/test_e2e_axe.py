@@ -27,7 +27,7 @@ from tests.test_e2e_browser import (  # noqa: F401  (fixtures)
 )
 
 AXE = Path(__file__).resolve().parent / "js" / "node_modules" / "axe-core" / "axe.min.js"
-PAGES = {"today": "Next milestone", "plan": "Make my plan", "progress": "Per phase", "calendar": "Sync now",
+PAGES = {"today": "Pace and forecast", "plan": "Make my plan", "progress": "Per phase", "calendar": "Sync now",
          "learners": "Backup and restore"}
 
 pytestmark = [

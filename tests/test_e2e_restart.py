@@ -1,7 +1,7 @@
 """A click survives a server restart (issue 22 item 1), in Chromium: a tab opened before `streamlit run` was
 stopped and started again (same port, same database) reaches a new server session that has none of the old
-session's callbacks. Its Done is saved; a Done drawn for a plan that changed meanwhile, or an Accept whose
-proposal went with the old server, is not saved and the tab says so. Also the As of re-plan in the browser."""
+session's callbacks. Its Done is saved, and its Accept (the proposal made again from the tab's address); a Done or
+an Accept drawn for a plan that changed meanwhile is not saved and the tab says so. Also the As of re-plan."""
 
 from __future__ import annotations
 
@@ -190,33 +190,62 @@ def test_done_drawn_for_a_plan_that_changed_meanwhile_is_refused_out_loud(server
     assert _statuses(server.db)[s.uid] == "done"
 
 
-def test_accept_whose_proposal_went_with_the_old_server_says_not_saved(server: Restartable,
-                                                                       browser: Any) -> None:  # noqa: F811
-    from playwright.sync_api import expect
-
+def _proposal_shown(server: Restartable, browser: Any) -> tuple[Any, Any]:  # noqa: F811
     today = dt.date.today()
-    _seed(server.db, today - dt.timedelta(days=today.weekday() + 14))  # two weeks of overdue sessions
+    plan = _seed(server.db, today - dt.timedelta(days=today.weekday() + 14))  # two weeks of overdue sessions
     page = browser.new_page(viewport=VIEWPORT)
     page.goto(server.url)
     _idle(page)
     page.get_by_role("button", name="Re-plan from today").click()
     _idle(page)
+    return plan, page
+
+
+def test_accept_in_a_tab_opened_before_a_restart_is_saved(server: Restartable, browser: Any) -> None:  # noqa: F811
+    from playwright.sync_api import expect
+
+    _, page = _proposal_shown(server, browser)
     accept = page.get_by_role("button", name="Accept new plan")
     expect(accept).to_be_visible()
 
-    server.restart()
+    server.restart()  # the proposal lived in the old server's session
+    _reconnected(page)
+    accept.click()  # made again from the tab's address (a plain re-plan from a day), then saved
+    _idle(page)
+    _no_traceback(page)
+    expect(page.get_by_text("New plan saved.")).to_be_visible()
+    expect(page.get_by_text(LOST_ACCEPT)).to_have_count(0)
+    assert Store(server.db).load("Me").version == 2  # type: ignore[union-attr]
+    assert Store(server.db).versions("Me")[0].note.startswith("re-planned from ")
+
+
+def test_accept_of_a_plan_that_changed_meanwhile_says_not_saved(server: Restartable,
+                                                                browser: Any) -> None:  # noqa: F811
+    from playwright.sync_api import expect
+
+    plan, page = _proposal_shown(server, browser)
+    accept = page.get_by_role("button", name="Accept new plan")
+    expect(accept).to_be_visible()
+
+    def elsewhere() -> None:
+        first = plan.active_sessions[0]
+        raw = {**PROFILE, "start": plan.profile.start.isoformat()}
+        Store(server.db).save("Me", raw, plan_to_dict(mark_missed(plan, [first.uid])), tracked=True,
+                              expected_version=1, note="missed elsewhere")
+
+    server.restart(elsewhere)
     _reconnected(page)
     accept.click()
     _idle(page)
     _no_traceback(page)
     expect(page.get_by_text(LOST_ACCEPT)).to_be_visible()
-    assert Store(server.db).load("Me").version == 1  # type: ignore[union-attr]
+    assert Store(server.db).load("Me").version == 2  # type: ignore[union-attr]
     page.get_by_role("button", name="Re-plan from today").click()  # the way out it names works
     _idle(page)
     page.get_by_role("button", name="Accept new plan").click()
     _idle(page)
     expect(page.get_by_text("New plan saved.")).to_be_visible()
-    assert Store(server.db).load("Me").version == 2  # type: ignore[union-attr]
+    assert Store(server.db).load("Me").version == 3  # type: ignore[union-attr]
 
 
 def test_as_of_date_typed_then_regenerate_uses_that_date(server: Restartable, browser: Any) -> None:  # noqa: F811
