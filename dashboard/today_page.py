@@ -231,7 +231,7 @@ def render() -> None:
     facts = views.today_facts(plan, today)
     st.html(TOUCH_CSS)
     st.title("Today")
-    st.markdown(f"**{today:%a %d %b %Y}** · {md(ss.learner)} · times in {md(plan.profile.timezone)}")
+    st.text(f"{today:%a %d %b %Y} · {ss.learner} · times in {plan.profile.timezone}")  # a name is plain text
 
     week = f"{facts.monday:%d %b} – {facts.monday + dt.timedelta(days=6):%d %b}"
     ss.today_drawn = set()
