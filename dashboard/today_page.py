@@ -83,14 +83,14 @@ def _finished(plan: Plan, s: Session, hours_key: str, title: str) -> None:
     tp = new.progress_of(s.topic) if new is not None else None
     took = f", {tp.real_hours:g} h in all" if tp is not None and tp.real_hours else ""
     check_in(change, views.check_in_note(plan, s.uid, "finished"),
-             f"Saved — {md(title)}: finished{took}. Change a session's real hours on Progress.")
+             f"Saved — {title}: finished{took}. Change a session's real hours on Progress.")
 
 
 def _more_time(plan: Plan, s: Session, hours_key: str, more_key: str, title: str) -> None:
     more = _real(more_key) or 0.0
     check_in(lambda: views.topic_needs_more(plan, s.uid, _real(hours_key), more),
              views.check_in_note(plan, s.uid, "more time"),
-             f"Saved — {md(title)} needs {more:g} h more: the next re-plan schedules them (Re-plan from today, "
+             f"Saved — {title} needs {more:g} h more: the next re-plan schedules them (Re-plan from today, "
              "on this page or on Progress).")
 
 
@@ -190,7 +190,7 @@ def _flash() -> None:
     if flash is None:
         return
     kind, text = flash
-    (st.success if kind == "ok" else st.error)(md(text) if kind != "ok" else text,
+    (st.success if kind == "ok" else st.error)(md(text),  # titles are text, never markdown
                                                icon=":material/check_circle:" if kind == "ok" else ":material/error:")
 
 
