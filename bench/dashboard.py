@@ -8,13 +8,17 @@ Measures, as a learner sees them (wall clock from the click or navigation to the
   first-visit  the same load in a new browser profile (nothing cached in the browser), for comparison
   make-plan  "Make my plan" with new inputs (weekly hours never planned before) until the new figures show
   regenerate "I'm behind — regenerate from today" on a plan with progress until the proposal shows
-  done       a Done click on Today until the session shows as done (saved to the database first)
+  today-load a warm reload of Today (a new tab, so a new session) until its first Done button is there; also at
+             phone size (390 x 844) as today-load-phone
+  done       a Done click on Today until it shows as saved (the row's button gone, "Saved — done: …" beside the
+             list; saved to the database first)
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -29,9 +33,11 @@ ROOT = Path(__file__).resolve().parent.parent
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run", "--disable-sync"]
-TARGETS = {"load": 1.5, "make-plan": 1.0, "regenerate": 1.0, "done": 0.5}
-EXTRA = ("load-whole", "first-visit")  # reported next to the targets, without one of their own
+TARGETS = {"load": 1.5, "make-plan": 1.0, "regenerate": 1.0, "today-load": 1.0, "done": 0.3}
+EXTRA = ("load-whole", "first-visit", "today-load-phone")  # reported next to the targets, without one of their own
 VIEWPORT: Any = {"width": 1280, "height": 1000}  # playwright's ViewportSize
+PHONE: Any = {"width": 390, "height": 844}
+FIRST_DONE = re.compile(r"^Done: ")  # Today's Done buttons name their session
 
 
 def _port() -> int:
@@ -67,6 +73,17 @@ def _load(tab: Any, url: str) -> tuple[float, float]:
     _idle(tab)  # the next load starts on a quiet server and browser
     tab.close()
     return chart, whole
+
+
+def _today_load(tab: Any, url: str) -> float:
+    """Seconds from opening Today to its first Done button on screen."""
+    t0 = time.perf_counter()
+    tab.goto(url)  # Today is the main page
+    tab.get_by_role("button", name=FIRST_DONE).first.wait_for(timeout=120_000)
+    took = time.perf_counter() - t0
+    _idle(tab)
+    tab.close()
+    return took
 
 
 def measure(url: str, chromium: str, runs: int) -> dict[str, list[float]]:
@@ -114,15 +131,23 @@ def measure(url: str, chromium: str, runs: int) -> dict[str, list[float]]:
                                                                                          timeout=120_000)
             _idle(page)
 
+        for _ in range(runs):  # warm reloads of Today: a new tab (a new session) until its first Done
+            out["today-load"].append(_today_load(context.new_page(), url))
+        phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+        phone.new_page().goto(url)  # its cache warmed once
+        for _ in range(runs):
+            out["today-load-phone"].append(_today_load(phone.new_page(), url))
+        phone.close()
+
         _nav(page, "Today")
-        for _ in range(runs):  # the first session still to tick: wait for its own Undo button
+        for _ in range(runs):  # the first session still to tick: its button goes, its "Saved —" line comes
             key = page.evaluate(
                 "() => Array.from(document.querySelectorAll('[class*=\"st-key-\"]')).flatMap(e => "
-                "Array.from(e.classList)).find(c => /^st-key-[tw]_done_/.test(c))")
-            undo = "." + key.replace("_done_", "_undo_")
+                "Array.from(e.classList)).find(c => /^st-key-[otw]_v[0-9]+_done_/.test(c))")
             t0 = time.perf_counter()
             page.locator(f".{key} button").first.click()
-            page.locator(f"{undo} button").first.wait_for(timeout=120_000)
+            page.locator(f".{key}").first.wait_for(state="detached", timeout=120_000)
+            page.get_by_text("Saved — done:").first.wait_for(timeout=120_000)
             out["done"].append(time.perf_counter() - t0)
             _idle(page)
         browser.close()

@@ -431,7 +431,8 @@ def main() -> None:
     result, problems = current()
     if ss.get("confirm_plan") is not None:
         confirm_panel()
-    if (ss.get("proposal") is not None or ss.get("replan_error")) and isinstance(result, Plan):
+    if (ss.get("proposal") is not None or ss.get("replan_error") or ss.get("accepted_flash") == "plan") \
+            and isinstance(result, Plan):
         with st.container(border=True):
             replanning.proposal_panel(result, "plan")
     if result is None:

@@ -63,8 +63,9 @@ def render() -> None:
         c1.date_input("As of (optional)", value=None, key="as_of", format="YYYY-MM-DD", min_value=views.FIRST_DATE,
                       max_value=views.LAST_DATE, on_change=follow_as_of,
                       help=f"Empty: today in {plan.profile.timezone} ({views.today_in(plan)})")
-        c2.button("I'm behind — regenerate from today", key="regenerate", icon=":material/update:",
-                  on_click=replanning.propose, args=(plan, today))
+        if c2.button("I'm behind — regenerate from today", key="regenerate", icon=":material/update:"):
+            with st.spinner("Re-planning…"):  # the As of date typed just before the click is read here, not stale
+                replanning.propose(plan, ss.as_of if isinstance(ss.get("as_of"), dt.date) else views.today_in(plan))
         replanning.proposal_panel(plan, "progress")
 
     st.header("Sessions")

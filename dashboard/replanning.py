@@ -57,6 +57,7 @@ def _run(plan: Plan, today: dt.date, kwargs: dict[str, Any]) -> None:
     try:
         ss.proposal = replan(curriculum_for(CONTENT), plan, today, **kwargs)
         ss.replan_error = None
+        _remember(today, kwargs)
     except CalendarUnreadable as exc:
         ss.proposal = None
         ss.replan_busy = exc.busy_source
@@ -64,6 +65,45 @@ def _run(plan: Plan, today: dt.date, kwargs: dict[str, Any]) -> None:
     except InputError as exc:
         ss.proposal = None
         ss.replan_error = views.field_error(exc.field, exc.message).text
+
+
+RECIPE = "replan"  # the tab's address holds how its proposal was made: "<version>.<day>[.pace]"
+
+
+def _remember(today: dt.date, kwargs: dict[str, Any]) -> None:
+    """A plain re-plan (from a day, perhaps at the learner's pace) is written into the tab's address: an Accept
+    from this tab after a server restart, which took the proposal with it, makes the same proposal again (a
+    re-plan is deterministic) and accepts it. Other proposals are not: that Accept says the proposal was lost."""
+    if isinstance(ss.get("proposal"), Replanned) and ss.get("proposal_raw") is None and set(kwargs) <= {"pace"}:
+        st.query_params[RECIPE] = f"{ss.get('version', 0)}.{today.isoformat()}" + (".pace" if kwargs else "")
+    else:
+        forget_recipe()
+
+
+def forget_recipe() -> None:
+    if RECIPE in st.query_params:
+        del st.query_params[RECIPE]
+
+
+def accept_from_address(plan: Plan, where: str) -> bool:
+    """An Accept that reached a session without its proposal: made again from the tab's address, and accepted,
+    when it was a plain re-plan of the plan version this session holds. False: nothing saved."""
+    parts = str(st.query_params.get(RECIPE) or "").split(".")
+    try:
+        version, day = int(parts[0]), dt.date.fromisoformat(parts[1])
+    except (ValueError, IndexError):
+        return False
+    if version != ss.get("version", 0) or parts[2:] not in ([], ["pace"]):
+        return False
+    with st.spinner("Saving the new plan…"):
+        if parts[2:]:
+            propose_at_pace(plan, day)
+        else:
+            propose(plan, day)
+        if not isinstance(ss.get("proposal"), Replanned):
+            return False
+        accept_proposal(where)
+    return bool(ss.get("accepted_flash") == where)
 
 
 def calendar_name(source: str) -> str:
@@ -81,7 +121,8 @@ def _same_sources(given: Any, sources: tuple[str, ...]) -> bool:
         return False
 
 
-def accept_proposal() -> None:
+def accept_proposal(where: str = "") -> None:
+    """Save the proposal as the learner's plan; `where`: the panel it was accepted in, which says so once."""
     proposal = ss.get("proposal")
     if not isinstance(proposal, Replanned):
         return
@@ -96,6 +137,7 @@ def accept_proposal() -> None:
             del profile["busy"]
     if save_progress(new, f"re-planned from {ss.get('proposal_today')}", profile):
         ss.accepted = True
+        ss.accepted_flash = where
         ss.proposal_raw = None
         ss.proposal_base = None
         values = dict(ss.get("form_values") or {})
@@ -103,9 +145,11 @@ def accept_proposal() -> None:
         from dashboard.state import put_form
 
         put_form(values)
+        forget_recipe()
 
 
 def discard_proposal() -> None:
+    forget_recipe()
     ss.proposal = None
     ss.replan_error = None
     ss.replan_busy = None
@@ -187,10 +231,17 @@ def proposal_panel(plan: Plan, key: str) -> None:
                     help=f"The plan you have now finishes {change.old_finish}")
         (st.success if change.inside_range else st.warning)(change.verdict)
         b1, b2 = st.columns(2)
-        b1.button("Accept new plan", key=f"{key}_accept", type="primary", on_click=accept_proposal,
-                  width="stretch")
-        b2.button("Discard", key=f"{key}_discard", on_click=discard_proposal, width="stretch")
-    if ss.get("accepted"):
+        # Read from the return value, not on_click: a tab open across a server restart reaches a new session
+        # that has no callbacks (dashboard.state.lost_click says when the proposal itself was lost).
+        if b1.button("Accept new plan", key=f"{key}_accept", type="primary", width="stretch"):
+            with st.spinner("Saving the new plan…"):
+                accept_proposal(key)
+            st.rerun()
+        if b2.button("Discard", key=f"{key}_discard", width="stretch"):
+            discard_proposal()
+            st.rerun()
+    if ss.get("accepted_flash") == key:  # said once, where it was accepted
+        ss.accepted_flash = None
         st.success("New plan saved. A calendar subscribed to your feed follows by itself; with CalDAV, press "
                    "**Sync now** on the **Calendar** page; with a downloaded file, download it again there and "
                    "replace your **Study plan** calendar's events.")

@@ -264,8 +264,80 @@ def reload_learner() -> None:
     open_learner(ss.learner)
 
 
+# ---------------------------------------------------------------- clicks that survive a restart
+#
+# A button's widget id is a hash of its key and page only (Streamlit 1.67: `key_as_main_identity`), so a tab that
+# was open before `streamlit run` restarted sends its click to the new server session under the same id. The new
+# session has none of the old session's callbacks (they are registered when a widget is drawn), so every action
+# that saves is read from the button's return value in the script run instead. Check-in keys carry the store
+# version the page was drawn for: a click drawn for another version is not applied, and the learner is told.
+
+ACTION_KEY = re.compile(r"^(?P<row>[a-z]+)_v(?P<version>\d+)_(?P<action>[a-z_]+?)_(?P<uid>[^_]+)$")
+ACCEPT_SUFFIX = "_accept"
+LOST_CLICK = "Not saved: the plan changed since this page was drawn — tick it again."
+LOST_ACCEPT = ("Not saved: the proposed plan was lost (the planner was restarted, or the plan changed since the "
+               "page was drawn) — re-plan again, then Accept.")
+
+
+def action_key(row: str, action: str, uid: str) -> str:
+    """The key of a check-in button: its row, the store version it was drawn for, the action and the session."""
+    return f"{row}_v{ss.get('version', 0)}_{action}_{uid}"
+
+
+def clicked_actions() -> list[str]:
+    """The check-in buttons (keys made by `action_key`) whose click this script run answers."""
+    return [key for key in _clicked_keys() if ACTION_KEY.match(key)]
+
+
+def _clicked_keys() -> list[str]:
+    """The user keys of the buttons whose click this script run answers, as the browser sent them. Streamlit has
+    no public way to see a click on a widget this run does not draw, so this reads the session's incoming widget
+    states (ids end in "-<user key>"); should that change, it finds nothing and the buttons still work."""
+    try:
+        from streamlit.runtime.state import get_session_state
+        from streamlit.runtime.state.session_state import Serialized, Value
+
+        states = get_session_state()._state._new_widget_state.states
+    except (ImportError, AttributeError, RuntimeError):
+        return []
+    keys = []
+    for wid, value in list(states.items()):
+        parts = wid.split("-", 2)
+        if len(parts) < 3 or not wid.startswith("$$ID"):
+            continue
+        if isinstance(value, Serialized):
+            clicked = value.value.WhichOneof("value") == "trigger_value" and value.value.trigger_value
+        else:
+            clicked = isinstance(value, Value) and value.value is True
+        if clicked:
+            keys.append(parts[2])
+    return keys
+
+
+def lost_click() -> str | None:
+    """Why an Accept this run answers cannot be applied, or None: its proposal is not in this session (the
+    server was restarted in between) and cannot be made again from the tab's address (see
+    `replanning.accept_from_address`, which saves it when it can)."""
+    from dashboard import replanning
+    from planner.replan import Replanned
+
+    for key in _clicked_keys():  # a check-in is Today's to answer: it knows which buttons it drew
+        if key.endswith(ACCEPT_SUFFIX) and not isinstance(ss.get("proposal"), Replanned):
+            plan, _ = current()
+            if isinstance(plan, Plan) and replanning.accept_from_address(plan, key.removesuffix(ACCEPT_SUFFIX)):
+                return None
+            return LOST_ACCEPT
+    if ss.get("proposal") is None:  # an address left from a proposal this session does not hold
+        replanning.forget_recipe()
+    return None
+
+
 def banners() -> None:
-    """Messages every page shows on top: a stale tab, a failed save, a one-time notice."""
+    """Messages every page shows on top: a stale tab, a failed save, a one-time notice, a click that could not
+    be applied."""
+    lost = lost_click()
+    if lost:
+        st.warning(lost, icon=":material/sync_problem:")
     if ss.get("stale"):
         with st.container(border=True):
             st.warning(f"**Changed in another tab — reload.** {md(ss.stale)}", icon=":material/sync_problem:")

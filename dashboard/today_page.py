@@ -1,5 +1,10 @@
-"""Today: what to study today and this week, one click to tick a session (with the time it took, a review with
-how well it was recalled), the pace and forecast, overdue sessions and the re-plan."""
+"""Today: what to study today and what is overdue, one tap to tick a session (with the time it took, a review with
+how well it was recalled), then the week, the figures, the pace and forecast and the re-plan.
+
+Every button that saves is read from its return value in the script run, never from an `on_click` callback: a tab
+that was open before the server restarted sends its click to a new session, which has no callbacks but draws the
+same button (its key names the session and the plan version it was drawn for). See `dashboard.state.action_key`.
+"""
 
 from __future__ import annotations
 
@@ -9,26 +14,32 @@ from collections.abc import Callable
 import streamlit as st
 
 from dashboard import replanning
-from dashboard.state import current, forecast_for, md, save_progress, ss
+from dashboard.state import LOST_CLICK, clicked_actions, current, forecast_for, md, save_progress, ss
+from dashboard.state import action_key as _action_key
 from planner import views
 from planner.errors import InputError
 from planner.plan import Plan, Session
-from planner.progress import mark_done, mark_missed
-from planner.views.today import TAKES_RATING
+from planner.progress import mark_missed
+from planner.views.today import TAKES_RATING, done_before, figures_line, short_name
 
-RATING_HELP = {"again": "Forgot it: review again soon", "hard": "Recalled with serious effort",
-               "good": "Done: recalled with some effort", "easy": "Recalled at once"}
+RATING_HELP = {"again": "Done, but forgot it: review again soon", "hard": "Done, recalled with serious effort",
+               "good": "Recalled with some effort (good); or pick Again, Hard or Easy",
+               "easy": "Done, recalled at once"}
+TOUCH_CSS = """<style>
+.st-key-today_list button { min-height: 44px; }
+@media (max-width: 640px) {  /* a phone: the sessions on the first screen, not the headings' white space */
+  .stMainBlockContainer { padding-top: 3.5rem; }
+  .stMainBlockContainer h1 { font-size: 1.9rem; padding-bottom: 0.25rem; }
+  .stMainBlockContainer h2 { font-size: 1.35rem; padding: 0.5rem 0 0.25rem; }
+}
+</style>"""
 
 
-def tick(plan: Plan, uid: str, status: str, hours: float = 0.0) -> None:
-    """One click: done, missed, partial (missed with the hours studied) or back to planned — saved at once."""
-    if status == "done":
-        new = mark_done(plan, [uid])
-    elif status == "missed":
-        new = mark_missed(plan, [uid], hours)
-    else:
-        new = views.apply_progress(plan, [(uid, "planned", 0.0)])
-    save_progress(new, views.check_in_note(plan, uid, "partly done" if hours else status))
+def action_key(row: str, action: str, uid: str) -> str:
+    """A check-in button's key (session and plan version, see dashboard.state), remembered as drawn this run."""
+    key = _action_key(row, action, uid)
+    ss.today_drawn.add(key)
+    return key
 
 
 def _real(key: str) -> float | None:
@@ -36,115 +47,124 @@ def _real(key: str) -> float | None:
     return float(value) if isinstance(value, int | float) and value > 0 else None
 
 
-def _checked_in(change: Callable[[], Plan], note: str, flash: str | None = None) -> None:
-    """Save a check-in; bad input is a message on the page, never a traceback."""
+def check_in(change: Callable[[], Plan], note: str, said: str) -> None:
+    """Save a check-in and say so beside the list, once; bad input is a message there, never a traceback. Then
+    the page is drawn again from the saved plan (its buttons now carry the new version)."""
     try:
         new = change()
     except InputError as exc:
-        ss.save_error = f"Not saved: {views.field_error(exc.field, exc.message).text}."
-        return
-    if save_progress(new, note) and flash:
-        ss.flash = flash
+        ss.today_flash = ("error", f"Not saved: {views.field_error(exc.field, exc.message).text}.")
+    else:
+        if save_progress(new, note):
+            ss.today_flash = ("ok", said)
+    st.rerun()
 
 
-def done_with_hours(plan: Plan, uid: str, hours_key: str) -> None:
-    """Done, with the real time from the hours field beside the button (prefilled with the planned hours)."""
-    _checked_in(lambda: views.done(plan, uid, _real(hours_key)), views.check_in_note(plan, uid, "done"))
+def _saved(plan: Plan, uid: str, what: str) -> str:
+    return f"Saved — {views.check_in_note(plan, uid, what)}."
 
 
-def rated(plan: Plan, uid: str, rating: str) -> None:
-    unrecorded = rating != "good" and not TAKES_RATING  # said, not dropped without a word
-    _checked_in(lambda: views.done(plan, uid, None, rating), views.check_in_note(plan, uid, f"review ({rating})"),
-                f"Review done; this version of the planner does not record the rating ({rating}) yet."
-                if unrecorded else None)
+def _rated(plan: Plan, s: Session, rating: str) -> None:
+    said = _saved(plan, s.uid, f"review ({rating})")
+    if rating != "good" and not TAKES_RATING:  # said, not dropped without a word
+        said += f" This version of the planner does not record the rating ({rating}) yet."
+    check_in(lambda: views.done(plan, s.uid, None, rating), views.check_in_note(plan, s.uid, f"review ({rating})"),
+             said)
 
 
-def finished(plan: Plan, uid: str, hours_key: str, title: str) -> None:
+def _finished(plan: Plan, s: Session, hours_key: str, title: str) -> None:
+    def change() -> Plan:
+        return views.topic_finished(plan, s.uid, _real(hours_key))
+
     try:
-        new = views.topic_finished(plan, uid, _real(hours_key))
-    except InputError as exc:
-        ss.save_error = f"Not saved: {views.field_error(exc.field, exc.message).text}."
-        return
-    topic = next(s.topic for s in plan.sessions if s.uid == uid)
-    tp = new.progress_of(topic)
+        new = change()
+    except InputError:
+        new = None
+    tp = new.progress_of(s.topic) if new is not None else None
     took = f", {tp.real_hours:g} h in all" if tp is not None and tp.real_hours else ""
-    if save_progress(new, views.check_in_note(plan, uid, "finished")):
-        ss.flash = f"{title}: finished{took}. Change a session's real hours on Progress."
+    check_in(change, views.check_in_note(plan, s.uid, "finished"),
+             f"Saved — {title}: finished{took}. Change a session's real hours on Progress.")
 
 
-def more_time(plan: Plan, uid: str, hours_key: str, more_key: str, title: str) -> None:
+def _more_time(plan: Plan, s: Session, hours_key: str, more_key: str, title: str) -> None:
     more = _real(more_key) or 0.0
-    _checked_in(lambda: views.topic_needs_more(plan, uid, _real(hours_key), more),
-                views.check_in_note(plan, uid, "more time"),
-                f"{title} needs {more:g} h more: the next re-plan schedules them (Re-plan from today, on this "
-                "page or on Progress).")
+    check_in(lambda: views.topic_needs_more(plan, s.uid, _real(hours_key), more),
+             views.check_in_note(plan, s.uid, "more time"),
+             f"Saved — {title} needs {more:g} h more: the next re-plan schedules them (Re-plan from today, "
+             "on this page or on Progress).")
 
 
-def session_row(plan: Plan, s: Session, key: str) -> None:
-    status = views.session_state(s, views.today_in(plan))
+def session_row(plan: Plan, s: Session, row: str, today: dt.date) -> None:
+    """One session: what and when, its state in a word and a symbol (overdue looks different from upcoming), and
+    one tap to tick it. Buttons sit in a row that wraps on a phone instead of stacking full-width columns."""
+    status = views.session_state(s, today)
     label = views.session_line(plan, s)
     if s.status == "missed" and s.done_hours:
         label += f" — {s.done_hours:g} h studied"
     if s.status == "done" and s.real_hours is not None and s.real_hours != s.hours:
         label += f" — took {s.real_hours:g} h"
+    name = md(short_name(plan, s))
+    word = views.STATE_WORDS[status]
+    line = f"{views.STATE_ICONS[status]} {md(label)}"
+    line = f"**{word.capitalize()}:** {line}" if status in ("overdue", "done", "partial", "missed") else line
+    if s.status == "planned" and views.check_in_kind(plan, s) == "last":
+        line += " — last session of this topic: finished, or need more time?"
+    st.markdown(line)
+    buttons = st.container(horizontal=True, gap="small")
     if s.status != "planned":
-        line, state, undo = st.columns([6, 1, 1], vertical_alignment="center")
-        line.markdown(f"{views.STATE_ICONS[status]} {md(label)}")
-        state.markdown(views.STATE_WORDS[status])
-        undo.button("Undo", key=f"{key}_undo_{s.uid}", on_click=tick, args=(plan, s.uid, "planned"),
-                    width="stretch", help="Back to planned")
+        if buttons.button(f"Undo: {name}", key=action_key(row, "undo", s.uid), help="Back to planned"):
+            check_in(lambda: views.apply_progress(plan, [(s.uid, "planned", 0.0)]),
+                     views.check_in_note(plan, s.uid, "planned"), _saved(plan, s.uid, "back to planned"))
         return
     kind = views.check_in_kind(plan, s)
     if kind == "review":
-        line, *rate, missed = st.columns([4.6, 0.9, 0.9, 0.9, 0.9, 1], vertical_alignment="center")
-        line.markdown(f"{views.STATE_ICONS[status]} {md(label)}"
-                  + (" — **overdue**" if status == "overdue" else ""))
-        for col, rating in zip(rate, views.RATINGS, strict=True):
-            col.button(rating.capitalize(), key=f"{key}_{rating}_{s.uid}", on_click=rated,
-                       args=(plan, s.uid, rating), width="stretch", type="primary" if rating == "good" else "secondary",
-                       help=RATING_HELP[rating])
-        missed.button("Missed", key=f"{key}_missed_{s.uid}", on_click=tick, args=(plan, s.uid, "missed"),
-                      width="stretch")
+        for rating in ("good", *(r for r in views.RATINGS if r != "good")):  # Done first: recalled as usual
+            text = f"Done: {name}" if rating == "good" else rating.capitalize()
+            if buttons.button(text, key=action_key(row, rating, s.uid), help=RATING_HELP[rating],
+                              type="primary" if rating == "good" else "secondary"):
+                _rated(plan, s, rating)
+    else:
+        title = views.topic_title(plan, s.topic)
+        hours_key = f"{row}_real_{s.uid}"
+        if kind == "last":
+            if buttons.button(f"Finished: {name}", key=action_key(row, "finished", s.uid), type="primary",
+                              help="Done, and the topic is finished"):
+                _finished(plan, s, hours_key, title)
+        elif buttons.button(f"Done: {name}", key=action_key(row, "done", s.uid), type="primary"):
+            check_in(lambda: views.done(plan, s.uid, _real(hours_key)), views.check_in_note(plan, s.uid, "done"),
+                     _saved(plan, s.uid, "done"))
+    if buttons.button(f"Missed: {name}", key=action_key(row, "missed", s.uid)):
+        check_in(lambda: mark_missed(plan, [s.uid], 0.0), views.check_in_note(plan, s.uid, "missed"),
+                 _saved(plan, s.uid, "missed"))
+    if kind == "review":
         return
-    title = views.topic_title(plan, s.topic)
-    hours_key = f"{key}_real_{s.uid}"
-    if kind == "last":
-        line, hours, fin, more, missed, partial = st.columns([4, 1, 1, 1.1, 1, 1], vertical_alignment="center")
-    else:
-        line, hours, fin, missed, partial = st.columns([5.1, 1, 1, 1, 1], vertical_alignment="center")
-    line.markdown(f"{views.STATE_ICONS[status]} {md(label)}"
-                  + (" — **overdue**" if status == "overdue" else ""))
-    if kind == "last":
-        line.caption("Last session of this topic: finished, or need more time?")
-    hours.number_input("Hours it took", min_value=0.25, max_value=24.0, step=0.25, value=float(s.hours),
-                       key=hours_key, label_visibility="collapsed", format="%g",
-                       help="The time the session really took (planned: "
-                            f"{s.hours:g} h); it measures your pace")
-    if kind == "last":
-        fin.button("Finished", key=f"{key}_finished_{s.uid}", on_click=finished, width="stretch", type="primary",
-                   args=(plan, s.uid, hours_key, title), help="Done, and the topic is finished")
-        with more.popover("More time", width="stretch"):
-            more_key = f"{key}_more_{s.uid}"
-            st.number_input("Hours more it needs", min_value=0.5, max_value=200.0, step=0.5, value=1.0,
+    with buttons.popover(f"Partial: {name}", key=f"{row}_partly_{s.uid}"):
+        studied_key = f"{row}_hours_{s.uid}"
+        st.number_input("Hours studied", min_value=0.5, max_value=max(0.5, s.hours - 0.5), step=0.5,
+                        value=max(0.5, round(s.hours / 2 * 2) / 2), key=studied_key)
+        if st.button("Save partly done", key=action_key(row, "partial", s.uid)):
+            studied = _real(studied_key) or 0.5
+            check_in(lambda: mark_missed(plan, [s.uid], studied), views.check_in_note(plan, s.uid, "partly done"),
+                     _saved(plan, s.uid, f"partly done, {studied:g} h"))
+    with buttons.popover("Time it took", key=f"{row}_took_{s.uid}"):
+        st.number_input("Hours it took", min_value=0.25, max_value=24.0, step=0.25, value=float(s.hours),
+                        key=hours_key, format="%g",
+                        help=f"The time the session really took (planned: {s.hours:g} h); it measures your pace. "
+                             "Then press Done.")
+        if kind == "last":
+            more_key = f"{row}_more_{s.uid}"
+            st.number_input("Or: hours more the topic needs", min_value=0.5, max_value=200.0, step=0.5, value=1.0,
                             key=more_key)
-            st.button("Save", key=f"{key}_more_save_{s.uid}", on_click=more_time,
-                      args=(plan, s.uid, hours_key, more_key, title),
-                      help="This session is done; the next re-plan schedules the hours more")
-    else:
-        fin.button("Done", key=f"{key}_done_{s.uid}", on_click=done_with_hours, args=(plan, s.uid, hours_key),
-                   width="stretch", type="primary")
-    missed.button("Missed", key=f"{key}_missed_{s.uid}", on_click=tick, args=(plan, s.uid, "missed"),
-                  width="stretch")
-    with partial.popover("Partial", width="stretch"):
-        studied = st.number_input("Hours studied", min_value=0.5, max_value=max(0.5, s.hours - 0.5), step=0.5,
-                                  value=max(0.5, round(s.hours / 2 * 2) / 2), key=f"{key}_hours_{s.uid}")
-        st.button("Save", key=f"{key}_partial_{s.uid}", on_click=tick, args=(plan, s.uid, "missed", studied))
+            if st.button("Save: needs more time", key=action_key(row, "more_save", s.uid),
+                         help="This session is done; the next re-plan schedules the hours more"):
+                _more_time(plan, s, hours_key, more_key, views.topic_title(plan, s.topic))
 
 
 def forecast_panel(plan: Plan, today: dt.date, key: str) -> None:
     """The measured pace and the finish with its odds (cached per plan version), as a chart and as text, and
     "re-plan at my pace" when the likely finish leaves the range (a proposal: nothing saved before Accept)."""
-    _, facts, chart_spec = forecast_for(plan, today)
+    with st.spinner("Forecasting your finish…"):
+        _, facts, chart_spec = forecast_for(plan, today)
     st.header("Pace and forecast")
     m = st.columns(3)
     m[0].metric("Your pace", facts.pace_value, help="Real hours per estimated hour")
@@ -156,10 +176,46 @@ def forecast_panel(plan: Plan, today: dt.date, key: str) -> None:
         st.vega_lite_chart(spec=chart_spec, width="stretch", alt=facts.text)
     text.text(facts.text)
     st.write(md(f"{facts.finish_line} {facts.on_time_line}"))
-    if facts.off_range:
-        st.button("Re-plan at my pace", key=f"{key}_at_pace", icon=":material/speed:",
-                  on_click=replanning.propose_at_pace, args=(plan, today),
-                  help="Plans your open topics at your measured pace; you see the proposal before anything changes")
+    if facts.off_range and st.button(
+            "Re-plan at my pace", key=f"{key}_at_pace", icon=":material/speed:",
+            help="Plans your open topics at your measured pace; you see the proposal before anything changes"):
+        with st.spinner("Re-planning at your pace…"):
+            replanning.propose_at_pace(plan, today)
+        st.rerun()
+
+
+def _flash() -> None:
+    """The answer to the last tap, beside the list where it was taken; shown once."""
+    flash = ss.pop("today_flash", None)
+    if flash is None:
+        return
+    kind, text = flash
+    (st.success if kind == "ok" else st.error)(md(text),  # titles are text, never markdown
+                                               icon=":material/check_circle:" if kind == "ok" else ":material/error:")
+
+
+def _overdue(plan: Plan, overdue: tuple[Session, ...], today: dt.date) -> None:
+    hours = round(sum(s.hours for s in overdue), 2)
+    st.header(f"Overdue: {len(overdue)}")
+    st.markdown(f"{len(overdue)} sessions ({hours:g} h) before today, neither ticked nor marked missed.")
+    a, b = st.columns(2)
+    if a.button("I did everything up to today", key=action_key("today", "all_done", "before"), type="primary",
+                icon=":material/done_all:", width="stretch",
+                help="Every session still open before today becomes done as planned; today's stay open"):
+        check_in(lambda: done_before(plan, today), f"done through {today - dt.timedelta(days=1)}",
+                 f"Saved — {len(overdue)} overdue sessions done.")
+    if b.button("Re-plan from today", key="today_replan", icon=":material/update:", width="stretch",
+                help="What you did stays; the rest is planned again from today. You see it before anything "
+                     "changes"):
+        with st.spinner("Re-planning from today…"):
+            replanning.propose(plan, today)
+        st.rerun()
+    replanning.proposal_panel(plan, "today")
+    shown = overdue[-3:]  # the most recent: older ones are on Progress, or gone with one of the buttons above
+    if len(overdue) > len(shown):
+        st.write(f"The {len(shown)} most recent; the other {len(overdue) - len(shown)} are on **Progress**.")
+    for s in reversed(shown):
+        session_row(plan, s, "o", today)
 
 
 def render() -> None:
@@ -172,54 +228,45 @@ def render() -> None:
     plan = result
     today = views.today_in(plan)
     first = plan.active_sessions[0].day if plan.active_sessions else plan.profile.start
-    facts = views.today_facts(plan, max(today, first) if today < first else today)
-    st.title(f"Today · {today:%A %d %B %Y}")
-    st.text(f"{ss.learner} · times in {plan.profile.timezone}")
-
-    m = st.columns(4)
-    m[0].metric("This week done", f"{facts.week_done_hours:g} of {facts.week_planned_hours:g} h",
-                help=f"Hours done this week against the hours planned for it (you offered "
-                     f"{facts.hours_offered:g} h/week)")
-    m[1].metric("Overdue", f"{len(facts.overdue)} sessions", help=f"{facts.overdue_hours:g} h planned before today "
-                                                                  "and neither ticked nor marked missed")
-    if facts.next_milestone:
-        m[2].metric("Next milestone", str(facts.next_milestone[1]), help=facts.next_milestone[0])
-        m[2].caption(md(facts.next_milestone[0]))
-    else:
-        m[2].metric("Next milestone", "—")
-    m[3].metric("Finish", str(facts.finish), help="The planned finish; the forecast below is at your pace")
-
-    forecast_panel(plan, max(today, plan.profile.start), "today")
-
-    if facts.overdue:
-        with st.container(border=True):
-            st.warning(f"**{len(facts.overdue)} overdue sessions** ({facts.overdue_hours:g} h) before today. "
-                       "Tick what you did on **Progress**, or re-plan the rest from today: what you did stays.",
-                       icon=":material/history:")
-            st.button("Re-plan from today", key="today_replan", type="primary", icon=":material/update:",
-                      on_click=replanning.propose, args=(plan, today))
-            replanning.proposal_panel(plan, "today")
-    elif ss.get("proposal") is not None or ss.get("accepted"):
-        with st.container(border=True):
-            replanning.proposal_panel(plan, "today")
+    facts = views.today_facts(plan, today)
+    st.html(TOUCH_CSS)
+    st.title("Today")
+    st.text(f"{today:%a %d %b %Y} · {ss.learner} · times in {plan.profile.timezone}")  # a name is plain text
 
     week = f"{facts.monday:%d %b} – {facts.monday + dt.timedelta(days=6):%d %b}"
-    if today < first:
-        st.info(f"Your plan starts {first:%A %d %B %Y}. Here is your first week.")
-        st.header(f"First week ({week})")
-        for s in (*facts.today_sessions, *facts.week_sessions):
-            session_row(plan, s, "w")
-        return
-    st.header("Today")
-    if not facts.today_sessions:
-        st.write("Nothing planned today.")
-    for s in facts.today_sessions:
-        session_row(plan, s, "t")
-    st.header(f"This week ({week})")
-    if not facts.week_sessions:
-        st.write("No other sessions this week.")
-    for s in facts.week_sessions:
-        session_row(plan, s, "w")
+    ss.today_drawn = set()
+    with st.container(key="today_list"):
+        _flash()
+        lost_slot = st.empty()
+        if facts.overdue:
+            with st.container(border=True):
+                _overdue(plan, facts.overdue, today)
+        elif ss.get("proposal") is not None or ss.get("replan_error") or ss.get("accepted_flash") == "today":
+            with st.container(border=True):
+                replanning.proposal_panel(plan, "today")
+        if today < first:
+            st.info(f"Your plan starts {first:%A %d %B %Y}. Here is your first week.")
+            first_week = views.today_facts(plan, first)
+            st.header(f"First week ({first_week.monday:%d %b} – {first_week.monday + dt.timedelta(days=6):%d %b})")
+            for s in (*first_week.today_sessions, *first_week.week_sessions):
+                session_row(plan, s, "w", today)
+        else:
+            st.header("Sessions today")
+            if not facts.today_sessions:
+                st.write("Nothing planned today.")
+            for s in facts.today_sessions:
+                session_row(plan, s, "t", today)
+            st.header(f"This week ({week})")
+            if not facts.week_sessions:
+                st.write("No other sessions this week.")
+            for s in facts.week_sessions:
+                session_row(plan, s, "w", today)
+
+    if any(key not in ss.today_drawn for key in clicked_actions()):  # drawn for another version, or another day
+        lost_slot.warning(LOST_CLICK, icon=":material/sync_problem:")
+    st.header("Figures")
+    st.markdown(md(figures_line(facts)))
+    forecast_panel(plan, max(today, plan.profile.start), "today")
 
 
 if __name__ == "__main__":  # run as a page by st.navigation

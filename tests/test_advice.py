@@ -335,7 +335,7 @@ def _first_plan(windows: bool = False, upload: bytes | None = None):
 
 def _tick_one(at):
     at = _page(at, "today")
-    next(b for b in at.button if b.label == "Done").click().run()
+    next(b for b in at.button if b.label.startswith("Done: ")).click().run()
     return _page(_ok(at), "plan")
 
 

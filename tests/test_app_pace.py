@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from planner.profile import profile_from_mapping
 from planner.progress import mark_topic_done
 from planner.solve import make_plan
 from planner.store import Store
-from planner.views.today import TAKES_RATING
+from planner.views.today import TAKES_RATING, short_name
 
 pytestmark = pytest.mark.usefixtures("fresh_state", "before_start")
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -70,7 +71,10 @@ def _first_week(plan: Plan) -> list:
 
 
 def _button(at: AppTest, key: str):  # type: ignore[no-untyped-def]
-    return next(b for b in at.button if b.key == key)
+    """A button by key; a check-in's key also names the plan version it was drawn for ("w_v3_done_<uid>")."""
+    row, _, rest = key.partition("_")
+    versioned = re.compile(rf"^{re.escape(row)}_v\d+_{re.escape(rest)}$")
+    return next(b for b in at.button if b.key == key or (b.key and versioned.match(b.key)))
 
 
 def _metrics(at: AppTest) -> dict[str, str]:
@@ -168,7 +172,7 @@ def test_last_session_asks_finished_or_more_time(fresh_state: Path) -> None:
     last = [s for s in _first_week(plan) if views.check_in_kind(plan, s) == "last"]
     finish, more = last[0], last[1]
     at = _today(fresh_state, plan)
-    assert any("finished, or need more time?" in c.value for c in at.caption)
+    assert any("finished, or need more time?" in m.value for m in at.markdown)
     earlier = next(s for s in _first_week(plan) if s.topic == finish.topic and s.uid != finish.uid
                    and s.kind != "review")
     at.number_input(key=f"w_real_{earlier.uid}").set_value(2.5)
@@ -197,7 +201,7 @@ def test_review_rating_buttons(fresh_state: Path) -> None:
     review = next(s for s in _first_week(plan) if s.kind == "review")
     at = _today(fresh_state, plan)
     labels = [b.label for b in at.button if b.key and b.key.endswith(review.uid) and b.key.startswith("w_")]
-    assert labels[:4] == ["Again", "Hard", "Good", "Easy"]
+    assert labels[:4] == [f"Done: {short_name(plan, review)}", "Again", "Hard", "Easy"]  # Done is "good"
     _button(at, f"w_hard_{review.uid}").click().run()
     _ok(at)
     stored = _stored(fresh_state)

@@ -13,6 +13,7 @@ import pytest
 
 from tests.test_e2e_browser import (  # noqa: F401  (fixtures)
     CHROMIUM,
+    DONE,
     TIMEOUT,
     VIEWPORT,
     Server,
@@ -26,7 +27,7 @@ from tests.test_e2e_browser import (  # noqa: F401  (fixtures)
 )
 
 AXE = Path(__file__).resolve().parent / "js" / "node_modules" / "axe-core" / "axe.min.js"
-PAGES = {"today": "Next milestone", "plan": "Make my plan", "progress": "Per phase", "calendar": "Sync now",
+PAGES = {"today": "Pace and forecast", "plan": "Make my plan", "progress": "Per phase", "calendar": "Sync now",
          "learners": "Backup and restore"}
 
 pytestmark = [
@@ -56,7 +57,7 @@ def test_every_page_has_no_serious_axe_violation(server: Server, browser: Any) -
     page = browser.new_page(viewport=VIEWPORT)
     _make_plan(page, server.url)
     _open(page, server.url)
-    _click(page, "Done")  # a ticked session too, so its row and Undo are checked
+    _click(page, DONE)  # a ticked session too, so its row and Undo are checked
     found: dict[str, list[dict[str, Any]]] = {}
     for path, landmark in PAGES.items():
         _open(page, f"{server.url}/{path}")

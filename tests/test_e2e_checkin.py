@@ -68,22 +68,24 @@ def test_check_in_with_real_hours_a_rated_review_and_the_forecast(server: Server
     _open(page, server.url)  # Today is the main page
     _no_traceback(page)
 
+    page.locator(f"{_key(f'w_took_{session.uid}')} button").first.click()  # the hours sit one tap away
     hours = page.locator(f"{_key(f'w_real_{session.uid}')} input")
     expect(hours).to_have_value(f"{session.hours:g}")  # prefilled with the planned hours
     hours.fill(f"{session.hours + 1.5:g}")
     hours.press("Tab")
     _idle(page)
-    page.locator(f"{_key(f'w_done_{session.uid}')} button").click()
+    page.keyboard.press("Escape")  # the popover closes; the Done beside it takes the hours typed
+    page.locator(f"{_key(f'w_v1_done_{session.uid}')} button").click()
     _idle(page)
     _no_traceback(page)
     stored = _sessions(server.db)[session.uid]
     assert (stored["status"], stored.get("real_hours")) == ("done", session.hours + 1.5)
     expect(page.get_by_text(f"took {session.hours + 1.5:g} h")).to_be_visible()
 
-    rating = page.locator(f"{_key(f'w_hard_{review.uid}')} button").first
+    rating = page.locator(f"{_key(f'w_v2_hard_{review.uid}')} button").first
     expect(rating).to_have_text("Hard")
     for name in ("again", "good", "easy"):
-        expect(page.locator(f"{_key(f'w_{name}_{review.uid}')} button").first).to_be_visible()
+        expect(page.locator(f"{_key(f'w_v2_{name}_{review.uid}')} button").first).to_be_visible()
     rating.click()
     _idle(page)
     _no_traceback(page)

@@ -56,6 +56,36 @@ def session_line(plan: Plan, s: Session) -> str:
     return f"{s.start:%a %H:%M}–{s.end:%H:%M} · {titles.get(s.topic, s.topic)} ({kind}, {s.hours:g} h)"
 
 
+def short_name(plan: Plan, s: Session, limit: int = 24) -> str:
+    """A session in a few words for a button ("Linear algebra 2/5", "Linear algebra review"): the button's label is
+    its accessible name, so a screen reader hears which session a Done or Missed button is for."""
+    title = topic_title(plan, s.topic)
+    if len(title) > limit:
+        title = title[:limit - 1].rstrip() + "…"
+    if s.kind == "study":
+        count = sum(1 for x in plan.active_sessions if x.topic == s.topic and x.kind == s.kind)
+        return f"{title} {s.ordinal}/{count}"
+    return f"{title} {s.kind}"
+
+
+def figures_line(facts: TodayFacts) -> str:
+    """Today's figures in one line (plain text): they come after the sessions, so they should not take a screen."""
+    parts = [f"This week {facts.week_done_hours:g} of {facts.week_planned_hours:g} h done",
+             f"{len(facts.overdue)} overdue ({facts.overdue_hours:g} h)"]
+    if facts.next_milestone:
+        parts.append(f"next milestone {facts.next_milestone[1]}: {facts.next_milestone[0]}")
+    parts.append(f"planned finish {facts.finish}")
+    return " · ".join(parts)
+
+
+def done_before(plan: Plan, today: dt.date) -> Plan:
+    """"I did everything up to today": every session still planned before today is done as planned; today's stay
+    open, and sessions already ticked or missed keep what was said about them."""
+    from planner.progress import mark_done_through
+
+    return mark_done_through(plan, today - dt.timedelta(days=1))
+
+
 # ---------------------------------------------------------------- the check-in
 
 RATINGS = ("again", "hard", "good", "easy")  # a review's recall, as the fsrs package rates it; "good" is plain Done
