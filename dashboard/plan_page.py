@@ -1,4 +1,4 @@
-"""Plan: the learner's form (sidebar), "Make my plan", the does-not-fit panel with its remedies, and the plan."""
+"""Plan: the learner's form (first column), "Make my plan", the does-not-fit panel with its remedies, and the plan."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import streamlit as st
 from dashboard import replanning
 from dashboard.state import (
     CONTENT,
-    FIRST_VIEW_DELAY_S,
     FORM_KEYS,
     bands_for,
     canonical,
@@ -38,6 +37,7 @@ from planner.profile import WEEKDAYS, profile_from_mapping
 from planner.solve import Infeasible
 from planner.store import default_db_path
 from planner.views.form import calendar_line, check_busy_size, free_hours_in_windows, keep_busy_file
+from planner.views.known import known_topic_choices, known_topics
 
 # Narrow columns for the short fields, so the topic column is never cut at 1280 px.
 SESSION_COLUMNS: dict[str, Any] = {
@@ -49,6 +49,8 @@ SESSION_COLUMNS: dict[str, Any] = {
     "Status": st.column_config.TextColumn(width=80),
 }
 HOLIDAYS_HELP = "One country (DE) or country-region (DE-BY) code; its public holidays become days off."
+# Fields in the form's "optional" expander: closed, its tables are not in the Tab order on the way to Make my plan.
+EXTRA_FIELDS = ("windows", "blackouts", "holidays")
 WINDOWS_HELP = ("When you can study: a row per window, e.g. mon-fri 18:30-22:00, sat 09:00-12:00 and sat 14:00-17:00. "
                 "Sessions stay inside these windows (leave Weekday/Weekend start empty). No rows: each study day "
                 "from its start time.")
@@ -297,17 +299,14 @@ def profile_form() -> None:
     for key in FORM_KEYS:  # widgets forget their values on other pages: restore the last ones
         if f"f_{key}" not in ss and key in values:
             ss[f"f_{key}"] = values[key]
-    base_topics = {t.id: f"P{t.phase} · {t.title}" for t in curriculum.topics if t.elective is None}
-    all_titles = {t.id: f"{t.title} (specialization)" if t.elective else f"P{t.phase} · {t.title}"
-                  for t in curriculum.topics}
-    skip_options = [*base_topics, *[t for t in ss.get("f_skip") or [] if t not in base_topics and t in all_titles]]
+    known_choices = known_topic_choices(curriculum, str(ss.get("f_background") or ""), ss.get("f_skip") or [])
     elective_titles = {e.id: e.title for e in curriculum.electives}
     timezone_options = timezones()
     if ss.get("f_timezone") not in timezone_options:
         ss.f_timezone = "UTC"
 
     with st.form("profile"):
-        st.header("Your situation")
+        st.header("Your situation", anchor=False)
         st.selectbox("Background", list(bands), key="f_background", format_func=lambda k: bands[k].label,
                      help="Month range of the path for this background, and the weekly hours it implies.")
         band = bands.get(str(ss.get("f_background")))
@@ -336,28 +335,34 @@ def profile_form() -> None:
                       help="Empty: 19:00 (09:00 when a weekday holds more than 4 h)")
         c2.time_input("Weekend start", key="f_session_start_weekend", step=900, help="Empty: 10:00")
         _field_error("session_start")
-        st.caption("Study windows (optional)", help=WINDOWS_HELP)
-        windows = views.windows_table(values.get("windows") or "")
-        st.data_editor(
-            windows, key=_versioned("windows"), num_rows="dynamic", hide_index=True, width="stretch",
-            column_config={
-                "Days": st.column_config.SelectboxColumn("Days", options=views.window_day_options(windows),
-                                                         width=72),
-                "Time": st.column_config.TextColumn("Time", width=104, help="From-to, e.g. 18:30-22:00 (24:00 "
-                                                                            "is midnight at the day's end)")})
-        _field_error("windows")
-        st.caption("Blackout periods (days off)")
-        st.data_editor(
-            views.blackout_table(values.get("blackouts") or []), key=_versioned("blackouts"),
-            num_rows="dynamic", hide_index=True, width="stretch",
-            column_config={"From": st.column_config.DateColumn("From", format="YYYY-MM-DD"),
-                           "To": st.column_config.DateColumn("To", format="YYYY-MM-DD")},
-        )
-        _field_error("blackouts")
-        st.text_input("Public holidays of", key="f_holidays", placeholder="e.g. DE or DE-BY", help=HOLIDAYS_HELP)
-        _field_error("holidays")
-        st.multiselect("Topics I already know", skip_options, key="f_skip",
-                       format_func=lambda t: all_titles.get(t, t))
+        err = ss.get("form_error")
+        kept_extra = bool(values.get("windows") or values.get("blackouts") or values.get("holidays"))
+        with st.expander("Study windows, days off, holidays (optional)",
+                         expanded=kept_extra or (err is not None and err.widget in EXTRA_FIELDS)):
+            st.caption("Study windows", help=WINDOWS_HELP)
+            windows = views.windows_table(values.get("windows") or "")
+            st.data_editor(
+                windows, key=_versioned("windows"), num_rows="dynamic", hide_index=True, width="stretch",
+                column_config={
+                    "Days": st.column_config.SelectboxColumn("Days", options=views.window_day_options(windows),
+                                                             width=72),
+                    "Time": st.column_config.TextColumn("Time", width=104, help="From-to, e.g. 18:30-22:00 (24:00 "
+                                                                                "is midnight at the day's end)")})
+            _field_error("windows")
+            st.caption("Blackout periods (days off)")
+            st.data_editor(
+                views.blackout_table(values.get("blackouts") or []), key=_versioned("blackouts"),
+                num_rows="dynamic", hide_index=True, width="stretch",
+                column_config={"From": st.column_config.DateColumn("From", format="YYYY-MM-DD"),
+                               "To": st.column_config.DateColumn("To", format="YYYY-MM-DD")},
+            )
+            _field_error("blackouts")
+            st.text_input("Public holidays of", key="f_holidays", placeholder="e.g. DE or DE-BY", help=HOLIDAYS_HELP)
+            _field_error("holidays")
+        st.multiselect("Topics I already know", list(known_choices), key="f_skip",
+                       format_func=lambda t: known_choices.get(t, t),
+                       help="Left out of the plan with Make my plan; the Plan page says how many hours that saves. "
+                            "Topics your background skips anyway are not offered.")
         _field_error("skip")
         st.multiselect("Specializations to add", list(elective_titles), key="f_electives",
                        format_func=lambda e: elective_titles.get(e, e))
@@ -371,52 +376,19 @@ def profile_form() -> None:
 
 
 def render() -> None:
-    """The plan first, the form (sidebar) after it: the page's first chart is on screen before the form's widgets
-    are built."""
-    if first_view():
-        return
-    ss.plan_page_drawn = True
-    main()
-    with st.sidebar:
+    """The form in the first column: first in the Tab order (a keyboard reaches Make my plan before the results)
+    and, at phone width where the columns stack, on the first screen with the plan right after Make my plan.
+    The plan's column is built first, so its figures and chart are sent before the form's widgets."""
+    st.title(curriculum_for(CONTENT).title, anchor=False)
+    form_col, plan_col = st.columns([1, 2], gap="large")
+    with plan_col:
+        main()
+    with form_col:
         learner_picker()
         profile_form()
 
 
-def first_view() -> bool:
-    """The first time a tab shows a plan here: its figures and weekly chart alone, the rest when the browser asks.
-
-    Every element type is JavaScript the browser loads and starts; sent with the form's ~20 widgets, the tables
-    and the second chart, the first chart reached the screen ~1 s later (docs/dashboard-speed.md). So the first
-    run sends what the learner came to see, and a fragment whose timer runs in the browser asks for the whole page
-    a moment later. Not when there is anything else to show first (an error, a question, a proposal)."""
-    if FIRST_VIEW_DELAY_S is None or ss.get("plan_page_drawn") or ss.get("form_error") is not None \
-            or ss.get("confirm_plan") is not None or ss.get("proposal") is not None or ss.get("replan_error"):
-        return False
-    result, problems = current()
-    if not isinstance(result, Plan) or problems:
-        return False
-    curriculum = curriculum_for(CONTENT)
-    st.title(curriculum.title)
-    plan_figures(result)
-    with st.sidebar:
-        st.caption("Your inputs follow in a moment.")
-    ss.first_view_sent = True
-    _rest_of_page()
-    return True
-
-
-@st.fragment(run_every=FIRST_VIEW_DELAY_S or 1.0)
-def _rest_of_page() -> None:
-    """Runs once with the first view (nothing to do), then when the browser's timer fires: the whole page."""
-    if ss.pop("first_view_sent", False):
-        return
-    ss.plan_page_drawn = True
-    st.rerun(scope="app")
-
-
 def main() -> None:
-    curriculum = curriculum_for(CONTENT)
-    st.title(curriculum.title)
     err = ss.get("form_error")
     if err is not None:
         st.error(f"Check your input — {md(err.text)}", icon=":material/error:")
@@ -460,7 +432,7 @@ def confirm_panel() -> None:
 
 
 def welcome() -> None:
-    st.info("Fill in the form on the left — or keep the defaults — and press **Make my plan**. You get a dated "
+    st.info("Fill in the form *Your situation* — or keep the defaults — and press **Make my plan**. You get a dated "
             "study schedule that finishes inside the month range your background promises, ready for your "
             "calendar.")
     st.header("How long the path takes")
@@ -517,6 +489,9 @@ def plan_view(plan: Plan, problems: list[str]) -> None:
     if problems:
         st.error(f"Internal error: the plan breaks a rule ({md(problems[0])}). Please report it.")
     plan_figures(plan)
+    known = known_topics(plan, curriculum_for(CONTENT))
+    if known is not None:
+        st.caption(md(known.text()))
     _, gantt = charts(plan_key(), plan)
     # Phases and milestones full width, one under the other: side by side they are cut at 1280 px
     if plan.phases:
