@@ -327,13 +327,14 @@ def profile_form() -> None:
         st.date_input("Start date", key="f_start", format="YYYY-MM-DD", min_value=views.FIRST_DATE,
                       max_value=views.LAST_DATE)
         _field_error("start")
-        st.selectbox("Timezone", timezone_options, key="f_timezone",
-                     help="New learners start with your browser's timezone.")
+        st.selectbox("Timezone", timezone_options, key="f_timezone")
         _field_error("timezone")
         c1, c2 = st.columns(2)
-        c1.time_input("Weekday start", key="f_session_start_weekday", step=900,
-                      help="Empty: 19:00 (09:00 when a weekday holds more than 4 h)")
-        c2.time_input("Weekend start", key="f_session_start_weekend", step=900, help="Empty: 10:00")
+        c1.time_input("Weekday start", key="f_session_start_weekday", step=900)
+        c2.time_input("Weekend start", key="f_session_start_weekend", step=900)
+        # Help as words, not "?" buttons: each is a Tab stop on the keyboard's way to Make my plan.
+        st.caption("Empty starts: 19:00 on weekdays (09:00 when a weekday holds more than 4 h), 10:00 at weekends. "
+                   "New learners start in your browser's timezone.")
         _field_error("session_start")
         err = ss.get("form_error")
         kept_extra = bool(values.get("windows") or values.get("blackouts") or values.get("holidays"))
@@ -361,8 +362,7 @@ def profile_form() -> None:
             _field_error("holidays")
         st.multiselect("Topics I already know", list(known_choices), key="f_skip",
                        format_func=lambda t: known_choices.get(t, t),
-                       help="Left out of the plan with Make my plan; the Plan page says how many hours that saves. "
-                            "Topics your background skips anyway are not offered.")
+                       placeholder="None: each is left out of your plan")
         _field_error("skip")
         st.multiselect("Specializations to add", list(elective_titles), key="f_electives",
                        format_func=lambda e: elective_titles.get(e, e))
