@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as dt
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,6 @@ from dashboard.state import (
     FORM_KEYS,
     bands_for,
     canonical,
-    charts,
     current,
     curriculum_for,
     learner_picker,
@@ -474,15 +475,34 @@ def totals_caption(plan: Plan) -> str:
     return f"Total {totals.total:g} h = {totals.text}."
 
 
+@dataclass(frozen=True)
+class Drawings:
+    """A plan's two charts as Vega-Lite specs, with their text equivalents."""
+
+    weekly: dict[str, Any]
+    weekly_alt: str
+    gantt: dict[str, Any]
+    gantt_alt: str
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def drawings(key: str, _plan: Plan) -> Drawings:
+    """Built and checked once per plan (key: its inputs, or learner + saved version), so a rerun sends them as they
+    are: Altair's to_dict validates each chart (~0.1 s) and the timeline's words took 1 s on every run. Used as
+    copies (Streamlit may change the spec it is given)."""
+    return Drawings(views.weekly_chart(_plan).to_dict(), views.weekly_alt(_plan), views.gantt_chart(_plan).to_dict(),
+                    views.gantt_alt(_plan))
+
+
 def plan_figures(plan: Plan) -> None:
-    """Who and when, the four figures, the hours, and the weekly chart: the top of the page (and its first view)."""
+    """Who and when, the four figures, the hours, and the weekly chart: the top of the page."""
     st.text(f"{ss.learner} · {plan.requirements.background.replace('_', ' ')} · from {plan.profile.start} "
             f"({plan.profile.timezone})")
     for col, (label, value, help_text) in zip(st.columns(4), views.plan_metrics(plan), strict=True):
         col.metric(label, value, help=help_text)
     st.caption(totals_caption(plan) + " " + views.pacing_caption(plan))
-    weekly, _ = charts(plan_key(), plan)
-    st.altair_chart(weekly, width="stretch", alt=views.weekly_alt(plan))
+    drawn = drawings(plan_key(), plan)
+    st.vega_lite_chart(spec=copy.deepcopy(drawn.weekly), width="stretch", alt=drawn.weekly_alt)
 
 
 def plan_view(plan: Plan, problems: list[str]) -> None:
@@ -492,7 +512,7 @@ def plan_view(plan: Plan, problems: list[str]) -> None:
     known = known_topics(plan, curriculum_for(CONTENT))
     if known is not None:
         st.caption(md(known.text()))
-    _, gantt = charts(plan_key(), plan)
+    drawn = drawings(plan_key(), plan)
     # Phases and milestones full width, one under the other: side by side they are cut at 1280 px
     if plan.phases:
         st.header("Phases")
@@ -505,25 +525,41 @@ def plan_view(plan: Plan, problems: list[str]) -> None:
                      column_config={"Months in": st.column_config.NumberColumn(format="%.1f"),
                                     "Path says (months)": st.column_config.TextColumn("Path says")})
         st.caption("Each success-checklist item is reached when the last session of the topics it needs is over.")
-    st.altair_chart(gantt, width="stretch", alt=views.gantt_alt(plan))
-    with st.expander("All sessions"):
-        phase_numbers = [r["phase"] for r in plan.phase_rows()]
-        titles = {p.number: p.title for p in plan.phases}
-        chosen = st.multiselect("Phases", phase_numbers, key="phase_filter", placeholder="All phases",
-                                format_func=lambda n: views.phase_label(n, titles.get(n, "")))
-        table = views.sessions_frame(plan, chosen)
-        st.caption(f"{len(table)} sessions, {table['Hours'].sum():g} h")
-        st.dataframe(table, hide_index=True, width="stretch", column_config=SESSION_COLUMNS)
-    with st.expander("Plan quality"):
-        st.caption(views.quality_caption(plan))
-        st.dataframe(views.fidelity_frame(plan), hide_index=True, width="stretch",
-                     column_config={"Share of hours": st.column_config.NumberColumn(format="%.1f %%"),
-                                    "Share of path weeks": st.column_config.NumberColumn(format="%.1f %%"),
-                                    "Study hours": st.column_config.NumberColumn(format="%.1f h")})
-        st.caption("Each phase's share of your study hours next to its share of the path's weeks.")
-    with st.expander("About this plan"):
-        st.dataframe(pd.DataFrame(views.about_plan_rows(plan), columns=["", "Value"]), hide_index=True,
-                     width="stretch")
+    st.vega_lite_chart(spec=copy.deepcopy(drawn.gantt), width="stretch", alt=drawn.gantt_alt)
+    # The expanders' tables are built only while open (a rerun when one opens): a 1,000-session table took
+    # half a second of every run of the page, open or not.
+    sessions = st.expander("All sessions", key="plan_sessions_open", on_change="rerun")
+    if sessions.open:
+        with sessions:
+            all_sessions(plan)
+    quality = st.expander("Plan quality", key="plan_quality_open", on_change="rerun")
+    if quality.open:
+        with quality:
+            plan_quality(plan)
+    about = st.expander("About this plan", key="plan_about_open", on_change="rerun")
+    if about.open:
+        with about:
+            st.dataframe(pd.DataFrame(views.about_plan_rows(plan), columns=["", "Value"]), hide_index=True,
+                         width="stretch")
+
+
+def all_sessions(plan: Plan) -> None:
+    phase_numbers = [r["phase"] for r in plan.phase_rows()]
+    titles = {p.number: p.title for p in plan.phases}
+    chosen = st.multiselect("Phases", phase_numbers, key="phase_filter", placeholder="All phases",
+                            format_func=lambda n: views.phase_label(n, titles.get(n, "")))
+    table = views.sessions_frame(plan, chosen)
+    st.caption(f"{len(table)} sessions, {table['Hours'].sum():g} h")
+    st.dataframe(table, hide_index=True, width="stretch", column_config=SESSION_COLUMNS)
+
+
+def plan_quality(plan: Plan) -> None:
+    st.caption(views.quality_caption(plan))
+    st.dataframe(views.fidelity_frame(plan), hide_index=True, width="stretch",
+                 column_config={"Share of hours": st.column_config.NumberColumn(format="%.1f %%"),
+                                "Share of path weeks": st.column_config.NumberColumn(format="%.1f %%"),
+                                "Study hours": st.column_config.NumberColumn(format="%.1f h")})
+    st.caption("Each phase's share of your study hours next to its share of the path's weeks.")
 
 
 def today_for(plan: Plan) -> dt.date:

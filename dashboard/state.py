@@ -211,12 +211,6 @@ def plan_key() -> str:
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def charts(key: str, _plan: Plan) -> tuple[Any, Any]:
-    """The plan's two Altair charts, built once per plan (they take ~0.25 s; a rerun of the page should not)."""
-    return views.weekly_chart(_plan), views.gantt_chart(_plan)
-
-
-@st.cache_resource(max_entries=16, show_spinner=False)
 def _forecast(key: str, day: str, _plan: Plan) -> tuple[Forecast, views.ForecastFacts, dict[str, Any]]:
     fc = forecast(_plan, dt.date.fromisoformat(day))
     facts = views.forecast_facts(fc)
