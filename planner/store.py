@@ -388,9 +388,13 @@ class Store:
         """Learners created without a plan (saved with CREATED_NOTE and nothing since): their profile is only the
         form's defaults, never planned, so the dashboard opens them on the empty form."""
         with self._guard(), self._connect() as conn:
-            rows = conn.execute("SELECT l.name FROM learners l JOIN versions v ON v.name = l.name AND "
-                                "v.version = l.version WHERE l.plan IS NULL AND v.note = ?", (CREATED_NOTE,))
-            return {str(r[0]) for r in rows}
+            try:
+                rows = conn.execute("SELECT l.name FROM learners l JOIN versions v ON v.name = l.name AND "
+                                    "v.version = l.version WHERE l.plan IS NULL AND v.note = ?",
+                                    (CREATED_NOTE,)).fetchall()
+            except sqlite3.OperationalError:  # a read-only file from before the table existed
+                return set()
+        return {str(r[0]) for r in rows}
 
     def last(self) -> Learner | None:
         """The learner used most recently (the one to restore on reload)."""
