@@ -8,7 +8,8 @@ Measures, as a learner sees them (wall clock from the click or navigation to the
   new-tab      a new tab (a new session in the same browser) on the Plan page until its first chart is drawn;
                load-whole: until the whole Plan page (its form's Make my plan) is there
   first-visit  the same load in a new browser profile (nothing cached in the browser), for comparison
-  page-switch  a click on another page in the app's navigation (Today -> Plan) until its first chart is drawn
+  page-switch  a click on another page in the app's navigation (Today -> Plan) until its form's Make my plan
+               is there
   make-plan    "Make my plan" with new inputs (weekly hours never planned before) until the new figures show
   regenerate   "I'm behind — regenerate from today" on a plan with progress until the proposal shows
   done         a Done click on Today until the session shows as done (saved to the database first)
@@ -120,10 +121,10 @@ def measure(url: str, chromium: str, runs: int) -> dict[str, list[float]]:
         _idle(today)
         for _ in range(runs):  # the learner's daily first look: Today again, in a warm browser
             out["today-load"].append(_today_load(today, url))
-        for _ in range(runs):  # Today -> Plan through the navigation, then back
+        for _ in range(runs):  # Today -> Plan through the navigation (Today has a chart too: wait for the form)
             t0 = time.perf_counter()
             _nav_click(today, "Plan")
-            _chart(today)
+            today.get_by_role("button", name="Make my plan", exact=True).wait_for(timeout=120_000)
             out["page-switch"].append(time.perf_counter() - t0)
             _idle(today)
             _nav(today, "Today")
