@@ -361,9 +361,6 @@ def worker_dashboard(runs: int) -> dict[str, Any]:
 
         sys.path.insert(0, str(ROOT))  # the dashboard package, not bench/dashboard.py beside this script
         sys.modules.pop("dashboard", None)
-        from dashboard import state
-
-        state.FIRST_VIEW_DELAY_S = None  # the Plan page whole at once: an AppTest has no browser to fire the timer
         app = str(ROOT / "app.py")
         sources = [app, *map(str, sorted((ROOT / "dashboard").glob("*.py")))]
         text = "".join(Path(f).read_text(encoding="utf-8") for f in sources)

@@ -66,7 +66,12 @@ def saved_learner() -> bool:
 # ---------------------------------------------------------------- 1. the subscription feed
 
 
+def ask_rotate() -> None:
+    ss.rotate_confirm = True
+
+
 def on_rotate() -> None:
+    ss.rotate_confirm = False
     try:
         rotate_token(store(), ss.learner)
     except InputError as exc:
@@ -104,13 +109,28 @@ def feed_section() -> None:
     with st.expander("How to subscribe", icon=":material/help:"):
         st.markdown(SUBSCRIBE_STEPS)
         st.caption(REMOTE_NOTE)
-    st.button("New secret link", key="feed_rotate", on_click=on_rotate, icon=":material/key:",
-              help="Makes a new link; the old one stops working at once (use it when the link was shared by "
-                   "mistake)")
+    rotate_question()
     if ss.get("feed_notice"):
         st.warning(md(ss.pop("feed_notice")))
     if ss.get("feed_error"):
         st.error(md(ss.pop("feed_error")))
+
+
+def rotate_question() -> None:
+    """A new link kills the old one for every calendar subscribed to it: the page asks before it does that."""
+    if not ss.get("rotate_confirm"):
+        st.button("New secret link…", key="feed_rotate", on_click=ask_rotate, icon=":material/key:",
+                  help="Asks first: a new link stops the current one (use it when the link was shared by mistake)")
+        return
+    with st.container(border=True):
+        st.warning("**Make a new secret link?** The link above stops working at once: every calendar subscribed "
+                   "to it (yours too) gets no more updates of your plan until you subscribe it to the new link. "
+                   "Anyone who has the old link can no longer read your plan.", icon=":material/key:")
+        c1, c2 = st.columns(2)
+        c1.button("Yes, make a new link", key="feed_rotate_confirm", on_click=on_rotate, type="primary",
+                  width="stretch")
+        c2.button("Keep the current link", key="feed_rotate_cancel", width="stretch",
+                  on_click=lambda: ss.__setitem__("rotate_confirm", False))
 
 
 # ---------------------------------------------------------------- 2. CalDAV sync

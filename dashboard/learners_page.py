@@ -7,14 +7,26 @@ import sqlite3
 import pandas as pd
 import streamlit as st
 
-from dashboard.state import CONTENT, boot, curriculum_for, learner_picker, md, open_learner, ss, store
+from dashboard.state import (
+    CONTENT,
+    boot,
+    curriculum_for,
+    learner_picker,
+    md,
+    new_learner_form,
+    open_learner,
+    ss,
+    store,
+)
 from planner import views
 from planner.errors import InputError
 from planner.feedtokens import forget_learner
-from planner.store import StaleVersion, StoreError, check_name, shown_name
+from planner.store import CREATED_NOTE, StaleVersion, StoreError, check_name, shown_name
 
 
 def on_new_learner() -> None:
+    """Keep the new learner at once (the form's defaults, no plan), so the name is in the list until it is deleted,
+    then open them on the Plan page's form."""
     try:
         name = check_name(ss.get("new_learner", ""))
     except InputError as exc:
@@ -23,9 +35,15 @@ def on_new_learner() -> None:
     if name in store().names():
         ss.learner_error = "Name: that learner exists already; pick it in the Learner list"
         return
+    try:
+        store().save(name, views.form_to_mapping(new_learner_form()), None, expected_version=0, note=CREATED_NOTE)
+    except (StaleVersion, StoreError, InputError) as exc:
+        ss.learner_error = f"Could not create {shown_name(name)}: {getattr(exc, 'message', exc)}"
+        return
     ss.learner_error = None
     ss.new_learner = ""
     open_learner(name)
+    ss.flash = f"Created {name}, with no plan yet: fill in the form on the Plan page and press Make my plan."
 
 
 def on_restore(version: int) -> None:

@@ -1,10 +1,12 @@
-"""Plan: the learner's form (sidebar), "Make my plan", the does-not-fit panel with its remedies, and the plan."""
+"""Plan: the learner's form (first column), "Make my plan", the does-not-fit panel with its remedies, and the plan."""
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as dt
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +16,9 @@ import streamlit as st
 from dashboard import replanning
 from dashboard.state import (
     CONTENT,
-    FIRST_VIEW_DELAY_S,
     FORM_KEYS,
     bands_for,
     canonical,
-    charts,
     current,
     curriculum_for,
     learner_picker,
@@ -38,6 +38,7 @@ from planner.profile import WEEKDAYS, profile_from_mapping
 from planner.solve import Infeasible
 from planner.store import default_db_path
 from planner.views.form import calendar_line, check_busy_size, free_hours_in_windows, keep_busy_file
+from planner.views.known import known_topic_choices, known_topics
 
 # Narrow columns for the short fields, so the topic column is never cut at 1280 px.
 SESSION_COLUMNS: dict[str, Any] = {
@@ -49,6 +50,8 @@ SESSION_COLUMNS: dict[str, Any] = {
     "Status": st.column_config.TextColumn(width=80),
 }
 HOLIDAYS_HELP = "One country (DE) or country-region (DE-BY) code; its public holidays become days off."
+# Fields in the form's "optional" expander: closed, its tables are not in the Tab order on the way to Make my plan.
+EXTRA_FIELDS = ("windows", "blackouts", "holidays")
 WINDOWS_HELP = ("When you can study: a row per window, e.g. mon-fri 18:30-22:00, sat 09:00-12:00 and sat 14:00-17:00. "
                 "Sessions stay inside these windows (leave Weekday/Weekend start empty). No rows: each study day "
                 "from its start time.")
@@ -297,17 +300,14 @@ def profile_form() -> None:
     for key in FORM_KEYS:  # widgets forget their values on other pages: restore the last ones
         if f"f_{key}" not in ss and key in values:
             ss[f"f_{key}"] = values[key]
-    base_topics = {t.id: f"P{t.phase} · {t.title}" for t in curriculum.topics if t.elective is None}
-    all_titles = {t.id: f"{t.title} (specialization)" if t.elective else f"P{t.phase} · {t.title}"
-                  for t in curriculum.topics}
-    skip_options = [*base_topics, *[t for t in ss.get("f_skip") or [] if t not in base_topics and t in all_titles]]
+    known_choices = known_topic_choices(curriculum, str(ss.get("f_background") or ""), ss.get("f_skip") or [])
     elective_titles = {e.id: e.title for e in curriculum.electives}
     timezone_options = timezones()
     if ss.get("f_timezone") not in timezone_options:
         ss.f_timezone = "UTC"
 
     with st.form("profile"):
-        st.header("Your situation")
+        st.header("Your situation", anchor=False)
         st.selectbox("Background", list(bands), key="f_background", format_func=lambda k: bands[k].label,
                      help="Month range of the path for this background, and the weekly hours it implies.")
         band = bands.get(str(ss.get("f_background")))
@@ -331,36 +331,42 @@ def profile_form() -> None:
         st.date_input("Start date", key="f_start", format="YYYY-MM-DD", min_value=views.FIRST_DATE,
                       max_value=views.LAST_DATE)
         _field_error("start")
-        st.selectbox("Timezone", timezone_options, key="f_timezone",
-                     help="New learners start with your browser's timezone.")
+        st.selectbox("Timezone", timezone_options, key="f_timezone")
         _field_error("timezone")
         c1, c2 = st.columns(2)
-        c1.time_input("Weekday start", key="f_session_start_weekday", step=900,
-                      help="Empty: 19:00 (09:00 when a weekday holds more than 4 h)")
-        c2.time_input("Weekend start", key="f_session_start_weekend", step=900, help="Empty: 10:00")
+        c1.time_input("Weekday start", key="f_session_start_weekday", step=900)
+        c2.time_input("Weekend start", key="f_session_start_weekend", step=900)
+        # Help as words, not "?" buttons: each is a Tab stop on the keyboard's way to Make my plan.
+        st.caption("Empty starts: 19:00 on weekdays (09:00 when a weekday holds more than 4 h), 10:00 at weekends. "
+                   "New learners start in your browser's timezone.")
         _field_error("session_start")
-        st.caption("Study windows (optional)", help=WINDOWS_HELP)
-        windows = views.windows_table(values.get("windows") or "")
-        st.data_editor(
-            windows, key=_versioned("windows"), num_rows="dynamic", hide_index=True, width="stretch",
-            column_config={
-                "Days": st.column_config.SelectboxColumn("Days", options=views.window_day_options(windows),
-                                                         width=72),
-                "Time": st.column_config.TextColumn("Time", width=104, help="From-to, e.g. 18:30-22:00 (24:00 "
-                                                                            "is midnight at the day's end)")})
-        _field_error("windows")
-        st.caption("Blackout periods (days off)")
-        st.data_editor(
-            views.blackout_table(values.get("blackouts") or []), key=_versioned("blackouts"),
-            num_rows="dynamic", hide_index=True, width="stretch",
-            column_config={"From": st.column_config.DateColumn("From", format="YYYY-MM-DD"),
-                           "To": st.column_config.DateColumn("To", format="YYYY-MM-DD")},
-        )
-        _field_error("blackouts")
-        st.text_input("Public holidays of", key="f_holidays", placeholder="e.g. DE or DE-BY", help=HOLIDAYS_HELP)
-        _field_error("holidays")
-        st.multiselect("Topics I already know", skip_options, key="f_skip",
-                       format_func=lambda t: all_titles.get(t, t))
+        err = ss.get("form_error")
+        kept_extra = bool(values.get("windows") or values.get("blackouts") or values.get("holidays"))
+        with st.expander("Study windows, days off, holidays (optional)",
+                         expanded=kept_extra or (err is not None and err.widget in EXTRA_FIELDS)):
+            st.caption("Study windows", help=WINDOWS_HELP)
+            windows = views.windows_table(values.get("windows") or "")
+            st.data_editor(
+                windows, key=_versioned("windows"), num_rows="dynamic", hide_index=True, width="stretch",
+                column_config={
+                    "Days": st.column_config.SelectboxColumn("Days", options=views.window_day_options(windows),
+                                                             width=72),
+                    "Time": st.column_config.TextColumn("Time", width=104, help="From-to, e.g. 18:30-22:00 (24:00 "
+                                                                                "is midnight at the day's end)")})
+            _field_error("windows")
+            st.caption("Blackout periods (days off)")
+            st.data_editor(
+                views.blackout_table(values.get("blackouts") or []), key=_versioned("blackouts"),
+                num_rows="dynamic", hide_index=True, width="stretch",
+                column_config={"From": st.column_config.DateColumn("From", format="YYYY-MM-DD"),
+                               "To": st.column_config.DateColumn("To", format="YYYY-MM-DD")},
+            )
+            _field_error("blackouts")
+            st.text_input("Public holidays of", key="f_holidays", placeholder="e.g. DE or DE-BY", help=HOLIDAYS_HELP)
+            _field_error("holidays")
+        st.multiselect("Topics I already know", list(known_choices), key="f_skip",
+                       format_func=lambda t: known_choices.get(t, t),
+                       placeholder="None: each is left out of your plan")
         _field_error("skip")
         st.multiselect("Specializations to add", list(elective_titles), key="f_electives",
                        format_func=lambda e: elective_titles.get(e, e))
@@ -374,52 +380,19 @@ def profile_form() -> None:
 
 
 def render() -> None:
-    """The plan first, the form (sidebar) after it: the page's first chart is on screen before the form's widgets
-    are built."""
-    if first_view():
-        return
-    ss.plan_page_drawn = True
-    main()
-    with st.sidebar:
+    """The form in the first column: first in the Tab order (a keyboard reaches Make my plan before the results)
+    and, at phone width where the columns stack, on the first screen with the plan right after Make my plan.
+    The plan's column is built first, so its figures and chart are sent before the form's widgets."""
+    st.title(curriculum_for(CONTENT).title, anchor=False)
+    form_col, plan_col = st.columns([1, 2], gap="large")
+    with plan_col:
+        main()
+    with form_col:
         learner_picker()
         profile_form()
 
 
-def first_view() -> bool:
-    """The first time a tab shows a plan here: its figures and weekly chart alone, the rest when the browser asks.
-
-    Every element type is JavaScript the browser loads and starts; sent with the form's ~20 widgets, the tables
-    and the second chart, the first chart reached the screen ~1 s later (docs/dashboard-speed.md). So the first
-    run sends what the learner came to see, and a fragment whose timer runs in the browser asks for the whole page
-    a moment later. Not when there is anything else to show first (an error, a question, a proposal)."""
-    if FIRST_VIEW_DELAY_S is None or ss.get("plan_page_drawn") or ss.get("form_error") is not None \
-            or ss.get("confirm_plan") is not None or ss.get("proposal") is not None or ss.get("replan_error"):
-        return False
-    result, problems = current()
-    if not isinstance(result, Plan) or problems:
-        return False
-    curriculum = curriculum_for(CONTENT)
-    st.title(curriculum.title)
-    plan_figures(result)
-    with st.sidebar:
-        st.caption("Your inputs follow in a moment.")
-    ss.first_view_sent = True
-    _rest_of_page()
-    return True
-
-
-@st.fragment(run_every=FIRST_VIEW_DELAY_S or 1.0)
-def _rest_of_page() -> None:
-    """Runs once with the first view (nothing to do), then when the browser's timer fires: the whole page."""
-    if ss.pop("first_view_sent", False):
-        return
-    ss.plan_page_drawn = True
-    st.rerun(scope="app")
-
-
 def main() -> None:
-    curriculum = curriculum_for(CONTENT)
-    st.title(curriculum.title)
     err = ss.get("form_error")
     if err is not None:
         st.error(f"Check your input — {md(err.text)}", icon=":material/error:")
@@ -464,7 +437,7 @@ def confirm_panel() -> None:
 
 
 def welcome() -> None:
-    st.info("Fill in the form on the left — or keep the defaults — and press **Make my plan**. You get a dated "
+    st.info("Fill in the form *Your situation* — or keep the defaults — and press **Make my plan**. You get a dated "
             "study schedule that finishes inside the month range your background promises, ready for your "
             "calendar.")
     st.header("How long the path takes")
@@ -508,22 +481,44 @@ def totals_caption(plan: Plan) -> str:
     return f"Total {total_hours(plan):g} h = {views.hours_breakdown(plan).text}."
 
 
+@dataclass(frozen=True)
+class Drawings:
+    """A plan's two charts as Vega-Lite specs, with their text equivalents."""
+
+    weekly: dict[str, Any]
+    weekly_alt: str
+    gantt: dict[str, Any]
+    gantt_alt: str
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def drawings(key: str, _plan: Plan) -> Drawings:
+    """Built and checked once per plan (key: its inputs, or learner + saved version), so a rerun sends them as they
+    are: Altair's to_dict validates each chart (~0.1 s) and the timeline's words took 1 s on every run. Used as
+    copies (Streamlit may change the spec it is given)."""
+    return Drawings(views.weekly_chart(_plan).to_dict(), views.weekly_alt(_plan), views.gantt_chart(_plan).to_dict(),
+                    views.gantt_alt(_plan))
+
+
 def plan_figures(plan: Plan) -> None:
-    """Who and when, the four figures, the hours, and the weekly chart: the top of the page (and its first view)."""
+    """Who and when, the four figures, the hours, and the weekly chart: the top of the page."""
     st.text(f"{ss.learner} · {plan.requirements.background.replace('_', ' ')} · from {plan.profile.start} "
             f"({plan.profile.timezone})")
     for col, (label, value, help_text) in zip(st.columns(4), views.plan_metrics(plan), strict=True):
         col.metric(label, value, help=help_text)
     st.caption(totals_caption(plan) + " " + views.pacing_caption(plan))
-    weekly, _ = charts(plan_key(), plan)
-    st.altair_chart(weekly, width="stretch", alt=views.weekly_alt(plan))
+    drawn = drawings(plan_key(), plan)
+    st.vega_lite_chart(spec=copy.deepcopy(drawn.weekly), width="stretch", alt=drawn.weekly_alt)
 
 
 def plan_view(plan: Plan, problems: list[str]) -> None:
     if problems:
         st.error(f"Internal error: the plan breaks a rule ({md(problems[0])}). Please report it.")
     plan_figures(plan)
-    _, gantt = charts(plan_key(), plan)
+    known = known_topics(plan, curriculum_for(CONTENT))
+    if known is not None:
+        st.caption(md(known.text()))
+    drawn = drawings(plan_key(), plan)
     # Phases and milestones full width, one under the other: side by side they are cut at 1280 px
     if plan.phases:
         st.header("Phases")
@@ -539,25 +534,41 @@ def plan_view(plan: Plan, problems: list[str]) -> None:
         st.caption("Each success-checklist item is reached when the last session of the topics it needs is over. "
                    "Your range: the path's months for the stage laid over your background's "
                    f"{plan.requirements.months_min}–{plan.requirements.months_max} months.")
-    st.altair_chart(gantt, width="stretch", alt=views.gantt_alt(plan))
-    with st.expander("All sessions"):
-        phase_numbers = [r["phase"] for r in plan.phase_rows()]
-        titles = {p.number: p.title for p in plan.phases}
-        chosen = st.multiselect("Phases", phase_numbers, key="phase_filter", placeholder="All phases",
-                                format_func=lambda n: views.phase_label(n, titles.get(n, "")))
-        table = views.sessions_frame(plan, chosen)
-        st.caption(views.sessions_caption(plan, chosen))
-        st.dataframe(table, hide_index=True, width="stretch", column_config=SESSION_COLUMNS)
-    with st.expander("Plan quality"):
-        st.caption(views.quality_caption(plan))
-        st.dataframe(views.fidelity_frame(plan), hide_index=True, width="stretch",
-                     column_config={"Share of hours": st.column_config.NumberColumn(format="%.1f %%"),
-                                    "Share of path weeks": st.column_config.NumberColumn(format="%.1f %%"),
-                                    "Study hours": st.column_config.NumberColumn(format="%.1f h")})
-        st.caption("Each phase's share of your study hours next to its share of the path's weeks.")
-    with st.expander("About this plan"):
-        st.dataframe(pd.DataFrame(views.about_plan_rows(plan), columns=["", "Value"]), hide_index=True,
-                     width="stretch")
+    st.vega_lite_chart(spec=copy.deepcopy(drawn.gantt), width="stretch", alt=drawn.gantt_alt)
+    # The expanders' tables are built only while open (a rerun when one opens): a 1,000-session table took
+    # half a second of every run of the page, open or not.
+    sessions = st.expander("All sessions", key="plan_sessions_open", on_change="rerun")
+    if sessions.open:
+        with sessions:
+            all_sessions(plan)
+    quality = st.expander("Plan quality", key="plan_quality_open", on_change="rerun")
+    if quality.open:
+        with quality:
+            plan_quality(plan)
+    about = st.expander("About this plan", key="plan_about_open", on_change="rerun")
+    if about.open:
+        with about:
+            st.dataframe(pd.DataFrame(views.about_plan_rows(plan), columns=["", "Value"]), hide_index=True,
+                         width="stretch")
+
+
+def all_sessions(plan: Plan) -> None:
+    phase_numbers = [r["phase"] for r in plan.phase_rows()]
+    titles = {p.number: p.title for p in plan.phases}
+    chosen = st.multiselect("Phases", phase_numbers, key="phase_filter", placeholder="All phases",
+                            format_func=lambda n: views.phase_label(n, titles.get(n, "")))
+    table = views.sessions_frame(plan, chosen)
+    st.caption(views.sessions_caption(plan, chosen))
+    st.dataframe(table, hide_index=True, width="stretch", column_config=SESSION_COLUMNS)
+
+
+def plan_quality(plan: Plan) -> None:
+    st.caption(views.quality_caption(plan))
+    st.dataframe(views.fidelity_frame(plan), hide_index=True, width="stretch",
+                 column_config={"Share of hours": st.column_config.NumberColumn(format="%.1f %%"),
+                                "Share of path weeks": st.column_config.NumberColumn(format="%.1f %%"),
+                                "Study hours": st.column_config.NumberColumn(format="%.1f h")})
+    st.caption("Each phase's share of your study hours next to its share of the path's weeks.")
 
 
 def today_for(plan: Plan) -> dt.date:

@@ -34,9 +34,6 @@ CONTENT = str(default_content_path())
 FORM_KEYS = ("background", "hours_per_week", "days", "day_hours", "start", "timezone", "session_start_weekday",
              "session_start_weekend", "holidays", "skip", "electives")
 ss = st.session_state
-# The Plan page's first view waits this long (a timer in the browser) before asking for the rest of the page;
-# None draws the whole page at once (AppTests: their runs have no browser to fire the timer).
-FIRST_VIEW_DELAY_S: float | None = 0.5
 
 
 # ---------------------------------------------------------------- cached engine calls
@@ -158,9 +155,11 @@ def open_learner(name: str) -> None:
     ss.confirm_plan = None
     ss.stale = None
     ss.form_error = None
-    if rec is None:
+    if rec is None or name in store().without_plan():  # created on the Learners page: the form, no plan yet
         put_form(new_learner_form())
-        ss.active, ss.tracked_plan, ss.version = None, None, 0
+        ss.active, ss.tracked_plan, ss.version = None, None, rec.version if rec is not None else 0
+        if rec is not None:
+            store().set_last(name)
     else:
         put_form(views.mapping_to_form(views.typed_profile(rec.profile, curriculum_for(CONTENT))))
         ss.active = rec.profile
@@ -209,12 +208,6 @@ def plan_key() -> str:
     if ss.get("tracked_plan") is not None:
         return f"tracked:{store().path}:{ss.learner}:{ss.get('version', 0)}"
     return "profile:" + canonical(ss.get("active") or {})
-
-
-@st.cache_resource(max_entries=16, show_spinner=False)
-def charts(key: str, _plan: Plan) -> tuple[Any, Any]:
-    """The plan's two Altair charts, built once per plan (they take ~0.25 s; a rerun of the page should not)."""
-    return views.weekly_chart(_plan), views.gantt_chart(_plan)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -355,8 +348,10 @@ def learner_picker() -> None:
     names = store().names()
     if ss.learner not in names:
         names = sorted([*names, ss.learner], key=str.lower)
+    waiting = store().without_plan()
     ss.learner_pick = ss.learner
-    st.selectbox("Learner", names, key="learner_pick", format_func=shown_name,
+    st.selectbox("Learner", names, key="learner_pick",
+                 format_func=lambda n: shown_name(n) + (" (no plan yet)" if n in waiting else ""),
                  on_change=lambda: open_learner(ss.learner_pick),
                  help="Each learner's profile and plan are saved on this computer. Add learners on the "
                       "Learners page.")

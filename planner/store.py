@@ -47,6 +47,7 @@ STATE_FORMAT = "planner.state/1"
 MAX_IMPORT_BYTES = 64_000_000
 MAX_NAME_LENGTH = 60
 SCHEMA_VERSION = 2  # 1: learners + meta (no user_version set); 2: + learners.version and the versions table
+CREATED_NOTE = "created, no plan yet"  # a learner kept by the dashboard's Create before their first plan
 MAX_VERSIONS_KEPT = 200  # per learner; the oldest go first (each is one plan JSON)
 
 _SCHEMA = """
@@ -382,6 +383,18 @@ class Store:
     def names(self) -> list[str]:
         with self._guard(), self._connect() as conn:
             return [r[0] for r in conn.execute("SELECT name FROM learners ORDER BY name COLLATE NOCASE")]
+
+    def without_plan(self) -> set[str]:
+        """Learners created without a plan (saved with CREATED_NOTE and nothing since): their profile is only the
+        form's defaults, never planned, so the dashboard opens them on the empty form."""
+        with self._guard(), self._connect() as conn:
+            try:
+                rows = conn.execute("SELECT l.name FROM learners l JOIN versions v ON v.name = l.name AND "
+                                    "v.version = l.version WHERE l.plan IS NULL AND v.note = ?",
+                                    (CREATED_NOTE,)).fetchall()
+            except sqlite3.OperationalError:  # a read-only file from before the table existed
+                return set()
+        return {str(r[0]) for r in rows}
 
     def last(self) -> Learner | None:
         """The learner used most recently (the one to restore on reload)."""

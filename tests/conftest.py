@@ -47,15 +47,9 @@ def plan_result(curriculum: Curriculum, **fields: Any) -> Plan | Infeasible:
 
 @pytest.fixture
 def fresh_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """For dashboard tests: Streamlit's caches cleared (they leak between AppTests) and a temporary database.
-
-    The Plan page is drawn whole at once: its first view waits for a timer in the browser, and an AppTest run has
-    no browser (the first view has tests of its own, in AppTest and in Chromium)."""
+    """For dashboard tests: Streamlit's caches cleared (they leak between AppTests) and a temporary database."""
     import streamlit as st
 
-    from dashboard import state
-
-    monkeypatch.setattr(state, "FIRST_VIEW_DELAY_S", None)
     st.cache_data.clear()
     st.cache_resource.clear()
     db = tmp_path / "planner.db"

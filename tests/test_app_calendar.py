@@ -81,7 +81,12 @@ def test_feed_link_leads_the_page_and_a_new_secret_link_retires_the_old(fresh_st
     tokens = FeedTokens(fresh_state)
     assert tokens.learner_for(_token(http)) == "Me"
 
+    at.button(key="feed_rotate").click().run()  # asks first, and nothing changes on "keep"
+    assert any("Make a new secret link?" in w.value for w in _ok(at).warning)
+    at.button(key="feed_rotate_cancel").click().run()
+    assert _links(_ok(at))[1] == http and tokens.learner_for(_token(http)) == "Me"
     at.button(key="feed_rotate").click().run()
+    at.button(key="feed_rotate_confirm").click().run()
     _ok(at)
     _, rotated = _links(at)
     assert rotated != http
@@ -159,6 +164,7 @@ def test_the_link_the_page_shows_serves_the_plan(fresh_state: Path, monkeypatch:
         assert len(uids) == len(plan.active_sessions) > 100
 
         at.button(key="feed_rotate").click().run()
+        at.button(key="feed_rotate_confirm").click().run()
         _ok(at)
         with pytest.raises(urllib.error.HTTPError) as gone:
             urllib.request.urlopen(http, timeout=60)

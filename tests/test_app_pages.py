@@ -400,21 +400,14 @@ def test_an_unreadable_learner_is_one_message_and_the_rest_is_kept(fresh_state: 
     assert (fresh_state.parent / "planner.db.corrupt").exists()
 
 
-def test_plan_page_first_view_is_the_plan_alone(monkeypatch):
-    """A new tab on a learner with a plan: the first run sends the figures and the weekly chart, not the form;
-    the browser's timer (fired by hand here: an AppTest has no browser) asks for the whole page."""
-    from dashboard import state
-
+def test_plan_page_is_whole_in_one_run_with_the_form_in_the_first_column():
+    """A new tab on a learner with a plan: one run draws the whole page (no second, timed run), the form in the
+    first column (first in the Tab order), the figures and both charts in the second."""
     _planned(hours=18)
-    monkeypatch.setattr(state, "FIRST_VIEW_DELAY_S", 0.5)
     at = _page(_app(), "plan")
-    assert [m.label for m in at.metric] == ["Finish", "Months", "Total hours", "Busiest week"]
-    assert len(at.get("vega_lite_chart")) == 1
-    assert not [b for b in at.button if b.label == "Make my plan"]
-    assert "Your inputs follow in a moment." in [c.value for c in at.sidebar.caption]
-    assert "plan_page_drawn" not in at.session_state
-    at.session_state["plan_page_drawn"] = True  # what the fragment's timed run sets before it reruns the page
-    _ok(at.run())
-    assert [b for b in at.button if b.label == "Make my plan"]
-    assert len(at.get("vega_lite_chart")) == 2
+    form_col = at.columns[0]  # the first column of the page, in the tree as in the browser's Tab order
+    plan_col = next(c for c in at.columns if len(c.metric) == 4)
+    assert [b.label for b in form_col.button if b.label == "Make my plan"] == ["Make my plan"]
     assert at.number_input(key="f_hours_per_week").value == 18
+    assert [m.label for m in plan_col.metric] == ["Finish", "Months", "Total hours", "Busiest week"]
+    assert len(plan_col.get("vega_lite_chart")) == 2

@@ -1,6 +1,7 @@
 """Accessibility and words in a real browser: axe-core (the npm package in tests/js, injected through Playwright)
-finds no serious or critical WCAG 2 A/AA violation, nor headings out of order, on any page at 1280 px with a plan
-loaded; an out-of-range field gets its message.
+finds no serious or critical WCAG 2 A/AA violation, nor headings out of order, on any page at 1280 px and on a
+390 px phone with a plan loaded; every chart has a text equivalent; on the phone no page is wider than the screen
+and the pages are words one tap away; an out-of-range field gets its message.
 Server and browser as in tests/test_e2e_browser.py."""
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from tests.test_e2e_browser import (  # noqa: F401  (fixtures)
 )
 
 AXE = Path(__file__).resolve().parent / "js" / "node_modules" / "axe-core" / "axe.min.js"
+PHONE = {"width": 390, "height": 844}
 PAGES = {"today": "Pace and forecast", "plan": "Make my plan", "progress": "Per phase", "calendar": "Sync now",
          "learners": "Backup and restore"}
 
@@ -51,10 +53,18 @@ def _serious(page: Any) -> list[dict[str, Any]]:
     return list(result)
 
 
-def test_every_page_has_no_serious_axe_violation(server: Server, browser: Any) -> None:  # noqa: F811
+def _charts_without_words(page: Any) -> int:
+    """Charts a screen reader cannot read: no text equivalent (aria-label) of a sentence or more."""
+    return int(page.evaluate("""() => Array.from(document.querySelectorAll('[data-testid=stVegaLiteChart]'))
+        .filter(c => (c.getAttribute('aria-label') || '').length < 40).length"""))
+
+
+@pytest.mark.parametrize("viewport", [VIEWPORT, PHONE], ids=["1280px", "390px"])
+def test_every_page_has_no_serious_axe_violation(server: Server, browser: Any,  # noqa: F811
+                                                 viewport: dict[str, int]) -> None:
     from playwright.sync_api import expect
 
-    page = browser.new_page(viewport=VIEWPORT)
+    page = browser.new_page(viewport=viewport)
     _make_plan(page, server.url)
     _open(page, server.url)
     _click(page, DONE)  # a ticked session too, so its row and Undo are checked
@@ -65,6 +75,16 @@ def test_every_page_has_no_serious_axe_violation(server: Server, browser: Any) -
         _idle(page)
         _no_traceback(page)
         violations = _serious(page)
+        unread = _charts_without_words(page)
+        if unread:
+            violations.append({"id": "chart-without-text", "count": unread})
+        if viewport == PHONE:
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > PHONE["width"]:
+                violations.append({"id": "wider-than-the-phone", "scrollWidth": width})
+            nav = page.locator(".st-key-phone_nav")
+            for title in ("Today", "Plan", "Progress", "Calendar", "Learners"):
+                expect(nav.get_by_role("link", name=title, exact=True)).to_be_visible()
         if violations:
             found[path] = violations
     assert not found, json.dumps(found, indent=1)[:6000]

@@ -12,6 +12,9 @@ from planner.views.tables import naive_time, phase_label
 
 # ---------------------------------------------------------------- charts
 
+# True in a chart drawn in a phone-wide box (the box, not the plot: the plot's own width depends on its labels).
+NARROW = "containerSize()[0] < 500"
+
 
 def gantt_frame(plan: Plan) -> pd.DataFrame:
     """One bar per topic from its first to its last study session (its later reviews would stretch the bar)."""
@@ -43,8 +46,12 @@ def gantt_chart(plan: Plan) -> alt.Chart:
                   axis=alt.Axis(format="%b %Y", tickCount="month", labelOverlap=True)),
             x2="end:T",
             y=alt.Y("topic:N", sort=alt.EncodingSortField(field="order", order="ascending"), title=None,
-                    axis=alt.Axis(labelLimit=320, labelOverlap=False)),
-            color=alt.Color("phase:N", title="Phase", legend=alt.Legend(orient="top", columns=2, labelLimit=0)),
+                    # a phone's 390 px leave the bars no room beside 320 px of names: shorter names there (the
+                    # whole name is in the tooltip and the chart's text equivalent)
+                    axis=alt.Axis(labelLimit=alt.ExprRef(f"{NARROW} ? 130 : 320"), labelOverlap=False)),
+            color=alt.Color("phase:N", title="Phase", legend=alt.Legend(
+                orient="top", columns=alt.ExprRef(f"{NARROW} ? 1 : 2"),
+                labelLimit=alt.ExprRef(f"{NARROW} ? 180 : 0"))),
             tooltip=[alt.Tooltip("topic:N", title="Topic"), alt.Tooltip("phase:N", title="Phase"),
                      alt.Tooltip("start:T", title="First session", format="%Y-%m-%d"),
                      alt.Tooltip("end:T", title="Last session", format="%Y-%m-%d"),
