@@ -126,6 +126,21 @@ def progress_changes(before: pd.DataFrame, after: pd.DataFrame) -> list[tuple[st
     return out
 
 
+def edited_table(table: pd.DataFrame, edited_rows: Any) -> pd.DataFrame:
+    """The session editor's table with its edits (Streamlit's `edited_rows`: row position -> column -> value)
+    applied, as the editor itself would return it."""
+    out = table.copy()
+    for pos, cells in dict(edited_rows).items():
+        row = int(pos)
+        if not 0 <= row < len(out):
+            continue
+        for column, value in dict(cells).items():
+            if column in out.columns:
+                col = out.columns.get_loc(column)
+                out.iat[row, col] = float("nan") if value is None and column in ("Done h", "Real h") else value
+    return out
+
+
 def apply_progress(plan: Plan, changes: Sequence[Change]) -> Plan:
     """Set sessions done (with their real hours, None: as planned), missed (with partial hours, at most the
     session's length) or back to planned."""
