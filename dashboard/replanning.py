@@ -10,7 +10,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard.state import CONTENT, curriculum_for, md, save_progress, ss
+from dashboard.state import CONTENT, curriculum_for, md, plan_key, save_progress, ss
 from planner import views
 from planner.busy import normalise_source
 from planner.errors import InputError
@@ -66,7 +66,7 @@ def _run(plan: Plan, today: dt.date, kwargs: dict[str, Any]) -> None:
     ss.proposal_price = None
     try:
         with st.spinner("Planning the rest of your path…"):
-            ss.proposal = replan(curriculum_for(CONTENT), plan, today, **kwargs)
+            ss.proposal = _replanned(plan_key(), today.isoformat(), repr(sorted(kwargs.items())), plan, kwargs)
         if isinstance(ss.proposal, Replanned):
             ss.proposal_price = price_of(plan, ss.proposal.plan, today)
         ss.replan_error = None
@@ -77,6 +77,14 @@ def _run(plan: Plan, today: dt.date, kwargs: dict[str, Any]) -> None:
     except InputError as exc:
         ss.proposal = None
         ss.replan_error = views.field_error(exc.field, exc.message).text
+
+
+@st.cache_resource(max_entries=8, ttl=600, show_spinner=False)
+def _replanned(key: str, today: str, args: str, _plan: Plan, _kwargs: dict[str, Any]) -> Replanned | CatchUpMenu:
+    """A re-plan (or its catch-up menu, every choice planned) once per plan version, day and choice: Discard then
+    regenerate again, or the same question from Today and Progress, costs nothing the second time. Ten minutes
+    at most, so a busy calendar is read again after that; errors are never kept."""
+    return replan(curriculum_for(CONTENT), _plan, dt.date.fromisoformat(today), **_kwargs)
 
 
 def calendar_name(source: str) -> str:

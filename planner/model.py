@@ -13,6 +13,7 @@ Structure exploited (a generic session x day model did not prove optimality here
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -272,11 +273,17 @@ def solve_catch_up(problem: CatchUpProblem) -> DayLoadSolution | None:
         if isinstance(load, cp_model.IntVar):
             model.add_hint(load, hint[d])
     gaps = []
+    hinted = list(itertools.accumulate(hint)) if sum(hint) == total else None
     for d, cum in _running_totals(model, loads, total, finish):
         target = min(max(problem.target[d] if d < len(problem.target) else total, 0), total)
         gap = model.new_int_var(0, total, f"gap_d{d}")
         model.add(cum - target <= gap)
         model.add(target - cum <= gap)
         gaps.append(gap)
+        if hinted is not None:  # the whole hint, so the search starts from a complete plan
+            model.add_hint(cum, hinted[d])
+            model.add_hint(gap, abs(hinted[d] - target))
     model.minimize(sum(gaps))
-    return _solve(model, loads, 100, time.perf_counter() - t0, CATCH_UP_WORK_LIMIT)
+    build = time.perf_counter() - t0
+    found = _solve(model, loads, 100, build, CATCH_UP_WORK_LIMIT)
+    return found if found is not None else _solve(model, loads, 100, build)  # none yet: the full time limit
