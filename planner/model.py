@@ -286,4 +286,8 @@ def solve_catch_up(problem: CatchUpProblem) -> DayLoadSolution | None:
     model.minimize(sum(gaps))
     build = time.perf_counter() - t0
     found = _solve(model, loads, 100, build, CATCH_UP_WORK_LIMIT)
+    if found is None and hinted is not None:  # the hint obeys every limit: it is a plan (the same on any machine)
+        cost = sum(abs(hinted[d] - min(max(problem.target[d] if d < len(problem.target) else total, 0), total))
+                   for d, _ in enumerate(hint) if isinstance(loads[d], cp_model.IntVar) or d == finish)
+        return DayLoadSolution(tuple(hint), 100, "FEASIBLE", float(cost), 0.0, build, 0.0)
     return found if found is not None else _solve(model, loads, 100, build)  # none yet: the full time limit

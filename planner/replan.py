@@ -160,16 +160,32 @@ def price_of(old: Plan, new: Plan, today: dt.date) -> Price:
                    and s.topic not in dropped_ids)
 
     p = new.profile
-    weeks: dict[tuple[int, int], int] = defaultdict(int)
-    for s in new.sessions:
-        if s.status in ("planned", "done") and s.day >= today - dt.timedelta(days=today.weekday()):
-            weeks[_iso(s.day)] += s.blocks
-    full = sum(1 for blocks in weeks.values() if blocks > p.study_week_blocks)
+    full = buffer_weeks_filled(new, today)
     dropped = tuple((t.title, t.hours) for t in old.requirements.topics if t.id in dropped_ids)
     latest = add_months(p.start, new.requirements.months_max) - dt.timedelta(days=1)
     return Price(reviews(old), reviews(new), p.buffer_percent, full,
                  max(1, math.ceil(((new.finish - today).days + 1) / 7)), dropped, old.finish, new.finish, latest,
                  old.profile.hours_per_week, p.hours_per_week)
+
+
+def buffer_weeks_filled(plan: Plan, since: dt.date) -> int:
+    """Weeks from `since`'s week on in which the plan fills the free share of the week (a catch-up may)."""
+    weeks: dict[tuple[int, int], int] = defaultdict(int)
+    for s in plan.sessions:
+        if s.status in ("planned", "done") and s.day >= since - dt.timedelta(days=since.weekday()):
+            weeks[_iso(s.day)] += s.blocks
+    return sum(1 for blocks in weeks.values() if blocks > plan.profile.study_week_blocks)
+
+
+def buffer_words(plan: Plan) -> str:
+    """The free share of each week as it is: kept, or filled by a re-plan's catch-up in so many weeks."""
+    pct = plan.profile.buffer_percent
+    if plan.replanned_on is not None and pct:
+        filled = buffer_weeks_filled(plan, plan.replanned_on)
+        if filled:
+            return (f"the free {pct} % of the week is used for catching up in {filled} week"
+                    f"{'s' if filled > 1 else ''} since the re-plan of {plan.replanned_on}")
+    return f"{pct} % of each week stays free for catching up"
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,12 @@ def about_plan_rows(plan: Plan) -> list[tuple[str, str]]:
     ]
 
 
+def _buffer_words(plan: Plan) -> str:
+    from planner.replan import buffer_words
+
+    return buffer_words(plan)
+
+
 def pacing_caption(plan: Plan) -> str:
     req, p = plan.requirements, plan.profile
     if plan.paced:
@@ -93,7 +99,7 @@ def pacing_caption(plan: Plan) -> str:
                 f"finishes at the range minimum ({req.months_min} months, {plan.finish}) and uses at most "
                 f"{plan.peak_week_hours:g} h in any week. The extra time is yours.")
     return (f"You offered {p.hours_per_week:g} h/week; the plan uses up to {plan.peak_week_hours:g} h/week "
-            f"({p.buffer_percent} % of each week stays free for catching up) and finishes {plan.finish}, "
+            f"({_buffer_words(plan)}) and finishes {plan.finish}, "
             f"{plan.months:.1f} months into the {req.months_min}–{req.months_max} month range.")
 
 
@@ -217,7 +223,7 @@ def quality_caption(plan: Plan) -> str:
     checkpoints = sum(1 for s in plan.active_sessions if s.kind == "checkpoint")
     text = (f"Includes {projects} portfolio projects, {checkpoints} checkpoints and {reviews} spaced reviews "
             f"(due when your recall falls to {plan.profile.review_retention:.0%}); "
-            f"{plan.profile.buffer_percent} % of each week stays free for catching up.")
+            f"{_buffer_words(plan)}.")
     if plan.reviews_skipped:
         text += f" {plan.reviews_skipped} reviews found no room; a little more weekly time would fit them."
     return text + " Focus: " + focus_report(plan).text() + "."
