@@ -377,3 +377,31 @@ def test_export_import_keeps_progress(tmp_path: Path, ml: Curriculum, plan: Plan
     broken["learners"][0]["plan"]["sessions"][0]["status"] = "bogus"
     with pytest.raises(Exception, match="status"):
         b.import_state(json.dumps(broken).encode(), ml)
+
+
+def test_save_changes_saves_the_ticks_in_one_run_without_re_planning(fresh_state: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """"Save changes" used to save, then draw the page a second time (st.rerun): now the edits are saved in the
+    button's callback, once, and nothing re-plans or computes a catch-up menu on the way."""
+    from dashboard import replanning
+
+    at = _as_of(_planned(), dt.date(2027, 1, 8))
+    editor = f"progress_editor_{at.session_state['progress_version']}"
+    at.session_state[editor] = {"edited_rows": {0: {"Status": "done"}, 2: {"Status": "missed", "Done h": 0.5}},
+                                "added_rows": [], "deleted_rows": []}
+    _ok(at.run())
+
+    def no_replan(*args: object, **kwargs: object) -> None:
+        raise AssertionError("Save changes re-planned")
+
+    monkeypatch.setattr(replanning, "replan", no_replan)
+    next(b for b in at.button if b.label == "Save changes").click().run()
+    _ok(at)
+    tracked, plan = _stored(fresh_state)
+    rows = sorted(plan["sessions"], key=lambda s: s["start"])
+    assert tracked and [s["status"] for s in rows[:3]] == ["done", "planned", "missed"]
+    assert rows[2]["done_hours"] == 0.5
+    assert any("Saved 2 change" in s.value for s in at.success)
+    next(b for b in at.button if b.label == "Save changes").click().run()  # nothing edited since: said so
+    _ok(at)
+    assert any("No changes to save." in i.value for i in at.info)
