@@ -280,7 +280,8 @@ def mapping_to_form(raw: Mapping[str, Any], today: dt.date | None = None) -> dic
     values["electives"] = list(raw.get("electives") or [])
     values["windows"] = _windows_from_raw(raw.get("windows"))
     values["busy"] = busy_list(raw.get("busy"))
-    values["finish_months"] = raw.get("finish_months")
+    if raw.get("finish_months"):  # a later finish the learner chose
+        values["finish_months"] = raw["finish_months"]
     values["all_day_busy"] = str(raw.get("all_day_events") or "busy").strip().lower() != "free"
     return values
 
