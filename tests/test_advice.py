@@ -539,3 +539,32 @@ def test_a_newcomer_can_keep_the_hours_and_finish_later_as_labelled(sql):
 
     again = plan_from_dict(json.loads(json.dumps(plan_to_dict(plan))), sql)
     assert again.profile.finish_months == months and again.latest_allowed_finish == by
+
+
+def test_dashboard_newcomer_accepts_a_later_finish_and_can_go_back(fresh_state, ml):
+    """Plan page, hours that do not fit: beside "Use N h/week" the panel offers "Finish later: by D (N months)";
+    pressing it saves a plan that finishes by D at the learner's own hours, says so, and "Back to the path's
+    range" undoes it."""
+    from planner.store import Store
+
+    at = _plan_page()
+    at.date_input(key="f_start").set_value(START)
+    at.number_input(key="f_hours_per_week").set_value(12)
+    at = _submit(at)
+    assert any("does not fit" in w.value for w in at.warning)
+    later = at.button(key="fix_later")
+    label = later.label.replace("\\", "")  # shown as markdown: its escapes aside
+    assert label.startswith("Finish later: by ") and label.endswith(" months)")
+    by = label.split("by ")[1].split(" ")[0]
+    later.click().run()
+    _ok(at)
+    rec = Store(fresh_state).load("Me")
+    assert rec is not None and rec.plan is not None
+    assert rec.profile["hours_per_week"] == 12 and rec.profile["finish_months"] > 0
+    assert rec.plan["summary"]["finish"] <= by
+    assert any("You chose to finish later" in i.value for i in at.info)
+    at.button(key="finish_in_range").click().run()
+    _ok(at)
+    rec = Store(fresh_state).load("Me")
+    assert rec is not None and "finish_months" not in rec.profile
+    assert any("does not fit" in w.value for w in at.warning)  # back in the range: the remedies again
