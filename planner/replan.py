@@ -337,6 +337,7 @@ class Usage:
     weeks: tuple[tuple[tuple[int, int], int], ...]
     use_buffer: bool = False
     review_blocks: int = 0
+    review_until: dt.date | None = None  # the previous plan's finish: the reviews' room is spread up to it
 
     def calendar(self, profile: Profile, days: int, today: dt.date, blocks: int | None = None) -> StudyCalendar:
         """The catch-up's capacity; `blocks` (the study left) sizes the weekly room held for reviews."""
@@ -349,19 +350,22 @@ class Usage:
         cal = replace(cal, day_caps=caps, week_used=week_used)
         if not self.review_blocks or not profile.reviews or blocks is None:
             return cal
-        return _with_review_room(cal, profile, self.review_blocks, blocks)
+        until = cal.index(self.review_until) if self.review_until is not None else 0
+        return _with_review_room(cal, profile, self.review_blocks, blocks, until)
 
 
-def _with_review_room(cal: StudyCalendar, profile: Profile, reviews: int, blocks: int) -> StudyCalendar:
+def _with_review_room(cal: StudyCalendar, profile: Profile, reviews: int, blocks: int,
+                      until: int = 0) -> StudyCalendar:
     """The smallest weekly room for `reviews` review blocks over the plan it leads to (as solve._calendar
-    does for a new plan), at most the review cap: a catch-up that fills every week would leave them none."""
+    does for a new plan), at most the review cap: a catch-up that fills every week would leave them none. The
+    plan runs at least to `until` (the previous plan's finish, which the catch-up tracks)."""
     weekly = cal.weekly_cap
     cap = profile.review_cap_blocks
     reserve = min(cap, math.ceil(reviews / max(1.0, len(cal.day_caps) / 7)))
     out = replace(cal, weekly_cap=max(0, weekly - reserve))
     while reserve < cap:
         first = out.earliest_finish(blocks)
-        if first is None or reserve * max(1, (first + 1) // 7) >= reviews:
+        if first is None or reserve * max(1, (max(first, until) + 1) // 7) >= reviews:
             break
         reserve += 1
         out = replace(cal, weekly_cap=max(0, weekly - reserve))
@@ -394,7 +398,8 @@ def _reviews_left(plan: Plan, history: list[Session], drop: tuple[str, ...]) -> 
                      if not t.dropped and t.id not in drop)
 
 
-def _usage(history: list[Session], today: dt.date, use_buffer: bool = False, review_blocks: int = 0) -> Usage:
+def _usage(history: list[Session], today: dt.date, use_buffer: bool = False, review_blocks: int = 0,
+           review_until: dt.date | None = None) -> Usage:
     this_week = _iso(today)
     weeks: dict[tuple[int, int], int] = defaultdict(int)
     days: set[dt.date] = set()
@@ -403,7 +408,7 @@ def _usage(history: list[Session], today: dt.date, use_buffer: bool = False, rev
             days.add(s.day)
         if _iso(s.day) >= this_week:
             weeks[_iso(s.day)] += _used_blocks(s)
-    return Usage(frozenset(days), tuple(sorted(weeks.items())), use_buffer, review_blocks)
+    return Usage(frozenset(days), tuple(sorted(weeks.items())), use_buffer, review_blocks, review_until)
 
 
 def _remaining(plan: Plan, history: list[Session], drop: tuple[str, ...] = ()) -> Requirements:
@@ -479,7 +484,8 @@ def replan(curriculum: Curriculum, plan: Plan, today: dt.date, *, allow_late: bo
     ctx = _Context(curriculum, plan, history, old_future, old_cancelled, today, latest)
     req = _remaining(plan, history, drop)
     use_buffer = not keep_buffer
-    usage = _usage(history, today, use_buffer, 0 if cut_reviews else _reviews_left(plan, history, drop))
+    usage = _usage(history, today, use_buffer, 0 if cut_reviews else _reviews_left(plan, history, drop),
+                   plan.finish)
     if req.total_blocks == 0:
         return _assemble(curriculum, plan, p, req, history, old_future, old_cancelled, [], today, latest, 0.0, 0.0,
                          drop=drop)
