@@ -12,7 +12,10 @@ Measures, as a learner sees them (wall clock from the click or navigation to the
                is there
   make-plan    "Make my plan" with new inputs (weekly hours never planned before) until the new figures show
   regenerate   "I'm behind — regenerate from today" on a plan with progress until the proposal shows
-  done         a Done click on Today until the session shows as done (saved to the database first)
+  done         a Done click on Today until it shows as saved (saved to the database first)
+  catch-up     (learner "Behind": a beginner 17 weeks behind) "I'm behind" until the catch-up menu shows, every
+               choice planned with its price (first run; catch-up-kept: again after Discard, the menu kept)
+  pick         a catch-up choice until its proposal shows (planned with the menu)
 
 Prints the load average at the start and at the end: on a shared machine the figures are only comparable at
 the same load.
@@ -37,9 +40,10 @@ ROOT = Path(__file__).resolve().parent.parent
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run", "--disable-sync"]
-TARGETS = {"today-load": 1.0, "done": 0.3, "new-tab": 2.5, "make-plan": 1.0, "regenerate": 1.0}
+TARGETS = {"today-load": 1.0, "done": 0.3, "new-tab": 2.5, "make-plan": 1.0, "regenerate": 1.0, "catch-up": 2.0,
+           "pick": 0.5}
 # reported next to the targets, without one of their own
-EXTRA = ("load-whole", "first-visit", "page-switch", "today-load-phone")
+EXTRA = ("load-whole", "first-visit", "page-switch", "today-load-phone", "catch-up-kept")
 VIEWPORT: Any = {"width": 1280, "height": 1000}  # playwright's ViewportSize
 PHONE: Any = {"width": 390, "height": 844}
 
@@ -101,7 +105,7 @@ def _load(tab: Any, url: str) -> tuple[float, float]:
     return chart, whole
 
 
-def measure(url: str, chromium: str, runs: int) -> dict[str, list[float]]:
+def measure(url: str, chromium: str, runs: int, db: Path) -> dict[str, list[float]]:
     from playwright.sync_api import sync_playwright
 
     out: dict[str, list[float]] = {k: [] for k in (*TARGETS, *EXTRA)}
@@ -178,6 +182,26 @@ def measure(url: str, chromium: str, runs: int) -> dict[str, list[float]]:
             page.get_by_text("Saved — done:").first.wait_for(timeout=120_000)
             out["done"].append(time.perf_counter() - t0)
             _idle(page)
+
+        from planner.store import Store
+
+        Store(db).set_last("Behind")  # a new tab opens the learner months behind: the catch-up menu
+        page = context.new_page()
+        page.goto(f"{url}/progress")
+        _idle(page)
+        for i in range(runs):  # the first run plans the menu; later ones find it kept (same plan version, day)
+            t0 = time.perf_counter()
+            page.get_by_role("button", name="I'm behind — regenerate from today").click()
+            page.locator(".st-key-progress_catch_up_hours button").first.wait_for(timeout=300_000)
+            out["catch-up" if i == 0 else "catch-up-kept"].append(time.perf_counter() - t0)
+            _idle(page)
+            t0 = time.perf_counter()
+            page.locator(".st-key-progress_catch_up_hours button").first.click()
+            page.get_by_test_id("stMetric").filter(has_text="New finish").first.wait_for(timeout=120_000)
+            out["pick"].append(time.perf_counter() - t0)
+            _idle(page)
+            page.get_by_role("button", name="Discard", exact=True).first.click()
+            _idle(page)
         browser.close()
     return out
 
@@ -197,7 +221,13 @@ def seed(db: Path) -> None:
     raw = {"background": "ml_background", "hours_per_week": 18.0, "start": monday.isoformat(),
            "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "timezone": "UTC"}
     plan = make_plan(ml, profile_from_mapping(raw, ml))
-    Store(db).save("Bench", raw, plan_to_dict(plan))  # type: ignore[arg-type]
+    store = Store(db)
+    behind_start = dt.date.today() - dt.timedelta(days=dt.date.today().weekday() + 17 * 7)
+    behind = {"background": "complete_beginner", "hours_per_week": 16.5, "start": behind_start.isoformat(),
+              "timezone": "UTC"}
+    store.save("Behind", behind, plan_to_dict(make_plan(ml, profile_from_mapping(behind, ml))),  # type: ignore[arg-type]
+               tracked=True, note="seeded")
+    store.save("Bench", raw, plan_to_dict(plan))  # type: ignore[arg-type]
 
 
 def main() -> None:
@@ -222,7 +252,7 @@ def main() -> None:
             except OSError:
                 time.sleep(0.25)
         load_before = os.getloadavg()[0]
-        results = measure(url, args.chromium, args.runs)
+        results = measure(url, args.chromium, args.runs, tmp / "planner.db")
     finally:
         proc.terminate()
         proc.wait(timeout=20)
@@ -230,6 +260,8 @@ def main() -> None:
           f"{os.cpu_count()} cores\n")
     print("| Step | median (s) | runs (s) | target (s) |\n|---|---|---|---|")
     for key, values in results.items():
+        if not values:
+            continue
         med = statistics.median(values)
         runs = ", ".join(f"{v:.2f}" for v in values)
         target = TARGETS.get(key)

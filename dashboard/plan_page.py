@@ -100,6 +100,7 @@ def form_values() -> dict[str, Any]:
     values["windows"] = _window_rows(kept.get("windows") or "")
     values["all_day_busy"] = bool(ss.get(_versioned("all_day_busy"), kept.get("all_day_busy", True)))
     values["busy"] = list(kept.get("busy") or [])
+    values["finish_months"] = kept.get("finish_months")  # a later finish chosen in the does-not-fit panel
     return values
 
 
@@ -470,8 +471,7 @@ def infeasible_panel(result: Infeasible) -> None:
             a.button(md(remedy.label), key=f"fix_{remedy.key}", type="primary" if i == 0 else "secondary",
                      width="stretch", on_click=apply_remedy, args=(remedy.raw, remedy.label))
             b.text(remedy.detail)
-        st.caption("A new plan always finishes inside the path's month range; finishing later is a choice you "
-                   "can make when re-planning a plan with progress.")
+        st.caption("A plan finishes inside the path's month range unless you choose to finish later.")
 
 
 def totals_caption(plan: Plan) -> str:
@@ -511,10 +511,25 @@ def plan_figures(plan: Plan) -> None:
     st.vega_lite_chart(spec=copy.deepcopy(drawn.weekly), width="stretch", alt=drawn.weekly_alt)
 
 
+def later_finish_note(plan: Plan) -> None:
+    """A later finish the learner chose: said, with the way back to the path's range."""
+    months = plan.profile.finish_months
+    raw = ss.get("active") or {}
+    if months is None or not raw.get("finish_months"):
+        return
+    back = {k: v for k, v in raw.items() if k != "finish_months"}
+    a, b = st.columns([3, 1], vertical_alignment="center")
+    a.info(f"You chose to finish later: within {months} months (by {plan.latest_allowed_finish}), past the "
+           f"path's range for your background. This plan finishes {plan.finish}.", icon=":material/event:")
+    b.button("Back to the path's range", key="finish_in_range", on_click=apply_remedy,
+             args=(back, "back to the path's range"))
+
+
 def plan_view(plan: Plan, problems: list[str]) -> None:
     if problems:
         st.error(f"Internal error: the plan breaks a rule ({md(problems[0])}). Please report it.")
     plan_figures(plan)
+    later_finish_note(plan)
     known = known_topics(plan, curriculum_for(CONTENT))
     if known is not None:
         st.caption(md(known.text()))

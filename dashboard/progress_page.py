@@ -35,6 +35,30 @@ def topics_done(plan: Plan) -> None:
     ss.accepted = False
 
 
+def save_edits(plan: Plan, editor: str) -> None:
+    """"Save changes": the editor's edits applied to the table it showed, saved once, before the page is drawn
+    (one run of the page, no re-plan and no catch-up menu: only a regenerate button computes those)."""
+    table = ss.get("progress_table")
+    if table is None:
+        return
+    try:
+        edited = views.edited_table(table, (ss.get(editor) or {}).get("edited_rows") or {})
+        edits = views.progress_edits(table, edited)
+    except InputError as exc:
+        ss.progress_error = views.field_error(exc.field, exc.message).text
+        return
+    changes = edits.changes
+    if not changes:  # what was typed and not saved is named row by row, never dropped in silence
+        if edits.notes:
+            ss.progress_warning = " ".join(["Nothing saved.", *edits.notes])
+        else:
+            ss.progress_note = "No changes to save."
+        return
+    if save_progress(views.apply_progress(plan, changes), f"{len(changes)} session(s) edited"):
+        ss.accepted = False
+        ss.flash = " ".join([f"Saved {len(changes)} change(s).", *edits.notes])
+
+
 def render() -> None:
     st.title("Progress")
     result, _ = current()
@@ -72,9 +96,11 @@ def render() -> None:
     show_all = st.toggle("Show all sessions", key="progress_all",
                          help="Off: this week first, then the four weeks before and the two after")
     table = views.progress_frame(plan, today, show_all=show_all)
+    ss.progress_table = table  # what the editor shows: its edits are row positions in it
+    editor = f"progress_editor_{ss.progress_version}"
     with st.form(f"progress_form_{ss.progress_version}", border=False):
-        edited = st.data_editor(
-            table, key=f"progress_editor_{ss.progress_version}", hide_index=True, width="stretch", height=420,
+        st.data_editor(
+            table, key=editor, hide_index=True, width="stretch", height=420,
             disabled=["Date", "Start", "Phase", "Topic", "Kind", "Session", "Hours"],
             column_config={
                 "Date": st.column_config.DateColumn(format="ddd YYYY-MM-DD", width=115),
@@ -94,23 +120,14 @@ def render() -> None:
                     help="The time a done session really took (empty: as planned); it measures your pace"),
             },
         )
-        saved = st.form_submit_button("Save changes", type="primary", icon=":material/save:")
-    if saved:
-        try:
-            edits = views.progress_edits(table, edited)
-        except InputError as exc:
-            st.error(views.field_error(exc.field, exc.message).text)
-            edits = views.ProgressEdits([], [])
-        changes = edits.changes
-        if changes:
-            if save_progress(views.apply_progress(plan, changes), f"{len(changes)} session(s) edited"):
-                ss.accepted = False
-                ss.flash = " ".join([f"Saved {len(changes)} change(s).", *edits.notes])
-            st.rerun()
-        elif edits.notes:
-            st.warning(" ".join(["Nothing saved.", *edits.notes]))
-        else:
-            st.info("No changes to save.")
+        st.form_submit_button("Save changes", type="primary", icon=":material/save:", on_click=save_edits,
+                              args=(plan, editor))
+    if ss.get("progress_error"):
+        st.error(ss.pop("progress_error"))
+    if ss.get("progress_note"):
+        st.info(ss.pop("progress_note"))
+    if ss.get("progress_warning"):
+        st.warning(ss.pop("progress_warning"))
 
     q1, q2 = st.columns(2)
     with q1:

@@ -10,14 +10,14 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard.state import CONTENT, curriculum_for, md, save_progress, ss
+from dashboard.state import CONTENT, curriculum_for, md, plan_key, save_progress, ss
 from planner import views
 from planner.busy import normalise_source
 from planner.errors import InputError
 from planner.pace import measure_pace
 from planner.plan import Plan
 from planner.profile import WEEKDAYS
-from planner.replan import CalendarUnreadable, CatchUpMenu, Replanned, replan, shown_source
+from planner.replan import CalendarUnreadable, CatchUpMenu, Price, Replanned, price_of, replan, shown_source
 from planner.store import default_db_path
 from planner.views.form import busy_list, check_busy_size, keep_busy_file
 
@@ -46,6 +46,15 @@ def choose(plan: Plan, today: dt.date, **choice: Any) -> None:
         kwargs[key] = (*kwargs.get(key, ()), *value) if key in MERGED else value
     if "busy_drop" in choice or "busy_replace" in choice:  # a fixed calendar holds for every later choice
         ss.proposal_base = {k: v for k, v in kwargs.items() if k in ("profile", "busy_drop", "busy_replace", "pace")}
+    menu = ss.get("proposal")
+    planned = next((c.result for c in menu.offered if c.args == choice), None) \
+        if isinstance(menu, CatchUpMenu) and ss.get("proposal_today") == today else None
+    if planned is not None:  # the menu planned this choice already: the same plan replan() would make
+        ss.accepted = False
+        ss.proposal = planned
+        ss.proposal_price = price_of(plan, planned.plan, today)
+        ss.replan_error = None
+        return
     _run(plan, today, kwargs)
 
 
@@ -54,8 +63,12 @@ def _run(plan: Plan, today: dt.date, kwargs: dict[str, Any]) -> None:
     ss.proposal_at_pace = "pace" in kwargs
     ss.proposal_today = today
     ss.replan_busy = None
+    ss.proposal_price = None
     try:
-        ss.proposal = replan(curriculum_for(CONTENT), plan, today, **kwargs)
+        with st.spinner("Planning the rest of your path…"):
+            ss.proposal = _replanned(plan_key(), today.isoformat(), repr(sorted(kwargs.items())), plan, kwargs)
+        if isinstance(ss.proposal, Replanned):
+            ss.proposal_price = price_of(plan, ss.proposal.plan, today)
         ss.replan_error = None
         _remember(today, kwargs)
     except CalendarUnreadable as exc:
@@ -106,6 +119,14 @@ def accept_from_address(plan: Plan, where: str) -> bool:
     return bool(ss.get("accepted_flash") == where)
 
 
+@st.cache_resource(max_entries=8, ttl=600, show_spinner=False)
+def _replanned(key: str, today: str, args: str, _plan: Plan, _kwargs: dict[str, Any]) -> Replanned | CatchUpMenu:
+    """A re-plan (or its catch-up menu, every choice planned) once per plan version, day and choice: Discard then
+    regenerate again, or the same question from Today and Progress, costs nothing the second time. Ten minutes
+    at most, so a busy calendar is read again after that; errors are never kept."""
+    return replan(curriculum_for(CONTENT), _plan, dt.date.fromisoformat(today), **_kwargs)
+
+
 def calendar_name(source: str) -> str:
     """A busy calendar as the learner knows it: the uploaded file's name, else the file name or the address."""
     named = (ss.get("busy_names") or {}).get(source)
@@ -151,6 +172,7 @@ def accept_proposal(where: str = "") -> None:
 def discard_proposal() -> None:
     forget_recipe()
     ss.proposal = None
+    ss.proposal_price = None
     ss.replan_error = None
     ss.replan_busy = None
     ss.proposal_raw = None
@@ -207,7 +229,10 @@ def proposal_panel(plan: Plan, key: str) -> None:
                 label = (f"Plan without your busy calendar {', '.join(calendar_name(s) for s in proposal.busy_drop)}"
                          f" — finish {proposal.busy_drop_finish}")
             st.button(md(label), key=f"{key}_catch_up_{option.key}", width="stretch", on_click=choose,
-                      args=(plan, ss.proposal_today), kwargs=option.kwargs)
+                      args=(plan, ss.proposal_today), kwargs=option.kwargs,
+                      icon=":material/warning:" if option.gives_up else ":material/check_circle:")
+            if option.price:
+                st.markdown(md(option.price))
         why = proposal.why_nothing_fits()
         if why:
             st.info(md(f"None of the usual choices fits: {why}. Widen a window, or free time in your busy "
@@ -230,6 +255,9 @@ def proposal_panel(plan: Plan, key: str) -> None:
                     delta_color="inverse" if change.days else "off", delta_arrow="auto" if change.days else "off",
                     help=f"The plan you have now finishes {change.old_finish}")
         (st.success if change.inside_range else st.warning)(change.verdict)
+        price = ss.get("proposal_price")
+        if isinstance(price, Price):
+            price_panel(price)
         b1, b2 = st.columns(2)
         # Read from the return value, not on_click: a tab open across a server restart reaches a new session
         # that has no callbacks (dashboard.state.lost_click says when the proposal itself was lost).
@@ -245,6 +273,22 @@ def proposal_panel(plan: Plan, key: str) -> None:
         st.success("New plan saved. A calendar subscribed to your feed follows by itself; with CalDAV, press "
                    "**Sync now** on the **Calendar** page; with a downloaded file, download it again there and "
                    "replace your **Study plan** calendar's events.")
+
+
+def price_panel(price: Price) -> None:
+    """What the proposal gives up beside what it gains: reviews before → after, the free buffer, topics dropped."""
+    rows = [f"**Spaced reviews:** {price.review_text()}"
+            + (" — cut" if price.cuts_reviews else ""),
+            f"**Free time:** {price.buffer_text()}"]
+    if price.dropped:
+        rows.append("**Topics dropped:** " + ", ".join(f"{md(t)} ({h:g} h)" for t, h in price.dropped))
+    if price.new_hours != price.old_hours:
+        rows.append(f"**Weekly hours:** {price.old_hours:g} → {price.new_hours:g} h")
+    text = "  \n".join(rows)
+    if price.gives_up():
+        st.warning(f"**What this plan gives up**  \n{text}", icon=":material/balance:")
+    else:
+        st.info(f"**What it keeps**  \n{text}", icon=":material/balance:")
 
 
 def day_hours_text(plan: Plan) -> str:

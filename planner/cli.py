@@ -85,6 +85,10 @@ def _parser() -> argparse.ArgumentParser:
     replan.add_argument("--allow-late", dest="allow_late", action="store_true",
                         help="accept a finish after the range's end")
     replan.add_argument("--hours-per-week", dest="hours_per_week", help="new weekly hours from today on")
+    replan.add_argument("--keep-buffer", dest="keep_buffer", action="store_true",
+                        help="catch up without the free share of each week (buffer_percent); it stays free")
+    replan.add_argument("--cut-reviews", dest="cut_reviews", action="store_true",
+                        help="give spaced reviews only the time study leaves (the summary says how many go)")
     replan.add_argument("--drop", action="append", metavar="TOPIC_ID", help="drop an optional topic (repeatable)")
     replan.add_argument("--busy-drop", dest="busy_drop", action="append", metavar="SOURCE",
                         help="plan without this busy calendar, as the plan or an error shows it (repeatable)")
@@ -361,7 +365,7 @@ def _cmd_replan(args: argparse.Namespace) -> int:
     from planner.curriculum import default_content_path
     from planner.profile import parse_date, parse_hours
     from planner.progress import mark_done_through
-    from planner.replan import CatchUpMenu, replan
+    from planner.replan import CatchUpMenu, price_of, replan
     from planner.validate import validate_plan
 
     inputs = [("PLAN.json, the plan being re-planned", args.plan_file),
@@ -393,7 +397,8 @@ def _cmd_replan(args: argparse.Namespace) -> int:
         pace = measure_pace(plan)
         print(f"Planning at your pace: {pace.text()}")
     result = replan(curriculum, plan, today, allow_late=args.allow_late, drop=drop, hours_per_week=hours,
-                    busy_drop=tuple(args.busy_drop or ()), busy_replace=busy_replace, pace=pace)
+                    busy_drop=tuple(args.busy_drop or ()), busy_replace=busy_replace, pace=pace,
+                    keep_buffer=args.keep_buffer, cut_reviews=args.cut_reviews)
     if isinstance(result, CatchUpMenu):
         print(result.message(), file=sys.stderr)
         return EXIT_INFEASIBLE
@@ -404,6 +409,7 @@ def _cmd_replan(args: argparse.Namespace) -> int:
     _print_busy_warnings(result.plan.profile.busy)
     written = _write_outputs(outputs, result.plan)
     print(result.diff.text())
+    print(price_of(plan, result.plan, today).sentence())
     for path in written:
         print(f"wrote {path}")
     return EXIT_OK

@@ -200,6 +200,10 @@ class Plan:
 
         titles = {t.id: t for t in self.requirements.topics}
         phase_titles = {p.number: p.title for p in self.phases}
+        counts: dict[str, int] = {}  # sessions_in_topic for every topic in one pass (it was once per row)
+        for s in self.sessions:
+            if s.status != "cancelled" and s.kind != "review":
+                counts[s.topic] = counts.get(s.topic, 0) + 1
         rows = []
         for s in self.sessions:
             t = titles.get(s.topic)
@@ -211,7 +215,7 @@ class Plan:
                 "phase_title": phase_titles.get(t.phase, "") if t else "",
                 "topic": s.topic, "title": t.title if t else s.topic, "kind": s.kind,
                 "session": f"review {s.ordinal}" if s.kind == "review"
-                else f"{s.ordinal}/{self.sessions_in_topic(s.topic)}", "status": s.status,
+                else f"{s.ordinal}/{counts.get(s.topic, 0)}", "status": s.status,
                 "sequence": s.sequence,
             })
         columns = ["uid", "date", "weekday", "start", "end", "start_time", "end_time", "hours", "phase",

@@ -32,8 +32,9 @@ PROFILE_FIELDS = {
     "background", "hours_per_week", "days", "day_hours", "start", "timezone", "session_start", "blackouts",
     "holidays", "skip", "electives", "max_session_hours", "reminder_minutes", "rest_day", "buffer_percent",
     "reviews", "review_days", "review_cap_percent", "review_retention", "checkpoints",
-    "windows", "busy", "all_day_events",
+    "windows", "busy", "all_day_events", "finish_months",
 }
+MAX_FINISH_MONTHS = 60  # a later finish the learner accepts: the longest month range a plan file holds
 DEFAULT_BUFFER_PERCENT = 10  # of the weekly hours, kept free for catching up
 DEFAULT_REVIEW_DAYS = (1, 7, 30)  # expanding intervals after a topic's last session (see docs/learning.md)
 DEFAULT_REVIEW_CAP_PERCENT = 15  # reviews take at most this share of a week's hours
@@ -81,6 +82,9 @@ class Profile:
     busy_sources: tuple[str, ...] = ()  # .ics files and URLs of the learner's other calendars
     busy: BusyTimes | None = None  # their busy instants, read by planner.busy.with_busy (not in plan files)
     all_day_busy: bool = True  # all-day events block the day
+    # A later finish the learner accepted: the plan may take up to this many months, past the path's range for
+    # the background (None: the path's range).
+    finish_months: int | None = None
 
     @property
     def uses_availability(self) -> bool:
@@ -164,6 +168,7 @@ class Profile:
             "review_retention": self.review_retention,
             "checkpoints": self.checkpoints,
             **_availability_dict(self),
+            **({"finish_months": self.finish_months} if self.finish_months is not None else {}),
         }
 
 
@@ -746,6 +751,8 @@ def profile_from_mapping(data: Mapping[str, Any], curriculum: Curriculum, *,
         skip=tuple(skip), electives=tuple(electives), max_session_minutes=max_session, reminder_minutes=reminder,
         explicit_day_hours=bool(explicit), explicit_starts=explicit_starts,
         windows=windows, busy_sources=busy_sources, all_day_busy=all_day_busy,
+        finish_months=None if data.get("finish_months") in (None, "") else parse_whole(
+            data["finish_months"], "finish_months", 1, MAX_FINISH_MONTHS, "months such as 24"),
     )
 
 
@@ -864,6 +871,8 @@ def mapping_from_dict(data: Mapping[str, Any]) -> dict[str, Any]:
         "checkpoints": data.get("checkpoints", False),
         "rest_day": None,
     }
+    if data.get("finish_months") is not None:
+        raw["finish_months"] = data["finish_months"]
     if data.get("windows") is not None:  # the windows set the start times
         raw.update(windows=data["windows"], session_start=None, day_hours=None if not data.get(
             "explicit_day_hours") else raw["day_hours"])

@@ -14,7 +14,8 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from planner.availability import FreeTime, free_time
 from planner.busy import is_url, normalise_source, refresh_busy
@@ -24,7 +25,7 @@ from planner.focus import FOCUS_DAY_BLOCKS, FocusShape, last_study_day, shape_fo
 from planner.model import CatchUpProblem, DayLoadSolution, solve_catch_up
 from planner.pace import Pace, at_pace
 from planner.plan import Plan, Session, SolverInfo, checklist_milestones, session_uid, sessions_from_day_loads
-from planner.profile import BLOCK_MINUTES, Profile
+from planner.profile import BLOCK_MINUTES, REVIEW_MINUTES, Profile
 from planner.requirements import (
     MAX_HORIZON_DAYS,
     Requirements,
@@ -46,7 +47,7 @@ REPLAN_FIELDS = ("hours_per_week", "weekday_hours", "session_starts", "blackouts
                  "all_day_busy")
 NEW_PLAN_FIELDS = {"background": "background", "start": "start", "timezone": "timezone", "skip": "skip",
                    "electives": "electives", "reviews": "reviews", "review_days": "review_days",
-                   "checkpoints": "checkpoints", "checkpoint_minutes": "checkpoints"}
+                   "checkpoints": "checkpoints", "checkpoint_minutes": "checkpoints", "finish_months": "finish_months"}
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,133 @@ class Diff:
 
 
 @dataclass(frozen=True)
+class Price:
+    """What a re-plan costs beside what it gains, from today on: the spaced reviews it keeps, whether it fills
+    the free buffer, the optional topics it drops, the finish it moves."""
+
+    reviews_before: int  # reviews the plan had from today on
+    reviews_after: int
+    buffer_percent: int
+    buffer_weeks: int  # weeks from today on that the new plan fills past the free buffer
+    weeks: int  # weeks from today to the new finish
+    dropped: tuple[tuple[str, float], ...]  # (title, hours) of optional topics left out
+    old_finish: dt.date
+    new_finish: dt.date
+    latest_allowed: dt.date
+    old_hours: float
+    new_hours: float
+
+    @property
+    def reviews_cut(self) -> int:
+        return max(0, self.reviews_before - self.reviews_after)
+
+    @property
+    def cuts_reviews(self) -> bool:
+        """More than a few reviews go (a re-plan moves the odd one that finds no room near its due date)."""
+        return self.reviews_cut > max(2, self.reviews_before // 10)
+
+    def review_text(self) -> str:
+        hours = REVIEW_MINUTES / 60
+        return (f"{self.reviews_before} → {self.reviews_after} spaced reviews "
+                f"({self.reviews_before * hours:g} h → {self.reviews_after * hours:g} h)")
+
+    def buffer_text(self) -> str:
+        if not self.buffer_percent:
+            return "no free buffer (0 % of the week)"
+        if not self.buffer_weeks:
+            return f"{self.buffer_percent} % of each week stays free"
+        return (f"fills the free {self.buffer_percent} % of the week in {self.buffer_weeks} of {self.weeks} "
+                "weeks")
+
+    def gives_up(self) -> list[str]:
+        """What the learner gives up, in their words (empty: nothing)."""
+        out = []
+        if self.cuts_reviews:
+            out.append(f"cuts reviews: {self.review_text()}")
+        if self.buffer_weeks:
+            out.append(self.buffer_text())
+        if self.dropped:
+            out.append("drops " + ", ".join(f"{t} ({h:g} h)" for t, h in self.dropped))
+        late = (self.new_finish - self.latest_allowed).days
+        if late > 0:
+            out.append(f"finishes {late} day{'s' if late > 1 else ''} after the path's range ends "
+                       f"({self.latest_allowed})")
+        return out
+
+    def keeps(self) -> list[str]:
+        out = []
+        if not self.cuts_reviews and self.reviews_before:
+            out.append(f"your reviews ({self.reviews_before} → {self.reviews_after})")
+        if not self.buffer_weeks and self.buffer_percent:
+            out.append(f"the free {self.buffer_percent} % of each week")
+        return out
+
+    def sentence(self) -> str:
+        """One line: what it gives up, then what it keeps."""
+        gives = self.gives_up()
+        keeps = self.keeps()
+        parts = [f"Needs {self.new_hours - self.old_hours:g} h more each week."] if self.new_hours > self.old_hours \
+            else []
+        if gives:
+            parts.append("Gives up: " + "; ".join(gives) + ".")
+        if keeps:
+            parts.append("Keeps " + " and ".join(keeps) + ".")
+        return " ".join(parts) or "Changes nothing else."
+
+
+def price_of(old: Plan, new: Plan, today: dt.date) -> Price:
+    """The price of replacing `old` by `new` from `today` on."""
+    dropped_ids = {t.id for t in old.requirements.topics if not t.dropped} - \
+        {t.id for t in new.requirements.topics if not t.dropped}
+
+    def reviews(plan: Plan) -> int:  # a dropped topic's reviews go with it: not counted as cut
+        return sum(1 for s in plan.sessions if s.kind == "review" and s.status == "planned" and s.day >= today
+                   and s.topic not in dropped_ids)
+
+    p = new.profile
+    full = buffer_weeks_filled(new, today)
+    dropped = tuple((t.title, t.hours) for t in old.requirements.topics if t.id in dropped_ids)
+    latest = add_months(p.start, new.requirements.months_max) - dt.timedelta(days=1)
+    return Price(reviews(old), reviews(new), p.buffer_percent, full,
+                 max(1, math.ceil(((new.finish - today).days + 1) / 7)), dropped, old.finish, new.finish, latest,
+                 old.profile.hours_per_week, p.hours_per_week)
+
+
+def buffer_weeks_filled(plan: Plan, since: dt.date) -> int:
+    """Weeks from `since`'s week on in which the plan fills the free share of the week (a catch-up may)."""
+    weeks: dict[tuple[int, int], int] = defaultdict(int)
+    for s in plan.sessions:
+        if s.status in ("planned", "done") and s.day >= since - dt.timedelta(days=since.weekday()):
+            weeks[_iso(s.day)] += s.blocks
+    return sum(1 for blocks in weeks.values() if blocks > plan.profile.study_week_blocks)
+
+
+def buffer_words(plan: Plan) -> str:
+    """The free share of each week as it is: kept, or filled by a re-plan's catch-up in so many weeks."""
+    pct = plan.profile.buffer_percent
+    if plan.replanned_on is not None and pct:
+        filled = buffer_weeks_filled(plan, plan.replanned_on)
+        if filled:
+            return (f"the free {pct} % of the week is used for catching up in {filled} week"
+                    f"{'s' if filled > 1 else ''} since the re-plan of {plan.replanned_on}")
+    return f"{pct} % of each week stays free for catching up"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One catch-up choice, planned: replan() with `kwargs` (on top of the menu's own) gives `result`."""
+
+    key: str  # "hours", "buffer", "cut", "drop", "busy" or "late"
+    kwargs: tuple[tuple[str, Any], ...]
+    result: Replanned = field(compare=False, repr=False)
+    price: Price = field(compare=False)
+
+    @property
+    def args(self) -> dict[str, Any]:
+        return dict(self.kwargs)
+
+
+@dataclass(frozen=True)
 class CatchUpMenu:
     """The new finish would pass the range's end: the choices, each planned before it is offered."""
 
@@ -92,6 +220,15 @@ class CatchUpMenu:
     # enough for it (busy events shorten a day, they do not loosen its rules); None otherwise.
     most_free_day_hours: float | None = None
     busy_sources: tuple[str, ...] = ()
+    cut_finish: dt.date | None = None  # at the same hours, reviews cut to the room study leaves
+    offered: tuple[Choice, ...] = field(default=(), compare=False)  # every choice above, planned with its price
+
+    def choice(self, key: str) -> Choice | None:
+        return next((c for c in self.offered if c.key == key), None)
+
+    def _price(self, key: str) -> str:
+        c = self.choice(key)
+        return f" {c.price.sentence()}" if c is not None else ""
 
     def header(self) -> str:
         line = (f"Behind: {self.remaining_hours:g} h left cannot finish by {self.latest_allowed} at "
@@ -119,7 +256,7 @@ class CatchUpMenu:
     def why_nothing_fits(self) -> str | None:
         """When no choice gives a plan: why; None when some choice does."""
         if self.hours_per_week_needed is not None or self.late_finish is not None or self.busy_drop_finish \
-                or (self.drop and self.drop_finish is not None):
+                or self.cut_finish or (self.drop and self.drop_finish is not None):
             return None
         if self._short_days():
             return "no day has room for the 45-minute rule (see above)"
@@ -147,17 +284,20 @@ class CatchUpMenu:
         out = []
         if self.hours_per_week_needed is not None:
             out.append(f"Study {self.hours_per_week_needed:g} h/week from now on to finish in time "
-                       f"(--hours-per-week {self.hours_per_week_needed:g}).")
+                       f"(--hours-per-week {self.hours_per_week_needed:g} --keep-buffer).{self._price('hours')}")
+        if self.cut_finish is not None:
+            out.append(f"Keep your hours, cut reviews and finish {self.cut_finish} (--cut-reviews)."
+                       f"{self._price('cut')}")
         if self.drop and self.drop_finish is not None:
             names = ", ".join(f"{t} ({h:g} h)" for _, t, h in self.drop)
             flags = " ".join(f"--drop {tid}" for tid, _, _ in self.drop)
-            out.append(f"Drop optional topics ({names}) and finish {self.drop_finish} ({flags}).")
+            out.append(f"Drop optional topics ({names}) and finish {self.drop_finish} ({flags}).{self._price('drop')}")
         if self.busy_drop and self.busy_drop_finish is not None:
             flags = " ".join(f"--busy-drop {shown_source(s)}" for s in self.busy_drop)
             out.append(f"Plan without your busy calendar{'s' if len(self.busy_drop) > 1 else ''} and finish "
-                       f"{self.busy_drop_finish} ({flags}).")
+                       f"{self.busy_drop_finish} ({flags}).{self._price('busy')}")
         if self.late_finish is not None:
-            out.append(f"Accept finishing {self.late_finish} (--allow-late).")
+            out.append(f"Accept finishing {self.late_finish} (--allow-late).{self._price('late')}")
         return out
 
     def message(self) -> str:
@@ -189,19 +329,47 @@ class Replanned:
 class Usage:
     """What the learner's history already holds from today on: days it touches are not planned again (their
     sessions keep their times, so new ones could only collide with them), and its blocks count toward the week's
-    limit."""
+    limit. With it, what the catch-up may take: the free buffer only when `use_buffer` (the learner chose to
+    give it up), and `review_blocks` of reviews still to come get room held back each week unless the learner
+    chose to cut them (`review_blocks` = 0)."""
 
     days: frozenset[dt.date]
     weeks: tuple[tuple[tuple[int, int], int], ...]
+    use_buffer: bool = False
+    review_blocks: int = 0
+    review_until: dt.date | None = None  # the previous plan's finish: the reviews' room is spread up to it
 
-    def calendar(self, profile: Profile, days: int, today: dt.date) -> StudyCalendar:
-        cal = study_calendar(profile, days, start=today, use_buffer=True)
+    def calendar(self, profile: Profile, days: int, today: dt.date, blocks: int | None = None) -> StudyCalendar:
+        """The catch-up's capacity; `blocks` (the study left) sizes the weekly room held for reviews."""
+        cal = study_calendar(profile, days, start=today, use_buffer=self.use_buffer)
         caps = tuple(0 if cal.day(i) in self.days else c for i, c in enumerate(cal.day_caps))
         by_week = dict(self.weeks)
         n_weeks = cal.week_of(len(caps) - 1) + 1 if caps else 0
         week_used = tuple(by_week.get(_iso(today + dt.timedelta(days=7 * w - today.weekday())), 0)
                           for w in range(n_weeks))
-        return replace(cal, day_caps=caps, week_used=week_used)
+        cal = replace(cal, day_caps=caps, week_used=week_used)
+        if not self.review_blocks or not profile.reviews or blocks is None:
+            return cal
+        until = cal.index(self.review_until) if self.review_until is not None else 0
+        return _with_review_room(cal, profile, self.review_blocks, blocks, until)
+
+
+def _with_review_room(cal: StudyCalendar, profile: Profile, reviews: int, blocks: int,
+                      until: int = 0) -> StudyCalendar:
+    """The smallest weekly room for `reviews` review blocks over the plan it leads to (as solve._calendar
+    does for a new plan), at most the review cap: a catch-up that fills every week would leave them none. The
+    plan runs at least to `until` (the previous plan's finish, which the catch-up tracks)."""
+    weekly = cal.weekly_cap
+    cap = profile.review_cap_blocks
+    reserve = min(cap, math.ceil(reviews / max(1.0, len(cal.day_caps) / 7)))
+    out = replace(cal, weekly_cap=max(0, weekly - reserve))
+    while reserve < cap:
+        first = out.earliest_finish(blocks)
+        if first is None or reserve * max(1, (max(first, until) + 1) // 7) >= reviews:
+            break
+        reserve += 1
+        out = replace(cal, weekly_cap=max(0, weekly - reserve))
+    return out
 
 
 def _iso(day: dt.date) -> tuple[int, int]:
@@ -217,7 +385,21 @@ def _used_blocks(s: Session) -> int:
     return math.ceil(round(s.credited_hours * 60, 6) / BLOCK_MINUTES)
 
 
-def _usage(history: list[Session], today: dt.date) -> Usage:
+def _reviews_left(plan: Plan, history: list[Session], drop: tuple[str, ...]) -> int:
+    """Review blocks still to come: each kept topic's reviews less those the learner did."""
+    if not plan.profile.reviews:
+        return 0
+    done: dict[str, int] = defaultdict(int)
+    for s in history:
+        if s.kind == "review" and s.status == "done":
+            done[s.topic] += 1
+    per = max(1, REVIEW_MINUTES // BLOCK_MINUTES)
+    return per * sum(max(0, t.reviews - done[t.id]) for t in plan.requirements.topics
+                     if not t.dropped and t.id not in drop)
+
+
+def _usage(history: list[Session], today: dt.date, use_buffer: bool = False, review_blocks: int = 0,
+           review_until: dt.date | None = None) -> Usage:
     this_week = _iso(today)
     weeks: dict[tuple[int, int], int] = defaultdict(int)
     days: set[dt.date] = set()
@@ -226,7 +408,7 @@ def _usage(history: list[Session], today: dt.date) -> Usage:
             days.add(s.day)
         if _iso(s.day) >= this_week:
             weeks[_iso(s.day)] += _used_blocks(s)
-    return Usage(frozenset(days), tuple(sorted(weeks.items())))
+    return Usage(frozenset(days), tuple(sorted(weeks.items())), use_buffer, review_blocks, review_until)
 
 
 def _remaining(plan: Plan, history: list[Session], drop: tuple[str, ...] = ()) -> Requirements:
@@ -265,12 +447,14 @@ def split_history(plan: Plan, today: dt.date) -> tuple[list[Session], list[Sessi
 def replan(curriculum: Curriculum, plan: Plan, today: dt.date, *, allow_late: bool = False,
            drop: tuple[str, ...] = (), hours_per_week: float | None = None, busy_drop: Sequence[str] = (),
            busy_replace: Sequence[tuple[str, str]] = (), profile: Profile | None = None,
-           pace: Pace | None = None) -> Replanned | CatchUpMenu:
+           pace: Pace | None = None, keep_buffer: bool = False, cut_reviews: bool = False) -> Replanned | CatchUpMenu:
     """The plan from `today` on. `profile`: the learner's changed fields from today on (hours, days, windows, busy
     calendars, holidays...; a change that needs a new plan is an InputError naming it). `busy_drop` and
     `busy_replace` name busy calendars as the plan shows them (or OLD, NEW pairs). `pace`
     (planner.pace.measure_pace): open topics planned at estimate × the learner's multiplier, and the catch-up menu
-    computed at that pace; None keeps the plan's hours."""
+    computed at that pace; None keeps the plan's hours. The catch-up keeps room for the reviews still to come
+    unless the learner chose to cut them (`cut_reviews`: reviews get only the room study leaves), and may use
+    the free buffer (what it is for) unless `keep_buffer`; the price (planner.replan.price_of) says which."""
     if pace is not None:
         plan = at_pace(plan, pace)
     p = plan.profile
@@ -297,21 +481,45 @@ def replan(curriculum: Curriculum, plan: Plan, today: dt.date, *, allow_late: bo
     latest = add_months(p.start, plan.requirements.months_max) - dt.timedelta(days=1)
 
     history, old_future, old_cancelled = split_history(plan, today)
+    ctx = _Context(curriculum, plan, history, old_future, old_cancelled, today, latest)
     req = _remaining(plan, history, drop)
-    total = req.total_blocks
-    usage = _usage(history, today)
-    if total == 0:
+    use_buffer = not keep_buffer
+    usage = _usage(history, today, use_buffer, 0 if cut_reviews else _reviews_left(plan, history, drop),
+                   plan.finish)
+    if req.total_blocks == 0:
         return _assemble(curriculum, plan, p, req, history, old_future, old_cancelled, [], today, latest, 0.0, 0.0,
                          drop=drop)
 
     fitted, late_day = _fit(p, req, old_future, today, usage, latest)
     if not allow_late and (fitted is None or late_day is None or late_day > latest):
-        return _menu(plan, p, req, old_future, today, latest, usage, late_day if fitted is not None else None)
+        late = _build(ctx, p, req, fitted, use_buffer, drop) if fitted is not None and late_day is not None \
+            else None
+        return _menu(ctx, p, req, usage, late, drop)
     if fitted is None:  # even a late finish has no plan: say what does
-        menu = _menu(plan, p, req, old_future, today, latest, usage, None)
+        menu = _menu(ctx, p, req, usage, None, drop)
         raise InputError("--allow-late", f"{req.total_hours:g} h left have no plan at {p.hours_per_week:g} h/week, "
                                          f"however late. " + (" ".join(["Instead:", *menu.choices()])
                                                                if menu.choices() else str(menu.nothing_fits())))
+    return _build(ctx, p, req, fitted, use_buffer, drop)
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every catch-up choice of one re-plan shares: the plan, its history and its old future."""
+
+    curriculum: Curriculum
+    plan: Plan
+    history: list[Session]
+    old_future: list[Session]
+    old_cancelled: list[Session]
+    today: dt.date
+    latest: dt.date
+
+
+def _build(ctx: _Context, p: Profile, req: Requirements, fitted: Fitted, use_buffer: bool,
+           drop: tuple[str, ...]) -> Replanned:
+    """The re-planned plan from fitted catch-up loads: sessions, reviews in the room left, UIDs matched."""
+    plan, today = ctx.plan, ctx.today
     solution, shape = fitted
     ordinals: dict[str, int] = defaultdict(int)
     for s in plan.sessions:
@@ -320,10 +528,11 @@ def replan(curriculum: Curriculum, plan: Plan, today: dt.date, *, allow_late: bo
     fresh = sessions_from_day_loads(shape.loads, today, req, p, first_ordinals=dict(ordinals))
     review_req = replace(plan.requirements, topics=tuple(t for t in plan.requirements.topics
                                                           if not t.dropped and t.id not in drop))
-    reviews = place_reviews([*history, *fresh], review_req, p, not_before=today)
+    reviews = place_reviews([*ctx.history, *fresh], review_req, p, not_before=today,
+                            week_blocks=p.weekly_blocks if use_buffer else None)
     # A review UID may be reused only by the planned review it names (kept or moved); any UID the plan ever
     # held otherwise — done, missed or cancelled — is taken, so a review placed again gets the next attempt.
-    reusable = {s.uid for s in old_future}
+    reusable = {s.uid for s in ctx.old_future}
     taken = {s.uid for s in plan.sessions if s.uid not in reusable} | {s.uid for s in fresh}
     for r in reviews.sessions:
         uid, attempt = r.uid, 1
@@ -332,8 +541,8 @@ def replan(curriculum: Curriculum, plan: Plan, today: dt.date, *, allow_late: bo
             uid = session_uid(plan.path_id, f"{r.topic}/review", r.ordinal * 1000 + attempt)
         taken.add(uid)
         fresh.append(replace(r, uid=uid))
-    return _assemble(curriculum, plan, p, req, history, old_future, old_cancelled, fresh, today, latest,
-                     solution.solve_seconds, solution.build_seconds, solution, drop=drop)
+    return _assemble(ctx.curriculum, plan, p, req, ctx.history, ctx.old_future, ctx.old_cancelled, fresh, today,
+                     ctx.latest, solution.solve_seconds, solution.build_seconds, solution, drop=drop)
 
 
 def _assemble(curriculum: Curriculum, plan: Plan, profile: object, req: Requirements, history: list[Session],
@@ -416,7 +625,7 @@ def _fit(p: Profile, req: Requirements, old_future: list[Session], today: dt.dat
     finish that has no plan."""
     horizon_days = (latest - today).days + 1
     if horizon_days > 0:
-        cal = usage.calendar(p, horizon_days, today)
+        cal = usage.calendar(p, horizon_days, today, req.total_blocks)
         if rules_finish(cal, req, len(cal.day_caps) - 1) is not None:
             fitted = _catch_up(cal, req, old_future, len(cal.day_caps) - 1)
             if fitted is not None:
@@ -425,7 +634,7 @@ def _fit(p: Profile, req: Requirements, old_future: list[Session], today: dt.dat
     # finish that obeys them.
     # With busy calendars, only as far as they were read: a plan past that would ignore their events.
     horizon = MAX_HORIZON_DAYS if p.busy is None else max(1, min(MAX_HORIZON_DAYS, (p.busy.until - today).days))
-    long_cal = usage.calendar(p, horizon, today)
+    long_cal = usage.calendar(p, horizon, today, req.total_blocks)
     obeying = rules_finish(long_cal, req, len(long_cal.day_caps) - 1)
     if obeying is None:
         return None, None
@@ -477,28 +686,39 @@ def _most_half_hours(profile: Profile) -> int:
     return int(profile.with_hours_per_week(MAX_HOURS_PER_WEEK).hours_per_week * 2)
 
 
-def _menu(plan: Plan, profile: Profile, req: Requirements, old_future: list[Session], today: dt.date,
-          latest: dt.date, usage: Usage, late: dt.date | None) -> CatchUpMenu:
+def _menu(ctx: _Context, profile: Profile, req: Requirements, usage: Usage, late: Replanned | None,
+          drop: tuple[str, ...]) -> CatchUpMenu:
     """Every choice is planned before it is offered: the capacity arithmetic finds the figure, the focus rules'
     arithmetic (no solve) rules out what cannot work, and one catch-up solve confirms what is left — the same
-    computation `replan` makes when the learner picks it."""
+    computation `replan` makes when the learner picks it. Each choice keeps its plan and its price (reviews,
+    buffer, topics, finish), so picking it costs nothing more and the learner sees what it gives up first.
+    Every choice keeps the reviews and the free buffer unless its words say it gives them up."""
+    plan, today, latest, old_future = ctx.plan, ctx.today, ctx.latest, ctx.old_future
     days = (latest - today).days + 1
+    offered: list[Choice] = []
+    kept_usage = replace(usage, use_buffer=False)  # more hours: the buffer and the reviews' room both kept
+
+    def offer(key: str, kwargs: dict[str, Any], p: Profile, r: Requirements, fitted: Fitted, use_buffer: bool,
+              dropped: tuple[str, ...]) -> dt.date:
+        result = _build(ctx, p, r, fitted, use_buffer, dropped)
+        offered.append(Choice(key, tuple(kwargs.items()), result, price_of(plan, result.plan, today)))
+        return result.plan.finish
 
     def capacity_fits(hours: float) -> bool:
         if days <= 0:
             return False
-        cal = usage.calendar(profile.with_hours_per_week(hours), days, today)
+        cal = kept_usage.calendar(profile.with_hours_per_week(hours), days, today, req.total_blocks)
         return cal.earliest_finish(req.total_blocks) is not None
 
-    def in_time(p: Profile, r: Requirements) -> dt.date | None:
-        """The finish of the catch-up plan for these inputs when it lies in the range, else None."""
+    def in_time(p: Profile, r: Requirements, u: Usage = usage) -> Fitted | None:
+        """The catch-up plan for these inputs when it finishes in the range, else None."""
         if days <= 0 or r.total_blocks == 0:
             return None
-        cal = usage.calendar(p, days, today)
+        cal = u.calendar(p, days, today, r.total_blocks)
         if rules_finish(cal, r, days - 1) is None:
             return None
-        fitted, last = _fit(p, r, old_future, today, usage, latest)
-        return last if fitted is not None and last is not None and last <= latest else None
+        fitted, last = _fit(p, r, old_future, today, u, latest)
+        return fitted if fitted is not None and last is not None and last <= latest else None
 
     needed = None
     most = _most_half_hours(profile)
@@ -517,10 +737,19 @@ def _menu(plan: Plan, profile: Profile, req: Requirements, old_future: list[Sess
             candidate = profile.with_hours_per_week(step / 2)
             if candidate.hours_per_week * 2 < step - 1e-9:
                 break
-            if in_time(candidate, req) is not None:
+            fitted = in_time(candidate, req, kept_usage)
+            if fitted is not None:
                 needed = step / 2
+                offer("hours", {"hours_per_week": needed, "keep_buffer": True}, candidate, req, fitted, False,
+                      drop)
                 break
-    cal = usage.calendar(profile, max(days, 1), today)
+    # The same hours with the reviews given up: they get only the room study leaves.
+    cut_finish = None
+    if usage.review_blocks:
+        fitted = in_time(profile, req, replace(usage, review_blocks=0))
+        if fitted is not None:
+            cut_finish = offer("cut", {"cut_reviews": True}, profile, req, fitted, usage.use_buffer, drop)
+    cal = usage.calendar(profile, max(days, 1), today, req.total_blocks)
     capacity = cal.cumulative()[-1] if days > 0 else 0
     deficit = max(0, req.total_blocks - capacity)
     chosen: list[tuple[str, str, float]] = []
@@ -531,9 +760,13 @@ def _menu(plan: Plan, profile: Profile, req: Requirements, old_future: list[Sess
         if not picked:  # capacity is enough, the focus rules are not: free a little more at the next margin
             continue
         kept = replace(req, topics=tuple(t for t in req.topics if t not in picked))
-        finish = in_time(profile, kept) if freed >= deficit + margin else None
-        if finish is not None:
-            chosen, drop_finish = [(t.id, t.title, t.hours) for t in picked], finish
+        ids = tuple(t.id for t in picked)
+        u = replace(usage, review_blocks=_reviews_left(plan, ctx.history, (*drop, *ids))) if usage.review_blocks \
+            else usage
+        fitted = in_time(profile, kept, u) if freed >= deficit + margin else None
+        if fitted is not None:
+            chosen = [(t.id, t.title, t.hours) for t in picked]
+            drop_finish = offer("drop", {"drop": ids}, profile, kept, fitted, usage.use_buffer, (*drop, *ids))
             break
         if freed < deficit + margin:
             break
@@ -542,18 +775,23 @@ def _menu(plan: Plan, profile: Profile, req: Requirements, old_future: list[Sess
     if needed is None and drop_finish is None and profile.busy_sources:
         # The calendar is what holds the plan back: would it fit without it? (Nothing to read: no calendar.)
         free = replace(profile, busy_sources=(), busy=None)
-        busy_finish = in_time(free, req)
-        if busy_finish is not None:
+        fitted = in_time(free, req)
+        if fitted is not None:
             busy_drop = profile.busy_sources
+            busy_finish = offer("busy", {"busy_drop": busy_drop}, free, req, fitted, usage.use_buffer, drop)
+    if late is not None:
+        offered.append(Choice("late", (("allow_late", True),), late, price_of(plan, late.plan, today)))
     ft = None
     most_free = None
     if profile.uses_availability and days > 0:
         ft = free_time(profile, today, latest)
         if max(cal.day_caps, default=0) < FOCUS_DAY_BLOCKS <= max(cal.window_caps or cal.day_caps, default=0):
             most_free = max(cal.day_caps, default=0) * BLOCK_MINUTES / 60  # the rule holds, the room does not
-    return CatchUpMenu(req.total_hours, latest, late, needed, tuple(chosen), drop_finish, profile.hours_per_week,
-                       free_time=ft, busy_drop=busy_drop, busy_drop_finish=busy_finish,
-                       most_free_day_hours=most_free, busy_sources=profile.busy_sources)
+    return CatchUpMenu(req.total_hours, latest, late.plan.finish if late is not None else None, needed,
+                       tuple(chosen), drop_finish, profile.hours_per_week, free_time=ft, busy_drop=busy_drop,
+                       busy_drop_finish=busy_finish, most_free_day_hours=most_free,
+                       busy_sources=profile.busy_sources, cut_finish=cut_finish,
+                       offered=tuple(offered))
 
 
 # ---------------------------------------------------------------- changing the plan's calendars and fields

@@ -137,7 +137,9 @@ def build_requirements(curriculum: Curriculum, profile: Profile, *, drop: Sequen
         topics = [_carve_reviews(t, len(profile.review_days)) for t in topics]
     if profile.checkpoints:
         topics = _with_checkpoints(curriculum, topics, profile.checkpoint_minutes // BLOCK_MINUTES)
-    return Requirements(curriculum.id, bg.key, bg.months_min, bg.months_max, tuple(topics))
+    # A later finish the learner accepted widens the range's end (never its start: pacing stays as it was).
+    months_max = max(bg.months_max, profile.finish_months or 0)
+    return Requirements(curriculum.id, bg.key, bg.months_min, months_max, tuple(topics))
 
 
 REVIEW_SHARE_MAX = 4  # reviews take at most a quarter of a topic's estimate

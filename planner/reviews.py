@@ -60,10 +60,11 @@ def topic_card(sessions: Sequence[Session], topic: str, retention: float) -> Top
 
 
 def place_reviews(sessions: Sequence[Session], req: Requirements, profile: Profile, *,
-                  not_before: dt.date | None = None) -> ReviewOutcome:
+                  not_before: dt.date | None = None, week_blocks: int | None = None) -> ReviewOutcome:
     """Reviews for the study sessions given; reviews already among them (done, or planned and kept) are part of
     their card's history, not repeated, and new ones start no earlier than `not_before` (a review that was due
-    before it, a missed one, is due then)."""
+    before it, a missed one, is due then). `week_blocks`: what a week may hold in all (default: the weekly hours
+    less the buffer; a catch-up the learner let use the buffer passes the weekly hours)."""
     if not profile.reviews or not sessions:
         return ReviewOutcome((), 0)
     have = {(s.topic, s.ordinal) for s in sessions if s.kind == "review" and s.status in ("done", "planned")}
@@ -90,6 +91,7 @@ def place_reviews(sessions: Sequence[Session], req: Requirements, profile: Profi
         if s.kind == "review" and s.status not in ("cancelled", "missed"):
             week_reviews[_week(s.day)] += s.blocks
     cap = profile.review_cap_blocks
+    week_limit = profile.study_week_blocks if week_blocks is None else week_blocks
     tz = profile.tz
 
     def slot(day: dt.date) -> tuple[dt.datetime, dt.datetime] | None:
@@ -97,7 +99,7 @@ def place_reviews(sessions: Sequence[Session], req: Requirements, profile: Profi
         wk = _week(day)
         room = profile.day_blocks(day.weekday()) - used[day]
         if (room < blocks or profile.is_blackout(day) or week_reviews[wk] + blocks > cap
-                or week_total[wk] + blocks > profile.study_week_blocks):
+                or week_total[wk] + blocks > week_limit):
             return None
         if profile.uses_availability:  # the first free slot of the day's windows, around busy events
             if day_cap_blocks(profile, day) - used[day] < blocks:

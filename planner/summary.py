@@ -6,6 +6,7 @@ from planner.availability import calendar_summary
 from planner.fidelity import milestone_fits, phase_shares
 from planner.focus import focus_report
 from planner.plan import Plan
+from planner.replan import buffer_words
 
 
 def plan_summary(plan: Plan) -> str:
@@ -34,7 +35,7 @@ def plan_summary(plan: Plan) -> str:
                  f"{len(reviews)} spaced reviews"
                  + (f" ({plan.reviews_skipped} reviews found no room; more weekly hours would fit them)"
                     if plan.reviews_skipped else "")
-                 + f"; {p.buffer_percent} % of each week stays free for catching up.")
+                 + f"; {buffer_words(plan)}.")
     lines.append("Focus: " + focus_report(plan).text())
     free = calendar_summary(plan)  # windows and busy calendars, when the learner has them
     if free:

@@ -17,13 +17,13 @@ from planner.busy import with_busy
 from planner.cli import main
 from planner.curriculum import load_curriculum
 from planner.errors import InputError
-from planner.export.json import load_plan
+from planner.export.json import load_plan, plan_to_dict
 from planner.plan import Plan
 from planner.profile import profile_from_mapping
-from planner.replan import CalendarUnreadable, CatchUpMenu, Replanned, replan
+from planner.replan import CalendarUnreadable, CatchUpMenu, Replanned, price_of, replan
 from planner.solve import Infeasible, make_plan
 from planner.validate import validate_plan
-from tests.conftest import SQL_PATH, plan_ok
+from tests.conftest import ML_PATH, SQL_PATH, plan_ok, plan_result
 
 BERLIN = ZoneInfo("Europe/Berlin")
 EVENINGS = ["mon-sun=18:00-22:00"]
@@ -429,3 +429,142 @@ def test_a_drop_is_offered_where_capacity_is_enough_but_the_focus_rules_are_not(
         result = _replanned(ml, plan, today, **option.kwargs)
         if option.key == "drop":
             assert result.diff.new_finish == menu.drop_finish and result.diff.inside_range
+
+
+# ---------------------------------------------------------------- the price of each choice
+
+
+def _weeks_from(plan: Plan, today: dt.date) -> dict[tuple[int, int], int]:
+    monday = today - dt.timedelta(days=today.weekday())
+    weeks: dict[tuple[int, int], int] = {}
+    for s in plan.sessions:
+        if s.status in ("planned", "done") and s.day >= monday:
+            key = s.day.isocalendar()[:2]
+            weeks[key] = weeks.get(key, 0) + s.blocks
+    return weeks
+
+
+def _reviews_from(plan: Plan, today: dt.date) -> int:
+    return sum(1 for s in plan.sessions if s.kind == "review" and s.status == "planned" and s.day >= today)
+
+
+def test_a_choice_that_cuts_reviews_says_so_before_it_is_picked_and_more_hours_keep_them(sql):
+    """Seven weeks behind at 4 h/week: 'Study N h/week' used to fill every week to the cap and cancel the
+    reviews while saying only the finish. Now the hours choice keeps the reviews and the free buffer (counted
+    in the plan it proposes), and cutting reviews is a choice of its own that says how many go before it is
+    picked; picking either gives exactly the plan its words describe."""
+    plan = plan_ok(sql, background="beginner", hours_per_week=4)
+    today = plan.profile.start + dt.timedelta(days=49)
+    menu = replan(sql, plan, today)
+    assert isinstance(menu, CatchUpMenu)
+    options = {o.key: o for o in views.catch_up_options(menu)}
+    assert {"hours", "cut", "late"} <= set(options)
+
+    hours = options["hours"]  # before it is picked: what it keeps, in words
+    assert hours.kwargs == {"hours_per_week": menu.hours_per_week_needed, "keep_buffer": True}
+    assert "Keeps your reviews" in hours.price and "the free 10 % of each week" in hours.price
+    assert not hours.gives_up
+    picked = _replanned(sql, plan, today, **hours.kwargs)
+    assert picked.plan.sessions == hours.result.plan.sessions  # the menu's plan is the plan replan() makes
+    before, after = _reviews_from(plan, today), _reviews_from(picked.plan, today)
+    assert before > 0 and after >= before  # reviews kept (the missed ones placed again)
+    chosen = menu.choice("hours")
+    assert chosen is not None and (before, after) == (chosen.price.reviews_before, chosen.price.reviews_after)
+    limit = picked.plan.profile.study_week_blocks  # the buffer stays free in every week from today on
+    assert all(blocks <= limit for blocks in _weeks_from(picked.plan, today).values())
+
+    cut = options["cut"]  # the choice that cuts reviews says so, with the count, before it is picked
+    price = menu.choice("cut").price
+    assert cut.gives_up and price.cuts_reviews
+    assert f"cut reviews to {price.reviews_after} (of {price.reviews_before})" in cut.label
+    assert f"cuts reviews: {price.reviews_before} → {price.reviews_after} spaced reviews" in cut.price
+    assert "--cut-reviews" in menu.message() and "Gives up: cuts reviews" in menu.message()
+    cutting = _replanned(sql, plan, today, **cut.kwargs)
+    assert _reviews_from(cutting.plan, today) == price.reviews_after < before
+    assert cutting.plan.profile.hours_per_week == plan.profile.hours_per_week
+
+    late = menu.choice("late")
+    assert late is not None and late.price.reviews_after >= before  # a later finish keeps the reviews too
+    assert f"finishes {(late.price.new_finish - menu.latest_allowed).days} days after" in options["late"].price
+
+
+def test_the_price_of_a_plain_replan_names_the_buffer_it_fills(ml, tmp_path, capsys):
+    """A re-plan that catches up in the free share of the week says so (weeks filled), and keeps the reviews
+    ('Keeps your reviews'): the command prints the price after the diff."""
+    plan = plan_ok(ml, background="ml_background", hours_per_week=16)
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan_to_dict(plan)))
+    assert main(["replan", str(path), "--today", "2027-03-01", "--json", str(tmp_path / "new.json")]) == 0
+    out = capsys.readouterr().out
+    assert "Keeps your reviews" in out
+    new = load_plan(tmp_path / "new.json", load_curriculum(ML_PATH))
+    result = replan(ml, plan, dt.date(2027, 3, 1))
+    assert isinstance(result, Replanned)
+    price = price_of(plan, result.plan, dt.date(2027, 3, 1))
+    assert not price.cuts_reviews and price.reviews_after >= price.reviews_before - 2
+    assert (f"in {price.buffer_weeks} of" in out) == bool(price.buffer_weeks)
+    assert len(new.sessions) == len(result.plan.sessions)
+
+
+# ---------------------------------------------------------------- a newcomer can finish later
+
+
+def test_a_newcomer_can_keep_the_hours_and_finish_later_as_labelled(sql):
+    """A profile that does not fit used to be offered only more hours (or fewer topics): now also a later
+    finish, keeping the hours, topics, reviews and buffer. The plan it gives finishes after the path's range
+    and by the date its label names."""
+    raw = {"background": "beginner", "hours_per_week": 2.5, "start": "2027-01-04"}
+    result = plan_result(sql, **raw)
+    assert isinstance(result, Infeasible)
+
+    def fits(fields: dict) -> bool:
+        made = plan_result(sql, **fields)
+        return isinstance(made, Plan) and not validate_plan(made)
+
+    later = {r.key: r for r in views.remedies(result, raw, sql, fits)}["later"]
+    by = dt.date.fromisoformat(later.label.split("by ")[1].split(" ")[0])
+    months = later.raw["finish_months"]
+    assert later.label == f"Finish later: by {by} ({months} months)"
+    assert later.raw == {**raw, "finish_months": months} and months > result.months_max
+    assert f"Keeps your {raw['hours_per_week']:g} h/week" in later.detail
+    assert f"({result.months_min}–{result.months_max} months, by {result.latest_finish})" in later.detail
+    plan = plan_ok(sql, **later.raw)
+    assert result.latest_finish < plan.finish <= by
+    assert plan.latest_allowed_finish == by
+    assert plan.profile.hours_per_week == 2.5 and plan.profile.buffer_percent == 10
+    assert plan.profile.reviews and plan.requirements.months_min == result.months_min  # nothing else changed
+    assert result.earliest_finish is not None and plan.finish >= result.earliest_finish - dt.timedelta(days=7)
+    # the plan file keeps the choice: read back, the same range
+    from planner.export.json import plan_from_dict
+
+    again = plan_from_dict(json.loads(json.dumps(plan_to_dict(plan))), sql)
+    assert again.profile.finish_months == months and again.latest_allowed_finish == by
+
+
+def test_dashboard_newcomer_accepts_a_later_finish_and_can_go_back(fresh_state, ml):
+    """Plan page, hours that do not fit: beside "Use N h/week" the panel offers "Finish later: by D (N months)";
+    pressing it saves a plan that finishes by D at the learner's own hours, says so, and "Back to the path's
+    range" undoes it."""
+    from planner.store import Store
+
+    at = _plan_page()
+    at.date_input(key="f_start").set_value(START)
+    at.number_input(key="f_hours_per_week").set_value(12)
+    at = _submit(at)
+    assert any("does not fit" in w.value for w in at.warning)
+    later = at.button(key="fix_later")
+    label = later.label.replace("\\", "")  # shown as markdown: its escapes aside
+    assert label.startswith("Finish later: by ") and label.endswith(" months)")
+    by = label.split("by ")[1].split(" ")[0]
+    later.click().run()
+    _ok(at)
+    rec = Store(fresh_state).load("Me")
+    assert rec is not None and rec.plan is not None
+    assert rec.profile["hours_per_week"] == 12 and rec.profile["finish_months"] > 0
+    assert rec.plan["summary"]["finish"] <= by
+    assert any("You chose to finish later" in i.value for i in at.info)
+    at.button(key="finish_in_range").click().run()
+    _ok(at)
+    rec = Store(fresh_state).load("Me")
+    assert rec is not None and "finish_months" not in rec.profile
+    assert any("does not fit" in w.value for w in at.warning)  # back in the range: the remedies again

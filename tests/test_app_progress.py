@@ -226,7 +226,7 @@ def test_catch_up_menu_and_an_option_that_fits(fresh_state: Path) -> None:
     _ok(at)
     assert any("Behind" in w.value for w in at.warning)
     label = at.button(key="progress_catch_up_hours").label
-    assert re.fullmatch(r"Study \d+(\.5)? h/week from now", label), label
+    assert re.fullmatch(r"Study \d+(\.5)? h/week from now — finish \d{4}-\d\d-\d\d", label), label
     needed = float(label.split()[1])
     assert needed > _hours(*TIGHT)
     assert at.button(key="progress_catch_up_late").label.startswith("Accept finishing 2028-")
@@ -364,9 +364,10 @@ def test_diff_facts_and_catch_up_options(ml: Curriculum, plan: Plan) -> None:
     menu = replan(ml, slow, dt.date(2027, 6, 4))
     assert isinstance(menu, CatchUpMenu)
     options = views.catch_up_options(menu)
-    assert [o.key for o in options] == ["hours", "late"]  # dropping every optional topic is not enough here
-    assert options[0].kwargs == {"hours_per_week": menu.hours_per_week_needed}
-    late = replan(ml, slow, dt.date(2027, 6, 4), **options[1].kwargs)
+    keys = [o.key for o in options]  # dropping every optional topic is not enough here
+    assert keys[0] == "hours" and keys[-1] == "late" and set(keys) <= {"hours", "cut", "late"}
+    assert options[0].kwargs == {"hours_per_week": menu.hours_per_week_needed, "keep_buffer": True}
+    late = replan(ml, slow, dt.date(2027, 6, 4), **options[-1].kwargs)
     assert isinstance(late, Replanned)
     facts = views.diff_facts(late.diff)
     assert not facts.inside_range and "AFTER" in facts.verdict and facts.days_text.startswith("+")
@@ -427,3 +428,31 @@ def test_export_import_keeps_progress(tmp_path: Path, ml: Curriculum, plan: Plan
     broken["learners"][0]["plan"]["sessions"][0]["status"] = "bogus"
     with pytest.raises(Exception, match="status"):
         b.import_state(json.dumps(broken).encode(), ml)
+
+
+def test_save_changes_saves_the_ticks_in_one_run_without_re_planning(fresh_state: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """"Save changes" used to save, then draw the page a second time (st.rerun): now the edits are saved in the
+    button's callback, once, and nothing re-plans or computes a catch-up menu on the way."""
+    from dashboard import replanning
+
+    at = _as_of(_planned(), dt.date(2027, 1, 8))
+    editor = f"progress_editor_{at.session_state['progress_version']}"
+    at.session_state[editor] = {"edited_rows": {0: {"Status": "done"}, 2: {"Status": "missed", "Done h": 0.5}},
+                                "added_rows": [], "deleted_rows": []}
+    _ok(at.run())
+
+    def no_replan(*args: object, **kwargs: object) -> None:
+        raise AssertionError("Save changes re-planned")
+
+    monkeypatch.setattr(replanning, "replan", no_replan)
+    next(b for b in at.button if b.label == "Save changes").click().run()
+    _ok(at)
+    tracked, plan = _stored(fresh_state)
+    rows = sorted(plan["sessions"], key=lambda s: s["start"])
+    assert tracked and [s["status"] for s in rows[:3]] == ["done", "planned", "missed"]
+    assert rows[2]["done_hours"] == 0.5
+    assert any("Saved 2 change" in s.value for s in at.success)
+    next(b for b in at.button if b.label == "Save changes").click().run()  # nothing edited since: said so
+    _ok(at)
+    assert any("No changes to save." in i.value for i in at.info)

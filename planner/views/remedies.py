@@ -3,6 +3,8 @@ made from those fields actually fits (the caller passes the check, so this modul
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +19,7 @@ MAX_EXTRA_HOURS = 4.0  # above the engine's minimum, in 0.5 h steps, when the le
 
 @dataclass(frozen=True)
 class Remedy:
-    key: str  # "hours", "skip", "electives", "busy" or "days"
+    key: str  # "hours", "skip", "electives", "busy", "days" or "later"
     label: str  # the button
     detail: str  # one sentence under it
     raw: dict[str, Any]  # the profile fields to plan with when pressed
@@ -95,4 +97,32 @@ def remedies(result: Infeasible, raw: Mapping[str, Any], curriculum: Curriculum,
         if fits(new):
             out.append(Remedy("days", "Study on every weekday", "The same weekly hours spread over all seven days.",
                               new))
+    later = later_finish(result, raw, fits)
+    if later is not None:
+        out.append(later)
     return out
+
+
+LATER_TRIES = 3  # whole months past the earliest finish's month tried before giving up on a later finish
+
+
+def later_finish(result: Infeasible, raw: Mapping[str, Any], fits: Callable[[dict[str, Any]], bool]) -> Remedy | None:
+    """Keep the hours and finish later: the fewest whole months past the path's range that hold the earliest
+    finish at these hours (and plan), with everything else — reviews, the free buffer, topics — kept."""
+    from planner.profile import MAX_FINISH_MONTHS
+    from planner.requirements import add_months, months_between
+
+    if result.earliest_finish is None:
+        return None
+    months = max(result.months_max + 1, math.ceil(months_between(result.start, result.earliest_finish) - 1e-9))
+    for n in range(months, min(months + LATER_TRIES, MAX_FINISH_MONTHS) + 1):
+        new = {**raw, "finish_months": n}
+        if fits(new):
+            by = add_months(result.start, n) - dt.timedelta(days=1)
+            extra = n - result.months_max
+            return Remedy("later", f"Finish later: by {by} ({n} months)",
+                          f"Keeps your {result.hours_per_week:g} h/week, every topic, the spaced reviews and the "
+                          f"free time of each week; {extra} month{'s' if extra > 1 else ''} after the path's range "
+                          f"for your background ({result.months_min}–{result.months_max} months, by "
+                          f"{result.latest_finish}).", new)
+    return None

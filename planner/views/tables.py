@@ -99,6 +99,12 @@ def about_plan_rows(plan: Plan) -> list[tuple[str, str]]:
     ]
 
 
+def _buffer_words(plan: Plan) -> str:
+    from planner.replan import buffer_words
+
+    return buffer_words(plan)
+
+
 def pacing_caption(plan: Plan) -> str:
     """How the plan uses the hours offered, with the same figures as the headline (planner.totals)."""
     from planner import totals as t
@@ -110,7 +116,7 @@ def pacing_caption(plan: Plan) -> str:
                 f"({req.months_min} months, {plan.finish}) with {t.average_week_hours(plan):g} h in an average "
                 f"week and at most {busiest:g} h in any week. The extra time is yours.")
     return (f"You offered {p.hours_per_week:g} h/week; the busiest week holds {busiest:g} h "
-            f"({p.buffer_percent} % of each week stays free for catching up) and the plan finishes {plan.finish}, "
+            f"({_buffer_words(plan)}) and the plan finishes {plan.finish}, "
             f"{plan.months:.1f} months into the {req.months_min}–{req.months_max} month range.")
 
 
@@ -263,7 +269,7 @@ def quality_caption(plan: Plan) -> str:
     checkpoints = sum(1 for s in plan.active_sessions if s.kind == "checkpoint")
     text = (f"Includes {projects} portfolio projects, {checkpoints} checkpoints and {reviews} spaced reviews "
             f"(due when your recall falls to {plan.profile.review_retention:.0%}); "
-            f"{plan.profile.buffer_percent} % of each week stays free for catching up.")
+            f"{_buffer_words(plan)}.")
     if plan.reviews_skipped:
         text += f" {plan.reviews_skipped} reviews found no room; a little more weekly time would fit them."
     return text + " Focus: " + focus_report(plan).text() + "."

@@ -180,6 +180,21 @@ def _done_hours_typed(status: str, old_status: str, typed: float, hours: float, 
                            f"{typed:g} h as the time it really took")
 
 
+def edited_table(table: pd.DataFrame, edited_rows: Any) -> pd.DataFrame:
+    """The session editor's table with its edits (Streamlit's `edited_rows`: row position -> column -> value)
+    applied, as the editor itself would return it."""
+    out = table.copy()
+    for pos, cells in dict(edited_rows).items():
+        row = int(pos)
+        if not 0 <= row < len(out):
+            continue
+        for column, value in dict(cells).items():
+            if column in out.columns:
+                col = out.columns.get_loc(column)
+                out.iat[row, col] = float("nan") if value is None and column in ("Done h", "Real h") else value
+    return out
+
+
 def apply_progress(plan: Plan, changes: Sequence[Change]) -> Plan:
     """Set sessions done (with their real hours, None: as planned), missed (with partial hours, at most the
     session's length) or back to planned."""
@@ -322,30 +337,61 @@ def diff_facts(diff: Any) -> DiffFacts:
 
 @dataclass(frozen=True)
 class CatchUpOption:
-    key: str  # "hours", "drop" or "late"
-    label: str  # the button's label
+    key: str  # "hours", "cut", "drop", "busy" or "late"
+    label: str  # the button's label: what it gains
     kwargs: dict[str, Any]  # keyword arguments for replan()
+    price: str = ""  # what it gives up and what it keeps, under the button
+    gives_up: bool = False  # cuts reviews or the free buffer, drops topics or finishes late
+    result: Any = None  # the planned replan.Replanned, when the menu planned it (picking it costs nothing)
 
 
 def catch_up_options(menu: Any) -> list[CatchUpOption]:
-    """The choices of a replan.CatchUpMenu, one button each (options that cannot work are left out)."""
-    out = []
+    """The choices of a replan.CatchUpMenu, one button each (options that cannot work are left out), each with
+    its price in words: the button says what it gains, the line under it what it gives up and keeps."""
+    if getattr(menu, "offered", ()):
+        return [_option(c) for c in menu.offered]
+    out = []  # a menu made without its plans (older callers): the labels alone
     if menu.hours_per_week_needed is not None:
         out.append(CatchUpOption("hours", f"Study {menu.hours_per_week_needed:g} h/week from now",
                                  {"hours_per_week": float(menu.hours_per_week_needed)}))
     if menu.drop and menu.drop_finish is not None:
-        names = ", ".join(title for _, title, _ in menu.drop)
-        hours = sum(h for _, _, h in menu.drop)
-        out.append(CatchUpOption("drop", f"Drop optional topics {names} ({hours:g} h) — finish {menu.drop_finish}",
+        out.append(CatchUpOption("drop", _drop_label(menu.drop, menu.drop_finish),
                                  {"drop": tuple(tid for tid, _, _ in menu.drop)}))
     if getattr(menu, "busy_drop", ()) and menu.busy_drop_finish is not None:
-        names = ", ".join(Path(s).name if "://" not in s else s.split("://", 1)[1].rsplit("@", 1)[-1]
-                          for s in menu.busy_drop)
-        out.append(CatchUpOption("busy", f"Plan without your busy calendar {names} — finish {menu.busy_drop_finish}",
+        out.append(CatchUpOption("busy", _busy_label(menu.busy_drop, menu.busy_drop_finish),
                                  {"busy_drop": tuple(menu.busy_drop)}))
     if menu.late_finish is not None:
         out.append(CatchUpOption("late", f"Accept finishing {menu.late_finish}", {"allow_late": True}))
     return out
+
+
+def _drop_label(drop: Any, finish: dt.date) -> str:
+    names = ", ".join(title for _, title, _ in drop)
+    hours = sum(h for _, _, h in drop)
+    return f"Drop optional topics {names} ({hours:g} h) — finish {finish}"
+
+
+def _busy_label(sources: Any, finish: dt.date) -> str:
+    names = ", ".join(Path(s).name if "://" not in s else s.split("://", 1)[1].rsplit("@", 1)[-1] for s in sources)
+    return f"Plan without your busy calendar {names} — finish {finish}"
+
+
+def _option(choice: Any) -> CatchUpOption:
+    price, args = choice.price, choice.args
+    finish = price.new_finish
+    if choice.key == "hours":
+        label = f"Study {args['hours_per_week']:g} h/week from now — finish {finish}"
+    elif choice.key == "cut":
+        label = (f"Keep {price.old_hours:g} h/week, cut reviews to {price.reviews_after} "
+                 f"(of {price.reviews_before}) — finish {finish}")
+    elif choice.key == "drop":
+        label = _drop_label([(t, t, h) for t, h in price.dropped], finish)
+    elif choice.key == "busy":
+        label = _busy_label(args["busy_drop"], finish)
+    else:
+        label = f"Accept finishing {finish}"
+    gives = bool(price.cuts_reviews or price.buffer_weeks or price.dropped or finish > price.latest_allowed)
+    return CatchUpOption(choice.key, label, args, price.sentence(), gives, choice.result)
 
 
 # ---------------------------------------------------------------- pace and forecast
