@@ -359,7 +359,7 @@ def test_on_a_phone_the_form_and_the_pages_are_words_one_tap_away(server: Server
     _click(page, "Make my plan")
     page.get_by_test_id("stMetricValue").first.wait_for(timeout=TIMEOUT)
     nav = page.locator(".st-key-phone_nav")
-    for title, landmark in (("Today", "Next milestone"), ("Progress", "Per phase"), ("Calendar", "Sync now"),
+    for title, landmark in (("Today", "Pace and forecast"), ("Progress", "Per phase"), ("Calendar", "Sync now"),
                             ("Learners", "Backup and restore"), ("Plan", "Your situation")):
         nav.get_by_role("link", name=title, exact=True).tap()
         _idle(page)
