@@ -63,5 +63,5 @@ def test_plan_with_the_keyboard_alone(server: Server, browser: Any, viewport: di
     assert to_hours + rest <= MAX_TABS
     page.keyboard.press("Space")
     _idle(page)
-    expect(page.get_by_test_id("stMetric").filter(has_text="Hours/week")).to_contain_text("of 21", timeout=TIMEOUT)
+    expect(page.get_by_test_id("stMetric").filter(has_text="Busiest week")).to_contain_text("of 21", timeout=TIMEOUT)
     _no_traceback(page)
